@@ -1,0 +1,5 @@
+"""``python -m accelscope`` is the ``accelscope`` command."""
+
+from accelscope.cli.main import run
+
+run()

@@ -1,0 +1,289 @@
+"""Model definitions for the zoo presets that torchvision does not provide.
+
+Each class follows its published architecture closely enough that the parameter count
+equals the published one (checked by tests). Weights are random; nothing is downloaded.
+
+* BERT: Devlin et al. 2019, "BERT: Pre-training of Deep Bidirectional Transformers"
+  (base: L=12, H=768, A=12, 110M; large: L=24, H=1024, A=16, 340M); vocabulary 30522,
+  512 positions, 2 token types, GELU, post-LayerNorm, masked-LM head tied to the embeddings.
+* GPT-2: Radford et al. 2019 (small: 12 layers, 768 wide, 12 heads, 1024 positions,
+  vocabulary 50257, pre-LayerNorm, tied LM head: 124.44M parameters).
+* LLaMA: Touvron et al. 2023 (LLaMA-7B: d=4096, 32 layers, 32 heads, FFN 11008);
+  LLaMA-2-70B (d=8192, 80 layers, 64 query heads, 8 key/value heads, FFN 28672), both with
+  vocabulary 32000, RMSNorm, rotary position embeddings, SwiGLU and an untied LM head.
+* LSTM language model: Zaremba et al. 2014, "Recurrent Neural Network Regularization"
+  (medium: 2 layers of 650 units, vocabulary 10000, 35 unrolled steps).
+"""
+
+from __future__ import annotations
+
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MLP(nn.Module):
+    """A multi-layer perceptron for 28x28 MNIST digits: 784-512-256-10 with ReLU."""
+
+    def __init__(self, in_features: int = 784, hidden: tuple[int, ...] = (512, 256), classes: int = 10):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = in_features
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, classes))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class SmallCNN(nn.Module):
+    """A small CIFAR-10 CNN: two conv-BN-ReLU-pool blocks (32, 64 channels) and two dense layers."""
+
+    def __init__(self, in_channels: int = 3, classes: int = 10, image_size: int = 32):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        side = image_size // 4
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(64 * side * side, 256), nn.ReLU(), nn.Linear(256, classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+# -- Transformers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransformerConfig:
+    vocab_size: int
+    d_model: int
+    n_layers: int
+    n_heads: int
+    d_ff: int
+    max_positions: int
+    n_kv_heads: int | None = None
+    type_vocab_size: int = 0
+    dropout: float = 0.0
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.n_heads
+
+
+BERT_BASE = TransformerConfig(vocab_size=30522, d_model=768, n_layers=12, n_heads=12, d_ff=3072,
+                              max_positions=512, type_vocab_size=2, dropout=0.1, norm_eps=1e-12)
+BERT_LARGE = TransformerConfig(vocab_size=30522, d_model=1024, n_layers=24, n_heads=16, d_ff=4096,
+                               max_positions=512, type_vocab_size=2, dropout=0.1, norm_eps=1e-12)
+GPT2_SMALL = TransformerConfig(vocab_size=50257, d_model=768, n_layers=12, n_heads=12, d_ff=3072,
+                               max_positions=1024, dropout=0.1)
+LLAMA_7B = TransformerConfig(vocab_size=32000, d_model=4096, n_layers=32, n_heads=32, d_ff=11008,
+                             max_positions=2048, norm_eps=1e-6)
+LLAMA2_70B = TransformerConfig(vocab_size=32000, d_model=8192, n_layers=80, n_heads=64, n_kv_heads=8,
+                               d_ff=28672, max_positions=4096, norm_eps=1e-5)
+
+
+def _split_heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
+    b, t, _ = x.shape
+    return x.view(b, t, n_heads, -1).transpose(1, 2)
+
+
+def _merge_heads(x: torch.Tensor) -> torch.Tensor:
+    b, h, t, d = x.shape
+    return x.transpose(1, 2).reshape(b, t, h * d)
+
+
+class BertLayer(nn.Module):
+    def __init__(self, c: TransformerConfig):
+        super().__init__()
+        self.n_heads = c.n_heads
+        self.query = nn.Linear(c.d_model, c.d_model)
+        self.key = nn.Linear(c.d_model, c.d_model)
+        self.value = nn.Linear(c.d_model, c.d_model)
+        self.attn_out = nn.Linear(c.d_model, c.d_model)
+        self.attn_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        self.intermediate = nn.Linear(c.d_model, c.d_ff)
+        self.output = nn.Linear(c.d_ff, c.d_model)
+        self.out_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        self.drop = nn.Dropout(c.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = (_split_heads(p(x), self.n_heads) for p in (self.query, self.key, self.value))
+        a = _merge_heads(F.scaled_dot_product_attention(q, k, v))
+        x = self.attn_norm(x + self.drop(self.attn_out(a)))
+        return self.out_norm(x + self.drop(self.output(F.gelu(self.intermediate(x)))))
+
+
+class Bert(nn.Module):
+    """BERT encoder with pooler and a masked-LM head whose decoder is tied to the word embeddings.
+
+    ``forward(tokens)`` returns MLM logits for the first ``mlm_positions`` positions of each
+    sequence (15% of them, as in BERT pre-training, which predicts only masked tokens).
+    """
+
+    def __init__(self, c: TransformerConfig, mlm_fraction: float = 0.15):
+        super().__init__()
+        self.config, self.mlm_fraction = c, mlm_fraction
+        self.word = nn.Embedding(c.vocab_size, c.d_model)
+        self.position = nn.Embedding(c.max_positions, c.d_model)
+        self.token_type = nn.Embedding(c.type_vocab_size, c.d_model)
+        self.emb_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        self.drop = nn.Dropout(c.dropout)
+        self.layers = nn.ModuleList(BertLayer(c) for _ in range(c.n_layers))
+        self.pooler = nn.Linear(c.d_model, c.d_model)
+        self.mlm_dense = nn.Linear(c.d_model, c.d_model)
+        self.mlm_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        self.mlm_bias = nn.Parameter(torch.zeros(c.vocab_size))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        t = tokens.shape[1]
+        pos = torch.arange(t, device=tokens.device)
+        x = self.word(tokens) + self.position(pos) + self.token_type(torch.zeros_like(tokens))
+        x = self.drop(self.emb_norm(x))
+        for layer in self.layers:
+            x = layer(x)
+        self.pooled = torch.tanh(self.pooler(x[:, 0]))
+        n_pred = max(1, round(self.mlm_fraction * t))
+        h = self.mlm_norm(F.gelu(self.mlm_dense(x[:, :n_pred])))
+        return F.linear(h, self.word.weight, self.mlm_bias)
+
+
+class GPT2Block(nn.Module):
+    def __init__(self, c: TransformerConfig):
+        super().__init__()
+        self.n_heads = c.n_heads
+        self.ln_1 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        self.c_attn = nn.Linear(c.d_model, 3 * c.d_model)
+        self.c_proj = nn.Linear(c.d_model, c.d_model)
+        self.ln_2 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        self.c_fc = nn.Linear(c.d_model, c.d_ff)
+        self.mlp_proj = nn.Linear(c.d_ff, c.d_model)
+        self.drop = nn.Dropout(c.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.c_attn(self.ln_1(x)).chunk(3, dim=-1)
+        q, k, v = (_split_heads(y, self.n_heads) for y in (q, k, v))
+        a = _merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        x = x + self.drop(self.c_proj(a))
+        return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
+
+
+class GPT2(nn.Module):
+    """GPT-2 decoder; the LM head shares the token-embedding matrix."""
+
+    def __init__(self, c: TransformerConfig):
+        super().__init__()
+        self.config = c
+        self.wte = nn.Embedding(c.vocab_size, c.d_model)
+        self.wpe = nn.Embedding(c.max_positions, c.d_model)
+        self.drop = nn.Dropout(c.dropout)
+        self.blocks = nn.ModuleList(GPT2Block(c) for _ in range(c.n_layers))
+        self.ln_f = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        pos = torch.arange(tokens.shape[1], device=tokens.device)
+        x = self.drop(self.wte(tokens) + self.wpe(pos))
+        for block in self.blocks:
+            x = block(x)
+        return F.linear(self.ln_f(x), self.wte.weight)
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, c: TransformerConfig):
+        super().__init__()
+        self.n_heads, self.n_kv = c.n_heads, c.n_kv_heads or c.n_heads
+        kv_dim = self.n_kv * c.head_dim
+        self.input_norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
+        self.q_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.k_proj = nn.Linear(c.d_model, kv_dim, bias=False)
+        self.v_proj = nn.Linear(c.d_model, kv_dim, bias=False)
+        self.o_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.post_norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
+        self.gate_proj = nn.Linear(c.d_model, c.d_ff, bias=False)
+        self.up_proj = nn.Linear(c.d_model, c.d_ff, bias=False)
+        self.down_proj = nn.Linear(c.d_ff, c.d_model, bias=False)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        h = self.input_norm(x)
+        q = _split_heads(self.q_proj(h), self.n_heads)
+        k = _split_heads(self.k_proj(h), self.n_kv)
+        v = _split_heads(self.v_proj(h), self.n_kv)
+        q = q * cos + _rotate_half(q) * sin
+        k = k * cos + _rotate_half(k) * sin
+        if self.n_kv != self.n_heads:  # grouped-query attention: share each K/V head
+            rep = self.n_heads // self.n_kv
+            b, _, t, d = k.shape
+            k = k[:, :, None].expand(b, self.n_kv, rep, t, d).reshape(b, self.n_heads, t, d)
+            v = v[:, :, None].expand(b, self.n_kv, rep, t, d).reshape(b, self.n_heads, t, d)
+        a = _merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        x = x + self.o_proj(a)
+        h = self.post_norm(x)
+        return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
+
+
+class Llama(nn.Module):
+    """LLaMA-family decoder: RMSNorm, rotary embeddings, SwiGLU, optional grouped-query attention."""
+
+    def __init__(self, c: TransformerConfig):
+        super().__init__()
+        self.config = c
+        self.embed = nn.Embedding(c.vocab_size, c.d_model)
+        self.layers = nn.ModuleList(LlamaBlock(c) for _ in range(c.n_layers))
+        self.norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
+        self.lm_head = nn.Linear(c.d_model, c.vocab_size, bias=False)
+
+    def _rope(self, t: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        d = self.config.head_dim
+        inv_freq = 1.0 / self.config.rope_theta ** (torch.arange(0, d, 2, device=device).float() / d)
+        angles = torch.outer(torch.arange(t, device=device).float(), inv_freq)
+        emb = torch.cat((angles, angles), dim=-1)
+        return emb.cos().to(dtype), emb.sin().to(dtype)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embed(tokens)
+        cos, sin = self._rope(tokens.shape[1], tokens.device, x.dtype)
+        for layer in self.layers:
+            x = layer(x, cos, sin)
+        return self.lm_head(self.norm(x))
+
+
+class LSTMLanguageModel(nn.Module):
+    """Word-level LSTM language model (Zaremba et al. 2014, medium configuration)."""
+
+    def __init__(self, vocab_size: int = 10000, hidden: int = 650, layers: int = 2, dropout: float = 0.5):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, hidden)
+        self.lstm = nn.LSTM(hidden, hidden, num_layers=layers, batch_first=True, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.decoder = nn.Linear(hidden, vocab_size)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(self.drop(self.embed(tokens)))
+        return self.decoder(self.drop(out))
+
+
+def param_count(model: nn.Module) -> int:
+    """Distinct parameters (tied weights counted once)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+__all__ = [
+    "MLP", "SmallCNN", "Bert", "GPT2", "Llama", "LSTMLanguageModel", "TransformerConfig",
+    "BERT_BASE", "BERT_LARGE", "GPT2_SMALL", "LLAMA_7B", "LLAMA2_70B", "param_count",
+]

@@ -1,0 +1,335 @@
+"""Trace a Workload into a Profile on fake tensors: no real memory, no real arithmetic.
+
+How it works:
+
+* The model is built and run under ``torch._subclasses.FakeTensorMode``: every tensor is a
+  fake CPU tensor with shape, dtype and strides but no storage, so even a 70B-parameter
+  model's training step runs on a laptop.
+* A ``TorchDispatchMode`` stacked on top records every aten op that reaches the dispatcher
+  (after autograd and autocast, so backward ops and autocast casts are seen at the dtype in
+  effect), with its FLOPs (``rules.flops``), bytes, shapes and the current phase.
+* Training steps run forward, loss, backward and the optimizer step (AdamW or SGD with
+  momentum, the single-tensor implementation; optimizer state is created before tracing so
+  the step traced is a steady-state step). ``amp-fp16`` adds the GradScaler's loss scaling,
+  gradient unscale/inf-check and scale update kernels.
+* Autocast is PyTorch's CPU autocast policy (the fake tensors are CPU tensors): matmuls,
+  convolutions and attention run in the low precision as on CUDA; the set of ops kept in
+  float32 differs slightly from CUDA's list.
+* Activation memory in training is the bytes of distinct storages that autograd saves for
+  the backward pass (``torch.autograd.graph.saved_tensors_hooks``), excluding parameters
+  and inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
+from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from accelscope.errors import ProfileError, WorkloadError
+from accelscope.workload import rules
+from accelscope.workload.profile import Op, Profile
+from accelscope.workload.workload import Workload
+
+_aten = torch.ops.aten
+#: Metadata queries that do no work (skipped, as FlopCounterMode skips them).
+_METADATA_OPS = {
+    _aten.sym_is_contiguous.default, _aten.is_contiguous.default, _aten.is_contiguous.memory_format,
+    _aten.is_strides_like_format.default, _aten.is_non_overlapping_and_dense.default,
+    _aten.size.default, _aten.sym_size.default, _aten.stride.default, _aten.sym_stride.default,
+    _aten.storage_offset.default, _aten.sym_storage_offset.default, _aten.numel.default,
+    _aten.sym_numel.default, _aten.dim.default, torch.ops.prim.layout.default,
+    torch.ops.prim.device.default,
+}
+_SCALAR_TYPES = (bool, int, float, str)
+
+
+def _footprint_bytes(t: torch.Tensor) -> int:
+    """Bytes a kernel reads from ``t``: broadcast (stride-0) dimensions are read once."""
+    n = 1
+    for size, stride in zip(t.shape, t.stride()):
+        if stride != 0:
+            n *= size
+    return n * t.element_size() if t.numel() else 0
+
+
+def _nbytes(t: torch.Tensor) -> int:
+    return t.numel() * t.element_size()
+
+
+def _shapes(x: Any) -> tuple:
+    leaves = tree_flatten(x)[0]
+    return tuple(tuple(t.shape) if isinstance(t, torch.Tensor) else None for t in leaves
+                 if isinstance(t, torch.Tensor) or t is None)
+
+
+def _attrs(func: torch._ops.OpOverload, args: tuple, kwargs: dict) -> tuple:
+    """Named scalar arguments (stride, padding, groups, is_causal, ...), hashable."""
+    out = []
+    for i, a in enumerate(func._schema.arguments):
+        v = args[i] if i < len(args) else kwargs.get(a.name)
+        if isinstance(v, _SCALAR_TYPES):
+            out.append((a.name, v))
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(e, (int, bool)) for e in v):
+            out.append((a.name, tuple(v)))
+    return tuple(out)
+
+
+def _storage_key(t: torch.Tensor) -> int:
+    return StorageWeakRef(t.untyped_storage()).cdata
+
+
+class _Recorder(TorchDispatchMode):
+    """Records every aten op with its cost, aggregating identical ones."""
+
+    def __init__(self, excluded_storages: set[int]):
+        super().__init__()
+        self.phase = "forward"
+        self.excluded = excluded_storages
+        self._index: dict[tuple, int] = {}
+        self._ops: list[dict] = []
+        self.peak_working_bytes = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in _METADATA_OPS or func.namespace == "profiler":
+            return func(*args, **kwargs)
+        if not rules.has_rule(func):
+            # Same as FlopCounterMode: decompose ops without a rule where torch can.
+            with self:
+                r = func.decompose(*args, **kwargs)
+            if r is not NotImplemented:
+                return r
+        out = func(*args, **kwargs)
+        self._record(func, args, kwargs, out)
+        return out
+
+    def _record(self, func, args, kwargs, out) -> None:
+        ins = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        is_view = rules.is_view(func)
+        if is_view:
+            read = written = 0
+        else:
+            seen: set[int] = set()
+            read = 0
+            for t in ins:
+                if id(t) not in seen:
+                    seen.add(id(t))
+                    read += _footprint_bytes(t)
+            written = sum(_nbytes(t) for t in outs)
+            working = sum(_nbytes(t) for t in ins if _storage_key(t) not in self.excluded) + written
+            self.peak_working_bytes = max(self.peak_working_bytes, working)
+        try:
+            flops = rules.flops(func, args, kwargs, out)
+        except Exception as exc:  # a rule that cannot handle these arguments
+            raise ProfileError(f"cost rule for {func} failed on shapes {_shapes(args)}: {exc}") from exc
+        ref = next((t for t in outs + ins if t.is_floating_point()), (outs + ins or [None])[0])
+        dtype = str(ref.dtype).replace("torch.", "") if ref is not None else ""
+        key = (str(func), self.phase, _shapes((args, kwargs)), _shapes(out), dtype, _attrs(func, args, kwargs))
+        i = self._index.get(key)
+        if i is not None:
+            self._ops[i]["count"] += 1
+            return
+        self._index[key] = len(self._ops)
+        self._ops.append(dict(
+            name=str(func), category=rules.category(func, self.phase), phase=self.phase,
+            flops=flops, bytes_read=read, bytes_written=written, input_shapes=key[2],
+            output_shapes=key[3], dtype=dtype, count=1, is_view=is_view, attrs=dict(key[5]),
+        ))
+
+    def ops(self) -> tuple[Op, ...]:
+        from types import MappingProxyType
+
+        return tuple(Op(**{**d, "attrs": MappingProxyType(d["attrs"])}) for d in self._ops)
+
+
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+                   "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                   "kaiming_normal_", "orthogonal_", "sparse_")
+
+
+@contextlib.contextmanager
+def _skip_weight_init():
+    """Make ``torch.nn.init`` initialisers no-ops while a model is built on fake tensors.
+
+    Fake weights have no values to initialise, and some initialisers branch on data
+    (``trunc_normal_`` resamples while any value is out of range), which fake tensors cannot do.
+    """
+    init = torch.nn.init
+    saved = {name: getattr(init, name) for name in _INIT_FUNCTIONS if hasattr(init, name)}
+    try:
+        for name in saved:
+            setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(init, name, fn)
+
+
+@contextlib.contextmanager
+def _onednn_disabled():
+    """Turn oneDNN off so that CPU-only fused kernels (mkldnn_rnn_layer) are not chosen."""
+    saved = torch._C._get_mkldnn_enabled()
+    torch._C._set_mkldnn_enabled(False)
+    try:
+        yield
+    finally:
+        torch._C._set_mkldnn_enabled(saved)
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype):
+    saved = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(saved)
+
+
+def _prefill_optimizer_state(opt: torch.optim.Optimizer, kind: str) -> None:
+    """Create steady-state optimizer state so the traced step is not a first step.
+
+    AdamW keeps its step counter as a real CPU scalar, as PyTorch does on CPU, so reading
+    it (``.item()``) works on fake parameters.
+    """
+    for group in opt.param_groups:
+        for p in group["params"]:
+            if not p.requires_grad:
+                continue
+            if kind == "adamw":
+                with unset_fake_temporarily():
+                    step = torch.tensor(1.0)
+                opt.state[p] = {
+                    "step": step,
+                    "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+                    "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
+                }
+            else:
+                opt.state[p] = {"momentum_buffer": torch.zeros_like(p, memory_format=torch.preserve_format)}
+
+
+def _make_optimizer(model: torch.nn.Module, kind: str) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, foreach=False)
+    return torch.optim.SGD(params, lr=0.01, momentum=0.9, foreach=False)
+
+
+def _state_bytes(opt: torch.optim.Optimizer) -> int:
+    seen, total = set(), 0
+    for state in opt.state.values():
+        for v in state.values():
+            if isinstance(v, torch.Tensor) and v.dim() > 0 and _storage_key(v) not in seen:
+                seen.add(_storage_key(v))
+                total += _nbytes(v)
+    return total
+
+
+def trace(workload: Workload) -> Profile:
+    """Profile one inference pass or training step of ``workload`` on fake tensors."""
+    w = workload
+    fake = FakeTensorMode(allow_non_fake_inputs=True)
+    notes: list[str] = []
+    with fake, torch.device("cpu"), _onednn_disabled():
+        # Parameters are created directly in the precision's dtype (Module.to cannot swap
+        # fake parameters); oneDNN is off so recurrent layers show their per-step matmuls.
+        with _skip_weight_init(), _default_dtype(w.param_dtype):
+            model = w.build_model()
+        try:
+            inputs = w.cast_inputs(w.make_inputs(w.batch_size))
+            targets = w.make_targets(w.batch_size) if (w.task == "train" and w.make_targets) else None
+        except WorkloadError:
+            raise
+        except Exception as exc:
+            raise WorkloadError(f"model {w.name!r}: making its inputs failed: {type(exc).__name__}: {exc}") from exc
+
+        params = list(model.parameters())
+        n_params = sum(p.numel() for p in params)
+        trainable = [p for p in params if p.requires_grad]
+        param_bytes = sum(_nbytes(p) for p in params) + sum(_nbytes(b) for b in model.buffers())
+        excluded = {_storage_key(p) for p in params} | {_storage_key(b) for b in model.buffers()}
+        excluded |= {_storage_key(x) for x in inputs if isinstance(x, torch.Tensor)}
+        input_bytes = sum(_nbytes(x) for x in tree_flatten((inputs, targets))[0] if isinstance(x, torch.Tensor))
+
+        autocast = (
+            torch.autocast("cpu", dtype=w.autocast_dtype) if w.autocast_dtype is not None
+            else contextlib.nullcontext()
+        )
+        rec = _Recorder(excluded)
+        saved: dict[int, int] = {}
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            k = _storage_key(t)
+            if k not in excluded:
+                saved[k] = t.untyped_storage().nbytes()
+            return t
+
+        opt = grad_bytes = state_bytes = None
+        try:
+            if w.task == "infer":
+                model.eval()
+                with torch.inference_mode(), autocast, rec:
+                    model(*inputs)
+                activation_bytes = rec.peak_working_bytes
+                grad_bytes = state_bytes = 0
+            else:
+                model.train()
+                opt = _make_optimizer(model, w.optimizer)
+                _prefill_optimizer_state(opt, w.optimizer)
+                scaler = w.precision == "amp-fp16"
+                if scaler:
+                    scale = torch.full((), 65536.0)
+                    growth = torch.zeros((), dtype=torch.int32)
+                    found_inf = torch.zeros(())
+                with rec:
+                    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                        with autocast:
+                            out = model(*inputs)
+                            loss = w.loss_fn(out, targets)
+                        if scaler:
+                            loss = loss * scale
+                        del out
+                    rec.phase = "backward"
+                    loss.backward()
+                    rec.phase = "optimizer"
+                    if scaler:
+                        grads = [p.grad for p in trainable if p.grad is not None]
+                        torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, scale.reciprocal())
+                    # The step counter is a real CPU scalar, read with .item() as on CPU.
+                    with unset_fake_temporarily():
+                        opt.step()
+                    if scaler:
+                        torch._amp_update_scale_(scale, growth, found_inf, 2.0, 0.5, 2000)
+                    opt.zero_grad(set_to_none=True)
+                activation_bytes = sum(saved.values())
+                grad_bytes = sum(_nbytes(p) for p in trainable)
+                state_bytes = _state_bytes(opt)
+                if scaler:
+                    notes.append("amp-fp16 includes GradScaler loss scaling, unscale/inf-check and scale update")
+        except (WorkloadError, ProfileError):
+            raise
+        except Exception as exc:
+            shapes = ", ".join(str(tuple(x.shape)) for x in inputs if isinstance(x, torch.Tensor))
+            raise WorkloadError(
+                f"model {w.name!r}: running a {w.task} step on inputs of shape {shapes} failed: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
+                "Check the input shape (--input-shape / --image-size / --seq-len) and dtype; "
+                "run with --debug for the traceback."
+            ) from exc
+
+    if w.precision == "tf32":
+        notes.append("tf32: tensors are float32; matmuls and convolutions may use TensorFloat-32 math")
+    return Profile(
+        model=w.name, task=w.task, batch_size=w.batch_size, precision=w.precision, ops=rec.ops(),
+        params=n_params, trainable_params=sum(p.numel() for p in trainable), param_bytes=param_bytes,
+        grad_bytes=grad_bytes, optimizer_state_bytes=state_bytes, activation_bytes=activation_bytes,
+        input_bytes=input_bytes, optimizer=w.optimizer if w.task == "train" else None,
+        seq_len=w.seq_len, image_size=w.image_size, samples_per_step=w.batch_size, notes=tuple(notes),
+    )

@@ -1,0 +1,116 @@
+"""Workload: what is computed — a model, example inputs, a loss, a task, a batch and a precision.
+
+A Workload is hardware-agnostic and lazy: it holds factories, not tensors, so the same
+Workload can be traced on fake tensors (``workload.trace``) or run for real on a device
+(``accelscope.measure``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from accelscope.errors import ConfigError
+
+TASKS = ("train", "infer")
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16")
+OPTIMIZERS = ("adamw", "sgd")
+
+ModelFactory = Callable[[], nn.Module]
+#: ``make_inputs(batch_size) -> tuple`` of positional model inputs (created on the current
+#: default device; under a fake-tensor mode they are fake).
+InputFactory = Callable[[int], tuple]
+#: ``make_targets(batch_size) -> Tensor`` of training targets.
+TargetFactory = Callable[[int], torch.Tensor]
+LossFn = Callable[[Any, Any], torch.Tensor]
+
+
+def precision_dtypes(precision: str) -> tuple[torch.dtype, torch.dtype | None]:
+    """(parameter dtype, autocast dtype or None) for an accelscope precision name.
+
+    ``tf32`` keeps float32 tensors and lets matmuls use TensorFloat-32 math on devices
+    that have it; ``amp-*`` keeps float32 weights and runs autocast in the low precision.
+    """
+    return {
+        "fp32": (torch.float32, None),
+        "tf32": (torch.float32, None),
+        "bf16": (torch.bfloat16, None),
+        "fp16": (torch.float16, None),
+        "amp-fp16": (torch.float32, torch.float16),
+        "amp-bf16": (torch.float32, torch.bfloat16),
+    }[precision]
+
+
+def classification_loss(output: Any, target: torch.Tensor | None) -> torch.Tensor:
+    """Cross-entropy for (batch, classes) logits, or per-token for (batch, tokens, vocab)."""
+    logits = output if isinstance(output, torch.Tensor) else output[0]
+    if target is None:
+        return generic_loss(output, None)
+    if logits.dim() == 3:
+        return F.cross_entropy(logits.flatten(0, 1), target[:, : logits.shape[1]].flatten())
+    return F.cross_entropy(logits, target)
+
+
+def generic_loss(output: Any, target: Any) -> torch.Tensor:
+    """A scalar from any model output: the sum of the means of its floating-point tensors."""
+    from torch.utils._pytree import tree_flatten
+
+    leaves = [t for t in tree_flatten(output)[0] if isinstance(t, torch.Tensor) and t.is_floating_point()]
+    if not leaves:
+        raise ConfigError("the model returned no floating-point tensor to build a loss from")
+    loss = leaves[0].float().mean()
+    for t in leaves[1:]:
+        loss = loss + t.float().mean()
+    return loss
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workload:
+    """One model run: ``task`` is ``'infer'`` (one forward pass) or ``'train'`` (one step)."""
+
+    name: str
+    build_model: ModelFactory
+    make_inputs: InputFactory
+    make_targets: TargetFactory | None = None
+    loss_fn: LossFn = classification_loss
+    task: str = "infer"
+    batch_size: int = 1
+    precision: str = "fp32"
+    optimizer: str = "adamw"
+    seq_len: int | None = None
+    image_size: int | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"task {self.task!r} is not one of {', '.join(TASKS)}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(f"batch size must be a positive integer, got {self.batch_size!r}")
+
+    def with_(self, **changes: Any) -> "Workload":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    @property
+    def param_dtype(self) -> torch.dtype:
+        return precision_dtypes(self.precision)[0]
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        return precision_dtypes(self.precision)[1]
+
+    def cast_inputs(self, inputs: tuple) -> tuple:
+        """Floating-point inputs in the parameter dtype (integer inputs such as tokens stay)."""
+        dt = self.param_dtype
+        return tuple(
+            x.to(dt) if isinstance(x, torch.Tensor) and x.is_floating_point() else x for x in inputs
+        )

@@ -1,0 +1,155 @@
+import pytest
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.utils.flop_counter import FlopCounterMode, flop_registry
+
+from accelscope.workload import TENSOR_CATEGORIES, load_workload, model_names, profile
+from accelscope.workload.trace import _onednn_disabled, _skip_weight_init
+from accelscope.workload.workload import Workload
+
+# Small but representative sizes so that every zoo model traces in a few seconds.
+SMALL = {"bert-base": dict(seq_len=32), "bert-large": dict(seq_len=32), "gpt2-small": dict(seq_len=32),
+         "llama-7b": dict(seq_len=32), "llama-70b": dict(seq_len=16), "lstm-lm": dict(seq_len=8),
+         "vit_b_16": dict(image_size=224), "resnet50": dict(image_size=64), "resnet18": dict(image_size=64),
+         "mobilenet_v2": dict(image_size=64), "efficientnet_b0": dict(image_size=64)}
+
+
+def _flop_counter_total(w: Workload) -> int:
+    """FLOPs that torch.utils.flop_counter.FlopCounterMode counts for the same step."""
+    with FakeTensorMode(allow_non_fake_inputs=True), torch.device("cpu"), _onednn_disabled():
+        with _skip_weight_init():
+            model = w.build_model()
+        inputs = w.make_inputs(w.batch_size)
+        with FlopCounterMode(display=False) as counter:
+            if w.task == "infer":
+                model.eval()
+                with torch.no_grad():
+                    model(*inputs)
+            else:
+                model.train()
+                w.loss_fn(model(*inputs), w.make_targets(w.batch_size) if w.make_targets else None).backward()
+    return counter.get_total_flops()
+
+
+def _counted_by_torch(p) -> int:
+    return sum(op.total_flops for op in p.ops
+               if getattr(torch.ops.aten, op.name.split(".")[1])  in flop_registry)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_inference_flops_equal_flop_counter(name):
+    w = load_workload(name, task="infer", batch_size=2, **SMALL.get(name, {}))
+    p = profile(w)
+    expected = _flop_counter_total(w)
+    assert expected > 0
+    assert _counted_by_torch(p) == expected
+    assert p.flops >= expected  # plus attention kernels that torch has no CPU rule for
+    assert p.uncovered_ops == []
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "resnet18", "gpt2-small", "lstm-lm"])
+def test_training_flops_equal_flop_counter(name):
+    w = load_workload(name, task="train", batch_size=2, **SMALL.get(name, {}))
+    p = profile(w)
+    fwd_bwd = sum(op.total_flops for op in p.ops
+                  if op.phase != "optimizer" and getattr(torch.ops.aten, op.name.split(".")[1]) in flop_registry)
+    assert fwd_bwd == _flop_counter_total(w)
+
+
+@pytest.mark.parametrize("name,opts", [("gpt2-small", dict(seq_len=64)),
+                                       ("bert-base", dict(seq_len=64)), ("llama-7b", dict(seq_len=64)),
+                                       ("vit_b_16", {})])
+def test_training_matmul_flops_are_three_times_forward(name, opts):
+    p = profile(name, task="train", batch_size=2, **opts)
+    by = p.flops_by_phase
+    assert (by["forward"] + by["backward"]) / by["forward"] == pytest.approx(3.0, rel=0.05)
+    assert by["optimizer"] == 0 and p.total_flops_by_phase["optimizer"] > 0
+
+
+def test_resnet50_inference_flops_match_published():
+    p = profile("resnet50", task="infer", batch_size=1)
+    assert p.flops == pytest.approx(8.18e9, rel=0.01)  # 4.09 GMACs
+    assert p.params == 25_557_032
+    assert set(p.flops_by_category) >= {"conv", "matmul", "norm"}
+
+
+def test_linear_bytes_and_flops_by_hand(tmp_path, monkeypatch):
+    (tmp_path / "lin.py").write_text("import torch\ndef lin():\n    return torch.nn.Linear(32, 16)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    p = profile("lin:lin", input_shape="32", batch_size=8)
+    [addmm] = [op for op in p.ops if op.name == "aten.addmm.default"]
+    assert addmm.flops == 2 * 8 * 32 * 16
+    # bias (16, broadcast: read once), input (8x32), weight^T (32x16), output (8x16), float32
+    assert addmm.bytes_read == 4 * (16 + 8 * 32 + 32 * 16)
+    assert addmm.bytes_written == 4 * 8 * 16
+    assert addmm.category == "matmul" and addmm.phase == "forward" and addmm.dtype == "float32"
+    views = [op for op in p.ops if op.is_view]
+    assert views and all(op.bytes_read == op.bytes_written == 0 for op in views)
+
+
+def test_autocast_runs_matmuls_in_low_precision_and_counts_casts():
+    p = profile("gpt2-small", task="train", batch_size=1, seq_len=32, precision="amp-bf16")
+    mm = [op for op in p.ops if op.category == "matmul"]
+    assert mm and all(op.dtype == "bfloat16" for op in mm)
+    casts = [op for op in p.ops if op.name == "aten._to_copy.default"]
+    assert casts  # weights cast to bf16, gradients back to fp32
+    fp32 = profile("gpt2-small", task="train", batch_size=1, seq_len=32, precision="fp32")
+    mm32 = sum(op.total_bytes for op in fp32.ops if op.category == "matmul")
+    mm16 = sum(op.total_bytes for op in mm)
+    assert mm16 == pytest.approx(mm32 / 2, rel=0.01)
+    assert p.flops == fp32.flops
+
+
+def test_pure_half_precision_halves_weight_bytes():
+    p32 = profile("mlp", task="train", precision="fp32")
+    p16 = profile("mlp", task="train", precision="fp16")
+    assert p16.param_bytes * 2 == p32.param_bytes
+    assert p16.flops == p32.flops
+
+
+def test_amp_fp16_adds_grad_scaler_kernels():
+    p = profile("mlp", task="train", precision="amp-fp16")
+    names = {op.name for op in p.ops}
+    assert "aten._amp_foreach_non_finite_check_and_unscale_.default" in names
+    assert "aten._amp_update_scale_.default" in names
+
+
+def test_memory_accounting_for_adamw_and_sgd():
+    adamw = profile("mlp", task="train", optimizer="adamw")
+    sgd = profile("mlp", task="train", optimizer="sgd")
+    n = adamw.params
+    assert adamw.param_bytes == adamw.grad_bytes == 4 * n
+    assert adamw.optimizer_state_bytes == 2 * 4 * n  # exp_avg and exp_avg_sq
+    assert sgd.optimizer_state_bytes == 4 * n  # momentum buffer
+    assert adamw.activation_bytes > 0
+    assert adamw.memory_bytes > adamw.param_bytes * 4
+    infer = profile("mlp", task="infer")
+    assert infer.grad_bytes == infer.optimizer_state_bytes == 0
+    assert infer.phases == ("forward",)
+
+
+def test_training_has_three_phases_with_optimizer_ops():
+    p = profile("cnn", task="train", batch_size=4)
+    assert p.phases == ("forward", "backward", "optimizer")
+    assert {op.category for op in p.phase("optimizer") if not op.is_view} == {"optimizer"}
+    assert any(op.category == "conv" for op in p.phase("backward"))
+
+
+def test_ops_without_a_rule_are_listed_not_zero(tmp_path, monkeypatch):
+    (tmp_path / "sorter.py").write_text(
+        "import torch\nclass S(torch.nn.Module):\n"
+        "    def __init__(self):\n        super().__init__(); self.l = torch.nn.Linear(8, 8)\n"
+        "    def forward(self, x):\n        return torch.sort(self.l(x), dim=-1).values\n"
+        "def make():\n    return S()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    p = profile("sorter:make", input_shape="8", batch_size=2)
+    assert p.uncovered_ops == ["aten.sort.default"]
+    [sort] = [op for op in p.ops if op.name == "aten.sort.default"]
+    assert sort.flops is None and sort.bytes_read == 2 * 8 * 4
+
+
+def test_identical_ops_are_aggregated():
+    p = profile("gpt2-small", task="infer", batch_size=1, seq_len=16)
+    c_fc = [op for op in p.ops if op.name == "aten.addmm.default" and op.input_shapes[0] == (3072,)]
+    assert len(c_fc) == 1 and c_fc[0].count == 12
+    assert p.to_dict()["ops"][0]["count"] >= 1
