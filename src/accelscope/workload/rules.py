@@ -116,9 +116,14 @@ def _per_output_element(cost: float) -> Rule:
 # Layer norm forward: mean (1), centred square and sum (3), normalise (2), affine (2) = 8/elt.
 rule("aten.native_layer_norm", "aten.native_group_norm")(_per_input_element(8))
 # Batch norm forward in training (statistics + normalise + affine) = 8/elt; eval = 4 (affine
-# with precomputed statistics: subtract, scale, multiply, add).
-rule("aten._native_batch_norm_legit", "aten.native_batch_norm",
-     "aten._native_batch_norm_legit_functional", "aten.cudnn_batch_norm")(_per_input_element(8))
+# with precomputed statistics: subtract, scale, multiply, add). Argument 5 is ``training``.
+@rule("aten._native_batch_norm_legit", "aten.native_batch_norm",
+      "aten._native_batch_norm_legit_functional", "aten.cudnn_batch_norm")
+def _batch_norm(args, kwargs, out):
+    training = args[5] if len(args) > 5 else kwargs.get("training", True)
+    return (8 if training else 4) * _numel(args[0])
+
+
 rule("aten._native_batch_norm_legit_no_training")(_per_input_element(4))
 # Norm backward: about twice the forward arithmetic (two reductions and the chain rule).
 rule("aten.native_layer_norm_backward", "aten.native_group_norm_backward",

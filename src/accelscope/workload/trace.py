@@ -113,6 +113,10 @@ class _Recorder(TorchDispatchMode):
         ins = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
         outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
         is_view = rules.is_view(func)
+        if is_view and func.namespace == "aten" and outs:
+            # Ops like aten.to alias their input only when nothing changes; a cast copies.
+            in_keys = {_storage_key(t) for t in ins}
+            is_view = all(_storage_key(t) in in_keys for t in outs)
         if is_view:
             read = written = 0
         else:
