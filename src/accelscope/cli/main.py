@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 # Command modules, imported for their side effect of registering on ``app``.
-COMMAND_MODULES = ["profile"]
+COMMAND_MODULES = ["profile", "hardware"]
 
 
 @app.callback()
