@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from accelscope.cli import options as o
 from accelscope.cli.main import app
 from accelscope.units import fmt_bytes, si
 from accelscope.workload import ZOO, profile as make_profile
@@ -20,7 +19,7 @@ def print_json(obj) -> None:
 
 
 @app.command("models")
-def models_cmd(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def models_cmd(json_out: o.Json = False) -> None:
     """List the model zoo (any torchvision:NAME and package.module:callable also work)."""
     rows = [
         {"name": e.name, "modality": e.modality, "default_batch": e.default_batch,
@@ -92,18 +91,18 @@ def render_profile(p: Profile, top: int = 10) -> None:
 
 @app.command("profile")
 def profile_cmd(
-    model: str = typer.Argument(..., help="Zoo name (see `accelscope models`), torchvision:NAME, or package.module:callable."),
-    task: str = typer.Option("infer", "--task", help="train (forward, loss, backward, optimizer step) or infer."),
-    batch: Optional[int] = typer.Option(None, "--batch", help="Batch size (default: the preset's)."),
-    seq_len: Optional[int] = typer.Option(None, "--seq-len", help="Sequence length for token models."),
-    image_size: Optional[int] = typer.Option(None, "--image-size", help="Image side in pixels for image models."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32, tf32, bf16, fp16, amp-fp16 or amp-bf16."),
-    optimizer: str = typer.Option("adamw", "--optimizer", help="adamw or sgd (training only)."),
-    input_shape: Optional[str] = typer.Option(None, "--input-shape", help="Per-sample input shape for user/torchvision models, e.g. 3,224,224."),
-    input_dtype: str = typer.Option("float32", "--input-dtype", help="float32, or int64 for token ids (user models)."),
-    inputs: Optional[str] = typer.Option(None, "--inputs", help="package.module:callable(batch_size) -> inputs, for user models."),
+    model: o.Model,
+    task: o.Task = "infer",
+    batch: o.Batch = None,
+    seq_len: o.SeqLen = None,
+    image_size: o.ImageSize = None,
+    precision: o.Precision = "fp32",
+    optimizer: o.Optimizer = "adamw",
+    input_shape: o.InputShape = None,
+    input_dtype: o.InputDtype = "float32",
+    inputs: o.Inputs = None,
     top: int = typer.Option(10, "--top", help="How many top ops to list."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object (with every op)."),
+    json_out: o.Json = False,
 ) -> None:
     """Count the FLOPs and bytes of every op of one inference pass or training step."""
     p = make_profile(model, task=task, batch_size=batch, seq_len=seq_len, image_size=image_size,

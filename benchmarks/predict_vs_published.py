@@ -1,0 +1,94 @@
+"""Score accelscope's GPU predictions against published throughput (no target-GPU measurement).
+
+Reads the NVIDIA DeepLearningExamples figures in ../shared/validation/published_gpu_throughput.csv
+(or the path given as the first argument), keeps every row the zoo can express (ResNet-50
+training and inference, BERT-large pre-training, SQuAD fine-tuning and inference on a
+catalog GPU), profiles each configuration, predicts it with the default (uncalibrated)
+parameters, and prints per-row errors, the median and p90 absolute % error per GPU and
+overall, next to the naive baseline: total matmul/conv/attention FLOPs / datasheet peak.
+Rows whose recipe accumulates gradients over many micro-batches (the notes say so) are
+compared without the optimizer step, which such runs amortise over the accumulated batch.
+
+Goal (issue 4): median <= 15%, p90 <= 35%.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+import accelscope
+from accelscope.errors import AccelscopeError
+from accelscope.hardware.catalog import load_hardware
+from accelscope.models.predict import naive_step_time, predict
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "published_gpu_throughput.csv"
+MODELS = {"resnet50": "resnet50", "bert-large-pretrain": "bert-large",
+          "bert-large-squad-finetune": "bert-large", "bert-large-squad": "bert-large"}
+PRECISION = {"FP32": "fp32", "TF32": "tf32", "AMP": "amp-fp16"}
+
+
+@lru_cache(maxsize=None)
+def _profile(model: str, task: str, batch: int, size: int, precision: str):
+    opts = {"image_size": size} if model == "resnet50" else {"seq_len": size}
+    return accelscope.profile(model, task=task, batch_size=batch, precision=precision, **opts)
+
+
+def main(path: Path) -> None:
+    rows = list(csv.DictReader(path.open()))
+    scored, skipped = [], {}
+    for r in rows:
+        model = MODELS.get(r["model"])
+        why = None
+        if model is None:
+            why = f"model {r['model']} not in the zoo"
+        elif r["unit"] not in ("images/s", "sequences/s"):
+            why = f"unit {r['unit']}"
+        elif r["num_gpus"] != "1":
+            why = "multi-GPU"
+        try:
+            spec = load_hardware(r["gpu"]) if why is None else None
+        except AccelscopeError:
+            why = f"GPU {r['gpu']} not in the catalog"
+        if why:
+            skipped[why] = skipped.get(why, 0) + 1
+            continue
+        p = _profile(model, r["task"], int(r["batch_size"]), int(r["seq_len_or_image_size"]),
+                     PRECISION[r["precision"]])
+        est = predict(p, spec)
+        step_s = est.step_time_s
+        if "grad accumulation" in r["notes"]:
+            # The optimizer runs once per accumulated batch of many micro-batches: amortised away.
+            step_s -= est.time_by_phase_s.get("optimizer", 0.0)
+        measured = float(r["throughput"])
+        naive = p.samples_per_step / naive_step_time(p, spec)
+        scored.append(dict(row=r, gpu=spec.name, predicted=p.samples_per_step / step_s, measured=measured,
+                           err=est.throughput_samples_per_s / measured - 1, naive_err=naive / measured - 1,
+                           bound=est.bound))
+
+    print(f"{'model':<26}{'task':<6}{'gpu':<16}{'prec':<5}{'batch':>6}{'size':>5}"
+          f"{'published':>11}{'predicted':>11}{'error':>9}{'naive err':>11}  bound")
+    for s in scored:
+        r = s["row"]
+        print(f"{r['model']:<26}{r['task']:<6}{s['gpu']:<16}{r['precision']:<5}{r['batch_size']:>6}"
+              f"{r['seq_len_or_image_size']:>5}{s['measured']:>11.1f}{s['predicted']:>11.1f}"
+              f"{s['err']:>+9.1%}{s['naive_err']:>+11.1%}  {s['bound']}")
+    print()
+    print(f"{'GPU':<18}{'rows':>5}{'median |err|':>14}{'p90 |err|':>11}{'naive median':>14}{'naive p90':>11}")
+    groups = sorted({s["gpu"] for s in scored}) + ["overall"]
+    for g in groups:
+        sel = [s for s in scored if g == "overall" or s["gpu"] == g]
+        e = np.abs([s["err"] for s in sel]) * 100
+        n = np.abs([s["naive_err"] for s in sel]) * 100
+        print(f"{g:<18}{len(sel):>5}{np.median(e):>13.1f}%{np.percentile(e, 90):>10.1f}%"
+              f"{np.median(n):>13.1f}%{np.percentile(n, 90):>10.1f}%")
+    print(f"\ngoal: median <= 15%, p90 <= 35% (overall)")
+    print("skipped rows: " + "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items())))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)

@@ -1,0 +1,148 @@
+"""Fit a device's roofline parameters to measured step times (scikit-learn style).
+
+``Calibrator(device, spec).fit(profiles, step_times_s)`` fits three parameters that the
+datasheet cannot know, by least squares on log(predicted / measured):
+
+* ``matrix_scale``: achieved matrix throughput relative to the model's default assumption
+  (peak x default efficiency);
+* ``bandwidth_scale``: achieved memory bandwidth (and vector throughput) relative to default;
+* ``host_overhead_s``: per-op framework overhead on this host.
+
+It stores them in ``calibration_`` (a :class:`~accelscope.models.predict.Calibrated`) and
+returns ``self``; ``predict`` then uses them. Devices without catalog peaks (a local CPU
+not in the catalog) start from nominal rates (``NOMINAL_CPU_RATES``) that the scales then
+correct; their fitted rates are absolute achieved rates. Measurements are plain data: this
+module never imports ``accelscope.measure``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from accelscope.errors import AccelscopeError
+from accelscope.hardware.schema import HardwareSpec
+from accelscope.models import roofline
+from accelscope.models.predict import Calibrated, device_rates, predict
+from accelscope.workload.profile import Profile
+
+#: Starting point for a CPU without catalog figures (order of a few-core desktop part).
+NOMINAL_CPU_RATES = roofline.DeviceRates(
+    matrix_flops_per_s={"float32": 1e11, "bfloat16": 1e11, "float16": 5e10},
+    vector_flops_per_s=2.5e10, bandwidth_bytes_per_s=2e10, compute_units=2,
+)
+
+_SCALES = np.logspace(-2, 1.5, 57)
+_OVERHEADS = np.concatenate([[0.0], np.logspace(-7, -2.5, 46)])
+
+
+class CalibrationError(AccelscopeError):
+    """Not enough or inconsistent measurements to fit."""
+
+
+def _op_terms(profile: Profile, rates: roofline.DeviceRates, p: roofline.RooflineParams):
+    """Per-op (count, matrix compute s, other compute s, memory s, has work) at scale 1."""
+    ops = roofline.estimate_ops(profile, rates, p)
+    n = np.array([o.count for o in ops], dtype=float)
+    matrix = np.array([o.compute_s if o.unit == "matrix" else 0.0 for o in ops])
+    vector = np.array([o.compute_s if o.unit != "matrix" else 0.0 for o in ops])
+    memory = np.array([o.memory_s for o in ops])
+    work = np.array([1.0 if o.time_s > 0 else 0.0 for o in ops])
+    return n, matrix, vector, memory, work
+
+
+class Calibrator:
+    """Fits ``matrix_scale``, ``bandwidth_scale`` and ``host_overhead_s`` for one device."""
+
+    def __init__(self, device: str, spec: HardwareSpec | None = None,
+                 params: roofline.RooflineParams | None = None, kind: str | None = None):
+        self.device = device
+        self.spec = spec
+        self.kind = kind or (spec.kind if spec is not None else "cpu")
+        self.params = params or roofline.DEFAULTS.get(self.kind, roofline.DEFAULTS["gpu"])
+
+    def _rates(self, profile: Profile) -> tuple[roofline.DeviceRates, bool]:
+        if self.spec is not None:
+            try:
+                return device_rates(self.spec, profile.precision), False
+            except AccelscopeError:
+                pass
+        return NOMINAL_CPU_RATES, True
+
+    def _grid(self, terms, host_overhead: np.ndarray, sm: np.ndarray, sb: np.ndarray) -> np.ndarray:
+        """Predicted step times, shape (points, len(host_overhead), len(sm), len(sb))."""
+        out = []
+        floor = self.params.kernel_floor_s
+        for n, mat, vec, mem, work in terms:
+            t = np.maximum(
+                np.maximum(mat[:, None, None] / sm[None, :, None], vec[:, None, None] / sb[None, None, :]),
+                np.maximum(mem[:, None, None] / sb[None, None, :], (floor * work)[:, None, None]),
+            )
+            device = np.tensordot(n, t, axes=1)  # (sm, sb)
+            host = host_overhead[:, None, None] * n.sum()
+            step = (np.maximum(device[None], host) if self.params.host_overlaps_device
+                    else device[None] + host)
+            out.append(step)
+        return np.stack(out)
+
+    def fit(self, profiles: list[Profile], step_times_s: list[float]) -> "Calibrator":
+        if len(profiles) != len(step_times_s):
+            raise CalibrationError("profiles and step_times_s differ in length")
+        if len(profiles) < 2:
+            raise CalibrationError(
+                f"{self.device}: calibration needs at least 2 measurements (got {len(profiles)}); "
+                "run `accelscope bench` on more workloads or batch sizes first")
+        measured = np.asarray(step_times_s, dtype=float)
+        if np.any(measured <= 0):
+            raise CalibrationError("measured step times must be positive")
+        rates_used = {}
+        terms = []
+        for prof in profiles:
+            rates, nominal = self._rates(prof)
+            rates_used[prof.precision] = (rates, nominal)
+            terms.append(_op_terms(prof, rates, self.params))
+        h, sm, sb = _OVERHEADS, _SCALES, _SCALES
+        width = 0.15
+        for _ in range(5):  # a coarse grid, then finer grids around the best point
+            pred = self._grid(terms, h, sm, sb)
+            loss = np.sum(np.log(pred / measured[:, None, None, None]) ** 2, axis=0)
+            i, j, k = np.unravel_index(np.argmin(loss), loss.shape)
+            best = (h[i], sm[j], sb[k])
+            sm = best[1] * np.logspace(-width, width, 21)
+            sb = best[2] * np.logspace(-width, width, 21)
+            h = best[0] * np.logspace(-2 * width, 2 * width, 21) if best[0] > 0 else h
+            width /= 3
+        host, matrix_scale, bandwidth_scale = best
+        params = replace(self.params, host_overhead_s=float(host))
+        rates, nominal = next(iter(rates_used.values()))
+        self.calibration_ = Calibrated(
+            device=self.device, params=params, matrix_scale=float(matrix_scale),
+            bandwidth_scale=float(bandwidth_scale), rates=rates if nominal else None,
+            fitted_on=len(profiles),
+        )
+        pred = np.array([self.predict_step_time(p) for p in profiles])
+        self.errors_ = pred / measured - 1
+        self.median_abs_error_ = float(np.median(np.abs(self.errors_)))
+        self.calibration_ = replace(self.calibration_, median_abs_error=self.median_abs_error_)
+        return self
+
+    def _spec(self) -> HardwareSpec:
+        if self.spec is not None:
+            return self.spec
+        return HardwareSpec(name=self.device, kind=self.kind, vendor="local", display_name=self.device)
+
+    def predict_step_time(self, profile: Profile) -> float:
+        return self.predict(profile).step_time_s
+
+    def predict(self, profile: Profile):
+        if not hasattr(self, "calibration_"):
+            raise CalibrationError("call fit() before predict()")
+        return predict(profile, self._spec(), self.calibration_)
+
+
+def load_calibrations() -> dict[str, Calibrated]:
+    """Calibrations stored by ``accelscope calibrate``, by hardware name."""
+    from accelscope.store.calibrations import load_all
+
+    return load_all()

@@ -1,0 +1,179 @@
+"""predict(profile, hardware) -> Estimate: time, throughput, MFU, memory, energy and cost.
+
+Pure functions: a Profile (hardware-agnostic counts) and a catalog spec in, an Estimate out.
+GPUs, CPUs, TPUs, ASICs and FPGAs all go through the per-op roofline of
+:mod:`accelscope.models.roofline` with their kind's default efficiencies (TPUs, ASICs and
+FPGAs at spec level: their peaks, bandwidth and matrix units; the systolic-array and FPGA
+models refine them). A calibration (:mod:`accelscope.models.calibrate`) replaces the
+defaults with parameters fitted to the user's own measurements.
+
+Energy: ``power = idle + (TDP - idle) * utilisation``, utilisation being the fraction of the
+step the device is busy, capped at TDP; when the idle power is unknown it is taken as
+``idle_fraction_of_tdp`` of the TDP (a stated assumption; datacenter GPUs idle at roughly
+15-30% of TDP). Cost: the cheapest dated, non-stale cloud offering, per device-hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accelscope.errors import AccelscopeError
+from accelscope.hardware.schema import HardwareSpec
+from accelscope.models import roofline
+from accelscope.models.estimate import Estimate
+from accelscope.workload.profile import Profile
+
+MODEL_NAME = "roofline-wave-overhead/1"
+IDLE_FRACTION_OF_TDP = 0.25
+USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
+
+
+class PredictionError(AccelscopeError):
+    """The spec lacks a figure the prediction needs (the message says which)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calibrated:
+    """Parameters fitted to measurements of one device (see ``models.calibrate``)."""
+
+    device: str
+    params: roofline.RooflineParams
+    matrix_scale: float = 1.0
+    bandwidth_scale: float = 1.0
+    rates: roofline.DeviceRates | None = None
+    fitted_on: int = 0
+    median_abs_error: float | None = None
+
+
+def _value(fig) -> float | None:
+    v = getattr(fig, "value", None)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
+    """The figures of ``spec`` the roofline needs, or PredictionError naming what is missing."""
+    fp32 = spec.peak_flops_per_s("fp32")
+    matrix: dict[str, float] = {}
+    fp32_tensor = False
+    if precision == "tf32":
+        tf32 = spec.peak("tf32")
+        if tf32.flops_per_s:
+            matrix["float32"] = tf32.flops_per_s
+            fp32_tensor = not tf32.fallback
+    if "float32" not in matrix and fp32:
+        matrix["float32"] = fp32
+    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16")):
+        v = spec.peak_flops_per_s(col)
+        if v:
+            matrix[dtype] = v
+    need = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "amp-bf16": "bfloat16",
+            "fp16": "float16", "amp-fp16": "float16"}[precision]
+    if need not in matrix:
+        peak = spec.peak(precision)
+        raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
+                              "cannot predict this precision there")
+    bw = _value(spec.mem_bandwidth_bytes_per_s)
+    if not bw:
+        raise PredictionError(f"{spec.name}: memory bandwidth unknown; add it to the catalog file")
+    units = _value(spec.matrix_units) if spec.kind in ("tpu", "asic") else None
+    units = units or _value(spec.compute_units)
+    if spec.systolic is not None and spec.kind == "tpu":
+        units = spec.systolic.count or units
+    return roofline.DeviceRates(
+        matrix_flops_per_s=matrix, vector_flops_per_s=fp32 or max(matrix.values()) / 8,
+        bandwidth_bytes_per_s=bw, compute_units=int(units) if units else 1,
+        fp32_is_tensor=fp32_tensor,
+    )
+
+
+def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None = None) -> Estimate:
+    """Estimate ``profile`` on ``spec`` (optionally with parameters fitted to measurements)."""
+    notes: list[str] = []
+    if calibration is not None:
+        params = calibration.params
+        rates = calibration.rates or device_rates(spec, profile.precision)
+        rates = roofline.DeviceRates(
+            matrix_flops_per_s={k: v * calibration.matrix_scale for k, v in rates.matrix_flops_per_s.items()},
+            vector_flops_per_s=rates.vector_flops_per_s * calibration.bandwidth_scale,
+            bandwidth_bytes_per_s=rates.bandwidth_bytes_per_s * calibration.bandwidth_scale,
+            compute_units=rates.compute_units, fp32_is_tensor=rates.fp32_is_tensor,
+        )
+        notes.append(f"calibrated on {calibration.fitted_on} measurements of {calibration.device}")
+    else:
+        params = roofline.DEFAULTS.get(spec.kind, roofline.DEFAULTS["gpu"])
+        rates = device_rates(spec, profile.precision)
+    if rates.compute_units <= 1 and spec.kind != "cpu":
+        notes.append("compute-unit count unknown: no wave quantisation")
+        rates = roofline.DeviceRates(**{**{f: getattr(rates, f) for f in rates.__slots__}, "compute_units": 10**6})
+
+    ops = roofline.estimate_ops(profile, rates, params)
+    step_s, device_s, host_s = roofline.step_time(ops, params)
+    host_bound = host_s > device_s if params.host_overlaps_device else False
+    by_bound: dict[str, float] = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}
+    by_cat: dict[str, float] = {}
+    by_phase: dict[str, float] = {}
+    for o in ops:
+        t = o.time_s * o.count
+        by_bound[o.bound] += t
+        by_cat[o.category] = by_cat.get(o.category, 0.0) + t
+        host_t = o.overhead_s * o.count
+        if params.host_overlaps_device:
+            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + (max(t, host_t) if host_bound else t)
+        else:
+            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + t + host_t
+    by_bound["overhead"] += step_s - device_s
+    if params.host_overlaps_device:
+        bound = "overhead" if host_bound else max(("compute", "memory"), key=lambda b: by_bound[b])
+    else:
+        bound = max(by_bound, key=lambda b: by_bound[b])
+
+    peak = spec.peak_flops_per_s(profile.precision) or None
+    mem_cap = _value(spec.mem_bytes)
+    fits = None if mem_cap is None else profile.memory_bytes <= USABLE_MEMORY_FRACTION * mem_cap
+
+    tdp = _value(spec.tdp_w)
+    idle = _value(spec.idle_power_w)
+    power = energy = None
+    energy_method = "unavailable: TDP unknown"
+    if tdp:
+        if idle is None:
+            idle = IDLE_FRACTION_OF_TDP * tdp
+            notes.append(f"idle power unknown: assumed {IDLE_FRACTION_OF_TDP:.0%} of TDP")
+        util = min(1.0, device_s / step_s) if step_s else 0.0
+        power = min(tdp, idle + (tdp - idle) * util)
+        energy = power * step_s
+        energy_method = "model: idle + (TDP - idle) * utilisation"
+
+    offer = spec.cheapest_offering()
+    usd_h = usd_m = None
+    offering = price_date = None
+    if offer is not None:
+        usd_h = offer.usd_per_device_hour
+        usd_m = usd_h / 3600 * step_s / profile.samples_per_step * 1e6
+        offering = f"{offer.provider} {offer.instance} ({offer.pricing})"
+        price_date = offer.date
+
+    parameters: dict[str, Any] = {
+        **params.to_dict(),
+        "matrix_flops_per_s": rates.matrix_flops_per_s, "vector_flops_per_s": rates.vector_flops_per_s,
+        "bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s, "compute_units": rates.compute_units,
+        "idle_fraction_of_tdp": IDLE_FRACTION_OF_TDP, "usable_memory_fraction": USABLE_MEMORY_FRACTION,
+    }
+    return Estimate(
+        hardware=spec.name, kind=spec.kind, workload=profile.model, task=profile.task,
+        batch_size=profile.batch_size, precision=profile.precision, step_time_s=step_s,
+        samples_per_step=profile.samples_per_step, flops=profile.flops, peak_flops_per_s=peak,
+        gpu_busy_s=device_s, host_s=host_s, bound=bound, time_by_bound_s=by_bound,
+        time_by_category_s=by_cat, time_by_phase_s=by_phase, memory_bytes=profile.memory_bytes, memory_capacity_bytes=int(mem_cap) if mem_cap else None,
+        fits_in_memory=fits, power_w=power, energy_j_per_step=energy, energy_method=energy_method,
+        usd_per_hour=usd_h, usd_per_million_samples=usd_m, offering=offering, price_date=price_date,
+        model=MODEL_NAME, parameters=parameters, calibrated=calibration is not None,
+        notes=tuple(notes), ops=tuple(ops),
+    )
+
+
+def naive_step_time(profile: Profile, spec: HardwareSpec) -> float | None:
+    """The baseline the issue compares against: total FLOPs / datasheet peak."""
+    peak = spec.peak_flops_per_s(profile.precision)
+    return profile.flops / peak if peak else None

@@ -1,0 +1,222 @@
+"""Per-op roofline with size-dependent efficiency, wave quantisation and launch overhead.
+
+For every op of a Profile (per occurrence; then multiplied by its count)::
+
+    compute_s  = flops / (peak(op dtype) * efficiency(op shape))
+    memory_s   = bytes / (bandwidth * bw_efficiency)
+    device_s   = max(compute_s, memory_s, kernel_floor_s)     (0 for ops that move nothing)
+    host_s     = host_overhead_s                               (framework dispatch + launch)
+
+and the step takes ``max(sum(device_s), sum(host_s))``: the host enqueues kernels
+asynchronously, so a step is bound either by the device (large batches) or by the host
+issuing kernels (small batches). This is the structure of the strong per-op predictors
+(Habitat, Yu et al. ATC 2021; the "overhead / bandwidth / compute" regimes of He,
+"Making Deep Learning Go Brrrr From First Principles", 2022) rather than total FLOPs over
+a datasheet peak, which misses small-batch and memory-bound work entirely.
+
+Efficiency of matrix work (matmul, convolution as implicit GEMM, attention) is
+
+    efficiency = max_efficiency * tile_fill * wave_efficiency * K / (K + k_half)
+
+* tiles: the output (M x N, times the batch of independent GEMMs) is cut into tiles, as
+  cuBLAS/CUTLASS kernels do; of the candidate tile shapes the best one is taken. ``tile_fill``
+  is the useful fraction of the padded tiles.
+* waves: tiles are scheduled on ``compute_units`` (SMs, TPU matrix units, cores) in waves;
+  the last partial wave leaves units idle: ``tiles / (ceil(tiles / units) * units)``.
+* K / (K + k_half): a short reduction dimension cannot hide the pipeline's prologue and
+  epilogue.
+
+Depthwise convolutions and matrix-vector products run on the vector units. Ops that are
+not matrix work (norms, activations, reductions, optimizer updates, copies) use the
+device's fp32 vector rate times ``vector_efficiency`` and are in practice memory-bound.
+
+The parameters are typical achieved fractions, not fitted to any validation row; each
+device kind has its own defaults (``DEFAULTS``) and ``calibrate`` refits them from the
+user's measurements. Everything this model assumes is returned in ``Estimate.parameters``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from accelscope.models.estimate import OpEstimate
+from accelscope.workload.profile import Op, Profile
+
+MATRIX = ("matmul", "conv", "attention")
+#: Tile shapes (rows, cols, relative efficiency of the kernel) a GEMM library chooses from:
+#: large tiles reuse operands best; small ones fill more units on small problems.
+GPU_TILES = ((128, 256, 1.0), (128, 128, 0.95), (64, 128, 0.85), (64, 64, 0.7))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RooflineParams:
+    """Efficiency parameters of the per-op roofline (fractions of datasheet figures)."""
+
+    matrix_efficiency: float = 0.75    # large GEMM on tensor cores: 70-80% of dense peak
+    fp32_matrix_efficiency: float = 0.85  # large FP32 GEMM on CUDA cores (SIMT)
+    attention_efficiency: float = 0.6   # fused (flash) attention relative to peak
+    k_half: float = 32.0
+    bw_efficiency: float = 0.8          # achieved / datasheet memory bandwidth
+    vector_efficiency: float = 0.5      # elementwise arithmetic vs fp32 vector peak
+    kernel_floor_s: float = 4e-6        # shortest kernel, launch to completion on the device
+    # Eager PyTorch: Python, binding, autograd, dispatcher, library and cudaLaunchKernel cost
+    # "~5-25 us of CPU-side work per op" (J. Lin, "From PyTorch op to kernel launch",
+    # jiahuanglin.xyz GPU-kernel lessons, 18); the top of that range, since nn.Module calls
+    # add Python overhead on top of the aten ops a profile counts.
+    host_overhead_s: float = 25e-6
+    tiles: tuple[tuple[int, int, float], ...] = GPU_TILES
+    #: Accelerators run kernels asynchronously while the host issues the next ones; on a
+    #: CPU the same cores dispatch and compute, so host time adds to device time.
+    host_overlaps_device: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["tiles"] = [list(t) for t in self.tiles]
+        return d
+
+
+#: Defaults by device kind. GPUs run eager PyTorch (per-op host overhead); TPUs and ASICs
+#: run compiled graphs (XLA, Neuron, SynapseAI) with little per-op overhead; CPUs have no
+#: launch latency but a dispatch cost per op.
+DEFAULTS: dict[str, RooflineParams] = {
+    "gpu": RooflineParams(),
+    "tpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.6, attention_efficiency=0.5,
+                          kernel_floor_s=1e-6, host_overhead_s=1e-6, tiles=((128, 128, 1.0),)),
+    "asic": RooflineParams(matrix_efficiency=0.5, fp32_matrix_efficiency=0.5, attention_efficiency=0.4,
+                           kernel_floor_s=2e-6, host_overhead_s=2e-6, tiles=((128, 128, 1.0),)),
+    "fpga": RooflineParams(matrix_efficiency=0.5, fp32_matrix_efficiency=0.5, attention_efficiency=0.4,
+                           bw_efficiency=0.7, kernel_floor_s=1e-6, host_overhead_s=1e-6,
+                           tiles=((32, 32, 1.0),)),
+    "cpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.7, attention_efficiency=0.4,
+                          bw_efficiency=0.7, vector_efficiency=0.25, kernel_floor_s=1e-6,
+                          host_overhead_s=8e-6, tiles=((64, 64, 1.0), (32, 64, 0.9), (16, 64, 0.8)),
+                          host_overlaps_device=False),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRates:
+    """The hardware figures the model needs, from a catalog spec or a calibration."""
+
+    matrix_flops_per_s: dict[str, float]   # by dtype name: float32, bfloat16, float16, ...
+    vector_flops_per_s: float
+    bandwidth_bytes_per_s: float
+    compute_units: int
+    fp32_is_tensor: bool = False
+
+
+def gemm_dims(op: Op) -> tuple[int, int, int, int] | None:
+    """(batch, M, N, K) of the matrix product an op performs, or None."""
+    s = [x for x in op.input_shapes if x is not None]
+    name = op.name.split(".")[1] if op.name.startswith("aten.") else op.name
+    try:
+        if name in ("mm", "addmm") and len(s) >= 2:
+            (m, k), (_, n) = s[-2], s[-1]
+            return 1, m, n, k
+        if name in ("bmm", "baddbmm") and len(s) >= 2:
+            (b, m, k), (_, _, n) = s[-2], s[-1]
+            return b, m, n, k
+        if name == "convolution" and len(s) >= 2:
+            x, w = s[0], s[1]
+            out = op.output_shapes[0]
+            groups = int(op.attrs.get("groups", 1))
+            m = out[0] * math.prod(out[2:])
+            return groups, m, w[0] // groups, w[1] * math.prod(w[2:])
+        if name == "convolution_backward" and len(s) >= 3:
+            g, w = s[0], s[2]
+            groups = int(op.attrs.get("groups", 1))
+            return groups, g[0] * math.prod(g[2:]), w[0] // groups, w[1] * math.prod(w[2:])
+        if op.category == "attention" and s and len(s[0]) == 4:
+            q = s[1] if "backward" in name else s[0]
+            k = s[2] if "backward" in name else s[1]
+            return q[0] * q[1], q[2], k[2], q[3]
+    except (ValueError, IndexError, TypeError):
+        return None
+    return None
+
+
+#: Split-K factors a GEMM library may use when the output has too few tiles to fill the
+#: device (each split computes a slice of K; the partial results are then reduced).
+SPLIT_K = (1, 2, 4, 8, 16)
+SPLIT_K_PENALTY = 0.9  # the extra reduction pass and partial-result traffic
+
+
+def matrix_efficiency(dims: tuple[int, int, int, int], units: int, p: RooflineParams) -> float:
+    """Fraction of the matrix peak a GEMM of these dimensions reaches (before max_efficiency).
+
+    The best over tile shapes and split-K factors of
+    ``tile_eff * fill * wave_efficiency * k / (k + k_half)``.
+    """
+    batch, m, n, k = dims
+    best = 0.0
+    for tm, tn, tile_eff in p.tiles:
+        tiles_m, tiles_n = math.ceil(m / tm), math.ceil(n / tn)
+        fill = (m / (tiles_m * tm)) * (n / (tiles_n * tn))
+        for split in SPLIT_K:
+            ks = k / split
+            if split > 1 and ks < 4 * p.k_half:
+                break
+            tiles = tiles_m * tiles_n * batch * split
+            waves = math.ceil(tiles / units)
+            eff = tile_eff * fill * tiles / (waves * units) * ks / (ks + p.k_half)
+            best = max(best, eff * (SPLIT_K_PENALTY if split > 1 else 1.0))
+    return best
+
+
+def _is_vector_matrix_op(dims: tuple[int, int, int, int]) -> bool:
+    """Depthwise convolutions and matrix-vector products have no reuse for matrix units."""
+    _, m, n, k = dims
+    return min(m, n) <= 4 or k <= 4
+
+
+def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> list[OpEstimate]:
+    """Per-op time estimates (per occurrence) for one device."""
+    bw = rates.bandwidth_bytes_per_s * p.bw_efficiency
+    vector = rates.vector_flops_per_s * p.vector_efficiency
+    out = []
+    for op in profile.ops:
+        if op.is_view:
+            continue
+        flops = op.flops or 0
+        moved = op.bytes_read + op.bytes_written
+        eff = p.vector_efficiency
+        peak = vector / p.vector_efficiency if p.vector_efficiency else vector
+        compute_s = flops / vector if flops else 0.0
+        unit = "vector"
+        if op.category in MATRIX and flops:
+            dims = gemm_dims(op)
+            mat_peak = rates.matrix_flops_per_s.get(op.dtype) or rates.matrix_flops_per_s.get("float32")
+            if dims is not None and not _is_vector_matrix_op(dims) and mat_peak:
+                tensor = op.dtype != "float32" or rates.fp32_is_tensor
+                base = p.matrix_efficiency if tensor else p.fp32_matrix_efficiency
+                if op.category == "attention":
+                    base = p.attention_efficiency
+                eff = base * matrix_efficiency(dims, rates.compute_units, p)
+                peak = mat_peak
+                unit = "matrix"
+                compute_s = flops / (peak * eff) if eff > 0 else math.inf
+        memory_s = moved / bw if moved else 0.0
+        device_s = max(compute_s, memory_s, p.kernel_floor_s) if (moved or flops) else 0.0
+        bound = "compute" if compute_s >= memory_s else "memory"
+        if device_s == p.kernel_floor_s and max(compute_s, memory_s) < p.kernel_floor_s:
+            bound = "overhead"
+        out.append(OpEstimate(
+            name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=device_s,
+            compute_s=compute_s, memory_s=memory_s, overhead_s=p.host_overhead_s, bound=bound,
+            efficiency=eff, unit=unit,
+        ))
+    return out
+
+
+def step_time(ops: list[OpEstimate], p: RooflineParams) -> tuple[float, float, float]:
+    """(step_s, device_busy_s, host_s): bound by the device or by the host issuing kernels
+    (accelerators), or their sum (CPUs, where the same cores do both)."""
+    device = sum(o.time_s * o.count for o in ops)
+    host = sum(o.overhead_s * o.count for o in ops)
+    return (max(device, host) if p.host_overlaps_device else device + host), device, host
+
+
+def with_params(p: RooflineParams, **changes: float) -> RooflineParams:
+    return replace(p, **changes)
