@@ -1,0 +1,140 @@
+"""One prepared GPU check: resnet50 and gpt2-small, inference and a training step, cuda vs cpu.
+
+On a CUDA machine it measures, for each model and task, the CPU in fp32 and amp-bf16 (small
+batches, short time caps) and the GPU in fp32, amp-bf16 and amp-fp16 at the same batch,
+so every GPU row has a speedup over the CPU with a bootstrap CI; then a few GPU-only rows
+at realistic batch sizes. Energy comes from NVML (pip install nvidia-ml-py) on the GPU and
+RAPL on the CPU where readable; peak memory from the CUDA caching allocator. It prints a
+compact table and, with --json-out, writes every Measurement (raw samples included).
+
+On a machine without CUDA it runs the CPU rows only and says that the CUDA rows were
+skipped. A global deadline (--budget, default 330 s) skips what would not fit; the plan
+is sized for ~4 minutes on an H100 host with 16 cores.
+
+Usage: python benchmarks/gpu_check.py [--quick] [--budget 330] [--json-out results.json] [--store PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from accelscope.measure import bench
+from accelscope.measure.bench import with_speedup
+from accelscope.measure.environment import collect_environment
+from accelscope.units import fmt_bytes, fmt_seconds
+
+# (model, options, cpu/gpu shared batch, gpu-only large batch)
+PLAN = [
+    ("resnet50", {"image_size": 224}, 8, 128),
+    ("gpt2-small", {"seq_len": 256}, 4, 16),
+]
+QUICK_PLAN = [
+    ("resnet50", {"image_size": 64}, 2, 8),
+    ("gpt2-small", {"seq_len": 32}, 2, 4),
+]
+CPU_PRECISIONS = ("fp32", "amp-bf16")
+GPU_PRECISIONS = ("fp32", "amp-bf16", "amp-fp16")
+
+
+def row(m) -> str:
+    if not m.ok:
+        return f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.device:<7} {m.precision:<9} FAILED: {m.error}"
+    st = m.step_time_s
+    sp = (f"{m.speedup_vs_cpu:7.1f}x [{m.speedup_ci_low:.1f}-{m.speedup_ci_high:.1f}]"
+          if m.speedup_vs_cpu is not None else f"{'-':>7}")
+    e = f"{m.energy_j_per_sample:.4g} J" if m.energy_j_per_sample is not None else "n/a"
+    w = f"{m.mean_power_w:.0f} W" if m.mean_power_w is not None else "n/a"
+    mem = fmt_bytes(m.peak_mem_allocated_bytes if m.peak_mem_allocated_bytes is not None else m.peak_rss_bytes)
+    flags = ("noisy " if m.noisy else "") + ("" if m.converged else "capped")
+    return (f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.device:<7} {m.precision:<9} "
+            f"{fmt_seconds(st.median):>9} ±{fmt_seconds(st.iqr):>8} {m.throughput_samples_per_s:>9.1f}/s "
+            f"{sp:<22} {e:>11} {w:>6} {m.energy_method:<20} {mem:>9} {flags}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs")
+    ap.add_argument("--budget", type=float, default=330.0, help="seconds; points that would start later are skipped")
+    ap.add_argument("--cpu-max-time", type=float, default=2.0)
+    ap.add_argument("--gpu-max-time", type=float, default=3.0)
+    ap.add_argument("--json-out", default=None)
+    ap.add_argument("--store", default=None, help="also store the runs in this results database")
+    args = ap.parse_args()
+    t_start = time.perf_counter()
+    plan = QUICK_PLAN if args.quick else PLAN
+
+    env = collect_environment()
+    has_cuda = torch.cuda.is_available()
+    print(f"accelscope gpu_check  {env.timestamp}  host {env.hostname}")
+    print(f"CPU {env.cpu_model}: {env.physical_cores} physical / {env.logical_cores} logical cores; "
+          f"torch {env.torch_version}, CUDA {env.cuda_version}, cuDNN {env.cudnn_version}")
+    if has_cuda:
+        print("GPUs: " + ", ".join(f"{g['name']} ({fmt_bytes(g['memory_bytes'])}, sm {g['compute_capability']})"
+                                   for g in env.gpus) + f"; driver {env.gpu_driver}")
+        try:
+            import pynvml  # noqa: F401
+        except ImportError:
+            print("note: nvidia-ml-py is not installed: GPU energy will be n/a (pip install nvidia-ml-py)")
+    else:
+        print("CUDA is not available on this machine: skipping every CUDA row (CPU rows only).")
+
+    store = None
+    if args.store:
+        from accelscope.store import Store
+
+        store = Store(args.store)
+    results = []
+    skipped = []
+
+    def run(model, opts, devices, tasks, batch, precisions, max_time):
+        if time.perf_counter() - t_start > args.budget:
+            skipped.append(f"{model} {tasks} b{batch} {devices} {precisions}")
+            return []
+        r = bench(model, devices=devices, tasks=tasks, batch_sizes=[batch], precisions=precisions,
+                  max_time_s=max_time, store=store, command="benchmarks/gpu_check.py", **opts)
+        return list(r.measurements)
+
+    for model, opts, batch, big_batch in plan:
+        for task in ("infer", "train"):
+            cpu = run(model, opts, ["cpu"], task, batch, CPU_PRECISIONS, args.cpu_max_time)
+            results += cpu
+            if not has_cuda:
+                continue
+            cpu_points = {(m.task, m.batch_size, m.precision): m for m in cpu}
+            gpu = run(model, opts, ["cuda"], task, batch, GPU_PRECISIONS, args.gpu_max_time)
+            results += [with_speedup(m, cpu_points) for m in gpu]
+    if has_cuda:  # realistic GPU batches (no CPU counterpart: too slow there)
+        for model, opts, batch, big_batch in plan:
+            results += run(model, opts, ["cuda"], "infer,train", big_batch, ("amp-bf16",), args.gpu_max_time)
+
+    print()
+    print(f"{'model':<11} {'task':<5} {'bat':>4} {'device':<7} {'precision':<9} {'median':>9} {'IQR':>9} "
+          f"{'throughput':>11} {'speedup vs cpu [95% CI]':<22} {'J/sample':>11} {'power':>6} "
+          f"{'energy method':<20} {'peak mem':>9}")
+    for m in results:
+        print(row(m))
+    threads = sorted({m.threads for m in results})
+    print(f"\nCPU threads {threads}; cold starts: " + ", ".join(
+        f"{m.model}/{m.task}/{m.device}/{m.precision} {fmt_seconds(m.cold_start_s)}" for m in results
+        if m.ok and m.device != "cpu")[:600])
+    for m in results:
+        if m.ok and m.energy_method == "unavailable":
+            print(f"energy n/a on {m.device}: {m.energy_note}")
+            break
+    if skipped:
+        print(f"skipped (over the {args.budget:g} s budget): " + "; ".join(skipped))
+    print(f"total wall time {time.perf_counter() - t_start:.0f} s")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"environment": env.to_dict(), "results": [m.to_dict(environment=False) for m in results]},
+                      f, indent=1)
+    if store is not None:
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
