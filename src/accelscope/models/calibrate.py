@@ -141,8 +141,48 @@ class Calibrator:
         return predict(profile, self._spec(), self.calibration_)
 
 
-def load_calibrations() -> dict[str, Calibrated]:
-    """Calibrations stored by ``accelscope calibrate``, by hardware name."""
+def load_calibrations(store=None) -> dict[str, Calibrated]:
+    """Calibrations stored by ``accelscope calibrate``, by device and hardware name."""
     from accelscope.store.calibrations import load_all
 
-    return load_all()
+    return load_all(store)
+
+
+def calibrate_device(store, device: str, *, hardware: str | None = None) -> tuple[Calibrator, list[dict]]:
+    """Fit ``device`` from the successful measurements in ``store``, save the calibration.
+
+    Returns the fitted Calibrator and one row per measured point (workload, measured,
+    predicted, error). Each distinct configuration is profiled again from its stored spec.
+    """
+    from accelscope.hardware.catalog import load_hardware
+    from accelscope.store.calibrations import save
+    from accelscope.workload import profile as make_profile
+
+    points = [p for p in store.points_where(kind="measurement", device=device) if p["status"] == "ok"]
+    if not points:
+        raise CalibrationError(
+            f"no successful measurements of {device!r} in {store.path}; run "
+            f"`accelscope bench MODEL --device {device}` on a few models first")
+    spec = load_hardware(hardware) if hardware else None
+    if spec is None and device == "cpu":
+        from accelscope.hardware.detect import detect
+
+        spec = next((d.spec for d in detect() if d.name == "cpu"), None)
+    profiles, times, labels = [], [], []
+    for pt in points:
+        rec = pt["data"]
+        key = dict(model=rec["model"], task=rec["task"], batch_size=rec["batch_size"],
+                   precision=rec["precision"], seq_len=rec.get("seq_len"), image_size=rec.get("image_size"))
+        if rec.get("optimizer") and rec["task"] == "train":
+            key["optimizer"] = rec["optimizer"]
+        try:
+            profiles.append(make_profile(**key))
+        except AccelscopeError:
+            continue  # a user model no longer importable: skip it
+        times.append(pt["time_s"])
+        labels.append(f"{key['model']} {key['task']} b{key['batch_size']} {key['precision']}")
+    c = Calibrator(device, spec, kind=spec.kind if spec else "cpu").fit(profiles, times)
+    save(c.calibration_, store, hardware=spec.name if spec else None)
+    rows = [{"workload": lab, "measured_s": m, "predicted_s": m * (1 + e), "error": float(e)}
+            for lab, m, e in zip(labels, times, c.errors_)]
+    return c, rows

@@ -53,16 +53,17 @@ class Estimate:
     memory_bytes: int
     memory_capacity_bytes: int | None
     fits_in_memory: bool | None
-    power_w: float | None
-    energy_j_per_step: float | None
-    energy_method: str
-    usd_per_hour: float | None
-    usd_per_million_samples: float | None
-    offering: str | None
-    price_date: str | None
     model: str
     parameters: dict[str, Any]
     calibrated: bool = False
+    # Filled in by accelscope.cost (energy and money), None until then.
+    power_w: float | None = None
+    energy_j_per_step: float | None = None
+    energy_method: str = "unavailable: not priced"
+    usd_per_hour: float | None = None
+    usd_per_million_samples: float | None = None
+    offering: str | None = None
+    price_date: str | None = None
     notes: tuple[str, ...] = ()
     ops: tuple[OpEstimate, ...] = field(default=(), repr=False)
 

@@ -1,4 +1,4 @@
-"""predict(profile, hardware) -> Estimate: time, throughput, MFU, memory, energy and cost.
+"""predict(profile, hardware) -> Estimate: time, throughput, MFU, bound and memory fit.
 
 Pure functions: a Profile (hardware-agnostic counts) and a catalog spec in, an Estimate out.
 GPUs, CPUs, TPUs, ASICs and FPGAs all go through the per-op roofline of
@@ -7,10 +7,7 @@ FPGAs at spec level: their peaks, bandwidth and matrix units; the systolic-array
 models refine them). A calibration (:mod:`accelscope.models.calibrate`) replaces the
 defaults with parameters fitted to the user's own measurements.
 
-Energy: ``power = idle + (TDP - idle) * utilisation``, utilisation being the fraction of the
-step the device is busy, capped at TDP; when the idle power is unknown it is taken as
-``idle_fraction_of_tdp`` of the TDP (a stated assumption; datacenter GPUs idle at roughly
-15-30% of TDP). Cost: the cheapest dated, non-stale cloud offering, per device-hour.
+Energy and money are added by :mod:`accelscope.cost` (``cost.estimate`` composes both).
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from accelscope.models.estimate import Estimate
 from accelscope.workload.profile import Profile
 
 MODEL_NAME = "roofline-wave-overhead/1"
-IDLE_FRACTION_OF_TDP = 0.25
 USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
 
 
@@ -104,8 +100,8 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
         params = roofline.DEFAULTS.get(spec.kind, roofline.DEFAULTS["gpu"])
         rates = device_rates(spec, profile.precision)
     if rates.compute_units <= 1 and spec.kind != "cpu":
+        # With one unit every tile count fills whole waves: no quantisation is modelled.
         notes.append("compute-unit count unknown: no wave quantisation")
-        rates = roofline.DeviceRates(**{**{f: getattr(rates, f) for f in rates.__slots__}, "compute_units": 10**6})
 
     ops = roofline.estimate_ops(profile, rates, params)
     step_s, device_s, host_s = roofline.step_time(ops, params)
@@ -132,33 +128,11 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
     mem_cap = _value(spec.mem_bytes)
     fits = None if mem_cap is None else profile.memory_bytes <= USABLE_MEMORY_FRACTION * mem_cap
 
-    tdp = _value(spec.tdp_w)
-    idle = _value(spec.idle_power_w)
-    power = energy = None
-    energy_method = "unavailable: TDP unknown"
-    if tdp:
-        if idle is None:
-            idle = IDLE_FRACTION_OF_TDP * tdp
-            notes.append(f"idle power unknown: assumed {IDLE_FRACTION_OF_TDP:.0%} of TDP")
-        util = min(1.0, device_s / step_s) if step_s else 0.0
-        power = min(tdp, idle + (tdp - idle) * util)
-        energy = power * step_s
-        energy_method = "model: idle + (TDP - idle) * utilisation"
-
-    offer = spec.cheapest_offering()
-    usd_h = usd_m = None
-    offering = price_date = None
-    if offer is not None:
-        usd_h = offer.usd_per_device_hour
-        usd_m = usd_h / 3600 * step_s / profile.samples_per_step * 1e6
-        offering = f"{offer.provider} {offer.instance} ({offer.pricing})"
-        price_date = offer.date
-
     parameters: dict[str, Any] = {
         **params.to_dict(),
         "matrix_flops_per_s": rates.matrix_flops_per_s, "vector_flops_per_s": rates.vector_flops_per_s,
         "bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s, "compute_units": rates.compute_units,
-        "idle_fraction_of_tdp": IDLE_FRACTION_OF_TDP, "usable_memory_fraction": USABLE_MEMORY_FRACTION,
+        "usable_memory_fraction": USABLE_MEMORY_FRACTION,
     }
     return Estimate(
         hardware=spec.name, kind=spec.kind, workload=profile.model, task=profile.task,
@@ -166,9 +140,7 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
         samples_per_step=profile.samples_per_step, flops=profile.flops, peak_flops_per_s=peak,
         gpu_busy_s=device_s, host_s=host_s, bound=bound, time_by_bound_s=by_bound,
         time_by_category_s=by_cat, time_by_phase_s=by_phase, memory_bytes=profile.memory_bytes, memory_capacity_bytes=int(mem_cap) if mem_cap else None,
-        fits_in_memory=fits, power_w=power, energy_j_per_step=energy, energy_method=energy_method,
-        usd_per_hour=usd_h, usd_per_million_samples=usd_m, offering=offering, price_date=price_date,
-        model=MODEL_NAME, parameters=parameters, calibrated=calibration is not None,
+        fits_in_memory=fits, model=MODEL_NAME, parameters=parameters, calibrated=calibration is not None,
         notes=tuple(notes), ops=tuple(ops),
     )
 

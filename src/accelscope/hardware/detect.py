@@ -1,0 +1,79 @@
+"""What this machine has: local devices and the catalog entries they correspond to.
+
+``detect()`` lists the CPU, every CUDA GPU and an Apple MPS device, each with the catalog
+spec it matches (by the model name the driver reports), or ``None`` when the catalog has
+no such part. Matching is by name tokens: the catalog entry's own model token (``h100``,
+``a100``, ``t4``, ...) must appear in the reported name; among candidates the one sharing
+most tokens wins (``NVIDIA H100 PCIe`` -> ``h100-pcie``, ``NVIDIA H100 80GB HBM3`` ->
+``h100-sxm``); a generic name (``AMD EPYC``) matches nothing rather than a wrong part.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from accelscope.hardware.catalog import list_hardware
+from accelscope.hardware.schema import HardwareSpec
+
+_NOISE = {"nvidia", "tesla", "geforce", "amd", "intel", "r", "tm", "cpu", "processor", "core", "with",
+          "radeon", "instinct", "gpu", "graphics", "apple", "google", "aws", "gb", "hbm3", "hbm2", "hbm2e"}
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t and t not in _NOISE}
+
+
+def _model_token(spec: HardwareSpec) -> str:
+    """The part number in a catalog name: its first token with a digit (h100, 9654, 7950x)."""
+    parts = [t for t in re.split(r"[^a-z0-9]+", spec.name.lower()) if t]
+    return next((t for t in parts if any(c.isdigit() for c in t)), parts[0])
+
+
+def _names_model(words: set[str], model: str) -> bool:
+    if model in words:
+        return True
+    # "8480+" reports as 8480 where the catalog says 8480plus
+    return any(len(w) >= 4 and any(c.isdigit() for c in w) and (w in model or model in w) for w in words)
+
+
+def match_catalog(reported_name: str, kind: str | None = None) -> HardwareSpec | None:
+    """The catalog spec whose model the reported device name names, or None."""
+    if not reported_name:
+        return None
+    words = _tokens(reported_name)
+    best, best_score = None, 0
+    for spec in list_hardware(kind):
+        if not _names_model(words, _model_token(spec)):
+            continue
+        names = _tokens(" ".join((spec.name, spec.display_name, *spec.aliases)))
+        # PCIe cards report "PCIe" in their names; the SXM part is the default otherwise.
+        score = len(words & names) - (0.5 if "pcie" in spec.name and "pcie" not in words else 0)
+        if score > best_score:
+            best, best_score = spec, score
+    return best
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalDevice:
+    name: str          # accelscope device name: cpu, cuda:0, mps
+    kind: str          # catalog kind: cpu or gpu
+    model: str | None  # what the OS / driver reports
+    spec: HardwareSpec | None
+
+
+def detect() -> list[LocalDevice]:
+    """The devices of this machine, CPU first."""
+    import torch
+
+    from accelscope.measure.environment import cpu_model
+
+    cpu = cpu_model()
+    out = [LocalDevice(name="cpu", kind="cpu", model=cpu, spec=match_catalog(cpu or "", "cpu"))]
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            name = torch.cuda.get_device_name(i)
+            out.append(LocalDevice(name=f"cuda:{i}", kind="gpu", model=name, spec=match_catalog(name, "gpu")))
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        out.append(LocalDevice(name="mps", kind="gpu", model="Apple GPU (MPS)", spec=None))
+    return out

@@ -1,0 +1,147 @@
+import json
+from dataclasses import replace
+
+import pytest
+
+import accelscope
+from accelscope.cli.main import run
+from accelscope.hardware.catalog import list_hardware, load_hardware
+from accelscope.hardware.schema import HardwareSpec
+from accelscope.models import roofline
+from accelscope.models.calibrate import NOMINAL_CPU_RATES, CalibrationError, Calibrator
+from accelscope.cost import estimate
+from accelscope.models.predict import Calibrated, PredictionError, naive_step_time, predict
+from accelscope.store import Store
+from accelscope.store.calibrations import load_all, save
+
+P = roofline.RooflineParams(tiles=((128, 128, 1.0),), k_half=0.0)
+
+
+@pytest.fixture(scope="module")
+def r50_1():
+    return accelscope.profile("resnet50", batch_size=1)
+
+
+@pytest.fixture(scope="module")
+def r50_128():
+    return accelscope.profile("resnet50", batch_size=128, precision="amp-fp16")
+
+
+def test_wave_quantisation_full_and_one_tile_over():
+    units, p = 100, replace(P, k_half=32.0)  # K = 128 is too short to split
+    full = roofline.matrix_efficiency((1, 128 * 10, 128 * 10, 128), units, p)
+    over = roofline.matrix_efficiency((1, 128 * 10 + 1, 128 * 10, 128), units, p)
+    assert full == pytest.approx(128 / 160)
+    # 110 tiles on 100 units: two waves, and the extra row of tiles is nearly empty.
+    assert over == pytest.approx(128 / 160 * (1281 / 1408) * 110 / 200, rel=1e-6)
+
+
+def test_split_k_fills_the_device_for_small_outputs_with_long_k():
+    p = replace(P, k_half=32.0)
+    dims = (1, 256, 256, 65536)  # 4 tiles of 128x128 on 100 units without split-K
+    eff = roofline.matrix_efficiency(dims, 100, p)
+    assert eff > 4 / 100 * 1.5
+    assert eff <= roofline.SPLIT_K_PENALTY
+
+
+def test_short_k_lowers_efficiency():
+    p = replace(P, k_half=32.0)
+    assert roofline.matrix_efficiency((1, 1280, 1280, 32), 100, p) == pytest.approx(0.5)
+
+
+def test_gpu_small_batch_is_host_bound_large_batch_is_not(r50_1, r50_128):
+    h100 = load_hardware("h100-sxm")
+    small, large = predict(r50_1, h100), predict(r50_128, h100)
+    assert small.bound == "overhead"
+    assert small.step_time_s == pytest.approx(small.host_s)
+    assert large.bound in ("compute", "memory") and large.step_time_s == pytest.approx(large.gpu_busy_s)
+    assert large.throughput_samples_per_s > 20 * small.throughput_samples_per_s
+    assert 0 < large.mfu < 1
+
+
+def test_newer_gpus_are_faster_and_naive_baseline_is_faster_still(r50_128):
+    t4, v100, a100, h100 = (predict(r50_128, load_hardware(n)).step_time_s
+                            for n in ("t4", "v100-sxm2-16gb", "a100-80gb", "h100-sxm"))
+    assert t4 > v100 > a100 > h100
+    assert naive_step_time(r50_128, load_hardware("a100-80gb")) < a100
+
+
+def test_cpu_host_time_adds_to_compute(r50_1):
+    spec = HardwareSpec(name="c", kind="cpu", vendor="v", display_name="c")
+    cal = Calibrated(device="c", params=roofline.DEFAULTS["cpu"], rates=NOMINAL_CPU_RATES)
+    e = estimate(r50_1, spec, cal)
+    assert e.step_time_s == pytest.approx(e.gpu_busy_s + e.host_s)
+    assert e.calibrated and e.energy_j_per_sample is None and e.energy_method.startswith("unavailable")
+
+
+def test_memory_fit_energy_and_cost(r50_128):
+    h100 = load_hardware("h100-sxm")
+    e = estimate(r50_128, h100)
+    assert e.fits_in_memory is True
+    tdp = h100.tdp_w.value
+    assert 0.25 * tdp <= e.power_w <= tdp
+    assert e.energy_j_per_step == pytest.approx(e.power_w * e.step_time_s)
+    offer = h100.cheapest_offering()
+    assert e.usd_per_million_samples == pytest.approx(
+        offer.usd_per_device_hour / 3600 * e.step_time_s / e.samples_per_step * 1e6)
+    assert e.usd_for_samples(2e6) == pytest.approx(2 * e.usd_per_million_samples)
+    big = accelscope.profile("llama-70b", task="train", batch_size=1, seq_len=128)
+    assert predict(big, h100).fits_in_memory is False
+
+
+def test_missing_peak_is_an_error_not_a_guess():
+    p = accelscope.profile("mlp", precision="bf16")
+    with pytest.raises(PredictionError, match="bf16"):
+        predict(p, load_hardware("v100-sxm2-16gb"))
+
+
+def test_every_estimate_names_its_model_and_parameters():
+    e = predict(accelscope.profile("resnet50", batch_size=8, precision="amp-bf16"), load_hardware("tpu-v4"))
+    assert e.model.startswith("roofline") and e.parameters["host_overhead_s"] > 0
+    assert e.kind == "tpu" and e.to_dict()["throughput_samples_per_s"] > 0
+
+
+def test_calibration_recovers_known_parameters():
+    spec = HardwareSpec(name="x", kind="cpu", vendor="v", display_name="x")
+    truth = Calibrated(device="x", params=replace(roofline.DEFAULTS["cpu"], host_overhead_s=12e-6),
+                       matrix_scale=0.37, bandwidth_scale=2.1, rates=NOMINAL_CPU_RATES)
+    profs = [accelscope.profile(m, batch_size=b) for m, b in
+             [("mlp", 1), ("mlp", 64), ("cnn", 8), ("resnet18", 1), ("resnet18", 8), ("gpt2-small", 1)]]
+    measured = [predict(p, spec, truth).step_time_s for p in profs]
+    c = Calibrator("x").fit(profs, measured)
+    assert c.calibration_.matrix_scale == pytest.approx(0.37, rel=0.05)
+    assert c.calibration_.bandwidth_scale == pytest.approx(2.1, rel=0.05)
+    assert c.calibration_.params.host_overhead_s == pytest.approx(12e-6, rel=0.1)
+    assert c.median_abs_error_ < 0.02
+    with pytest.raises(CalibrationError, match="at least 2"):
+        Calibrator("x").fit(profs[:1], measured[:1])
+
+
+def test_calibrations_persist_in_the_store(tmp_path):
+    cal = Calibrated(device="cpu", params=roofline.DEFAULTS["cpu"], matrix_scale=0.5, rates=NOMINAL_CPU_RATES,
+                     fitted_on=3, median_abs_error=0.04)
+    with Store(tmp_path / "s.sqlite") as s:
+        save(cal, s, hardware="my-cpu")
+        save(replace(cal, matrix_scale=0.6), s, hardware="my-cpu")
+        got = load_all(s)
+        assert len(s.list_runs(kind="calibration")) == 2  # the older one is kept
+    assert got["cpu"].matrix_scale == 0.6 and got["my-cpu"] == got["cpu"]
+    assert got["cpu"].rates == NOMINAL_CPU_RATES and got["cpu"].params == roofline.DEFAULTS["cpu"]
+
+
+def test_predict_cli_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ACCELSCOPE_STORE", str(tmp_path / "s.sqlite"))
+    with pytest.raises(SystemExit) as e:
+        run(["predict", "mlp", "--kind", "gpu", "--batch", "32", "--json", "--samples", "1e6"])
+    assert e.value.code in (0, None)
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["estimates"]) + len(d["unavailable"]) == len(list_hardware("gpu"))
+    for est in d["estimates"]:
+        for key in ("hardware", "kind", "step_time_s", "throughput_samples_per_s", "mfu",
+                    "energy_j_per_sample", "usd_per_million_samples", "fits_in_memory", "bound", "model"):
+            assert key in est
+    times = [est["step_time_s"] for est in d["estimates"]]
+    assert times == sorted(times)
+    with pytest.raises(SystemExit) as e:
+        run(["predict", "mlp"])
+    assert e.value.code == 2
