@@ -31,6 +31,8 @@ from accelscope.workload.profile import Profile
 NOMINAL_CPU_RATES = roofline.DeviceRates(
     matrix_flops_per_s={"float32": 1e11, "bfloat16": 1e11, "float16": 5e10},
     vector_flops_per_s=2.5e10, bandwidth_bytes_per_s=2e10, compute_units=2,
+    # a desktop/server last-level cache, and its bandwidth at ~5x DRAM's
+    cache_bytes=32 * 2**20, cache_bandwidth_bytes_per_s=1e11,
 )
 
 _SCALES = np.logspace(-2, 1.5, 57)

@@ -12,7 +12,7 @@ Energy and money are added by :mod:`accelscope.cost` (``cost.estimate`` composes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from accelscope.errors import AccelscopeError
@@ -89,11 +89,12 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
     if calibration is not None:
         params = calibration.params
         rates = calibration.rates or device_rates(spec, profile.precision)
-        rates = roofline.DeviceRates(
+        rates = replace(
+            rates,
             matrix_flops_per_s={k: v * calibration.matrix_scale for k, v in rates.matrix_flops_per_s.items()},
             vector_flops_per_s=rates.vector_flops_per_s * calibration.bandwidth_scale,
             bandwidth_bytes_per_s=rates.bandwidth_bytes_per_s * calibration.bandwidth_scale,
-            compute_units=rates.compute_units, fp32_is_tensor=rates.fp32_is_tensor,
+            cache_bandwidth_bytes_per_s=rates.cache_bandwidth_bytes_per_s * calibration.bandwidth_scale,
         )
         notes.append(f"calibrated on {calibration.fitted_on} measurements of {calibration.device}")
     else:

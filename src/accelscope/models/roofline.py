@@ -91,7 +91,9 @@ DEFAULTS: dict[str, RooflineParams] = {
                            tiles=((32, 32, 1.0),)),
     "cpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.7, attention_efficiency=0.4,
                           bw_efficiency=0.7, vector_efficiency=0.25, kernel_floor_s=1e-6,
-                          host_overhead_s=8e-6, tiles=((64, 64, 1.0), (32, 64, 0.9), (16, 64, 0.8)),
+                          host_overhead_s=8e-6,
+                          # per-thread blocks of a CPU GEMM library (register/cache blocking)
+                          tiles=((16, 64, 1.0), (8, 32, 0.9), (4, 16, 0.75), (1, 16, 0.5)),
                           host_overlaps_device=False),
 }
 
@@ -105,6 +107,10 @@ class DeviceRates:
     bandwidth_bytes_per_s: float
     compute_units: int
     fp32_is_tensor: bool = False
+    #: Last-level cache: an op whose inputs and outputs fit in it streams at
+    #: ``cache_bandwidth_bytes_per_s`` instead of the memory bandwidth (0: not modelled).
+    cache_bytes: int = 0
+    cache_bandwidth_bytes_per_s: float = 0.0
 
 
 def gemm_dims(op: Op) -> tuple[int, int, int, int] | None:
@@ -197,7 +203,10 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
                 peak = mat_peak
                 unit = "matrix"
                 compute_s = flops / (peak * eff) if eff > 0 else math.inf
-        memory_s = moved / bw if moved else 0.0
+        if rates.cache_bytes and moved <= rates.cache_bytes:
+            memory_s = moved / (rates.cache_bandwidth_bytes_per_s * p.bw_efficiency)
+        else:
+            memory_s = moved / bw if moved else 0.0
         device_s = max(compute_s, memory_s, p.kernel_floor_s) if (moved or flops) else 0.0
         bound = "compute" if compute_s >= memory_s else "memory"
         if device_s == p.kernel_floor_s and max(compute_s, memory_s) < p.kernel_floor_s:

@@ -1,0 +1,63 @@
+"""Calibrate the predictor on half of a zoo sweep measured on this CPU; score the other half.
+
+Measures a set of small zoo workloads on the local CPU (``measure.bench``), fits the CPU's
+matrix scale, bandwidth scale and per-op overhead on every other workload
+(``models.calibrate.Calibrator``), and prints the prediction error on the held-out half,
+plus the reverse split. Goal (issue 4): median absolute error <= 10% on the held-out half.
+Takes a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+import accelscope
+from accelscope.measure.bench import bench
+from accelscope.models.calibrate import Calibrator
+
+WORKLOADS = [
+    ("mlp", "infer", 1, {}), ("mlp", "train", 64, {}), ("cnn", "infer", 8, {}), ("cnn", "train", 16, {}),
+    ("resnet18", "infer", 1, {}), ("resnet18", "infer", 8, {}), ("mobilenet_v2", "infer", 4, {}),
+    ("efficientnet_b0", "infer", 2, {}), ("gpt2-small", "infer", 1, {"seq_len": 64}),
+    ("gpt2-small", "infer", 4, {"seq_len": 128}), ("bert-base", "infer", 2, {"seq_len": 64}),
+    ("lstm-lm", "infer", 8, {}), ("resnet50", "infer", 2, {}), ("vit_b_16", "infer", 1, {}),
+]
+
+
+def main(max_time_s: float) -> None:
+    t0 = time.perf_counter()
+    rows = []
+    for model, task, batch, opts in WORKLOADS:
+        m = bench(model, devices="cpu", tasks=(task,), batch_sizes=(batch,), max_time_s=max_time_s,
+                  **opts).measurements[0]
+        p = accelscope.profile(model, task=task, batch_size=batch, **opts)
+        rows.append((f"{model} {task} b{batch}", p, m.step_time_s.median, m.threads))
+        print(f"measured {rows[-1][0]:<28} {m.step_time_s.median * 1e3:9.2f} ms", flush=True)
+    print(f"threads: {rows[0][3]}; measuring took {time.perf_counter() - t0:.0f} s\n")
+    all_errors = []
+    for name, fit_idx in (("even rows", 0), ("odd rows", 1)):
+        fit = [r for i, r in enumerate(rows) if i % 2 == fit_idx]
+        held = [r for i, r in enumerate(rows) if i % 2 != fit_idx]
+        c = Calibrator("cpu").fit([r[1] for r in fit], [r[2] for r in fit])
+        cal = c.calibration_
+        print(f"fit on {name}: matrix scale {cal.matrix_scale:.3g}, bandwidth scale {cal.bandwidth_scale:.3g}, "
+              f"host overhead {cal.params.host_overhead_s * 1e6:.3g} us/op, in-sample median |err| "
+              f"{c.median_abs_error_:.1%}")
+        errs = []
+        for label, prof, measured, _ in held:
+            pred = c.predict_step_time(prof)
+            errs.append(pred / measured - 1)
+            print(f"  held out {label:<28} measured {measured * 1e3:9.2f} ms  predicted {pred * 1e3:9.2f} ms  "
+                  f"{errs[-1]:+7.1%}")
+        print(f"  held-out median |error| {np.median(np.abs(errs)):.1%}, max {np.max(np.abs(errs)):.1%}\n")
+        all_errors += errs
+    med = np.median(np.abs(all_errors))
+    print(f"both splits: held-out median |error| {med:.1%} (goal <= 10%) {'OK' if med <= 0.10 else 'MISSED'}; "
+          f"total {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 4.0)
