@@ -105,8 +105,10 @@ def test_calibration_recovers_known_parameters():
     spec = HardwareSpec(name="x", kind="cpu", vendor="v", display_name="x")
     truth = Calibrated(device="x", params=replace(roofline.DEFAULTS["cpu"], host_overhead_s=12e-6),
                        matrix_scale=0.37, bandwidth_scale=2.1, rates=NOMINAL_CPU_RATES)
-    profs = [accelscope.profile(m, batch_size=b) for m, b in
-             [("mlp", 1), ("mlp", 64), ("cnn", 8), ("resnet18", 1), ("resnet18", 8), ("gpt2-small", 1)]]
+    # Include memory-bound steps too big for the cache, so that bandwidth is identifiable.
+    profs = [accelscope.profile(m, batch_size=b, **kw) for m, b, kw in
+             [("mlp", 1, {}), ("mlp", 64, {}), ("cnn", 8, {}), ("resnet18", 1, {}), ("resnet18", 8, {}),
+              ("gpt2-small", 1, {}), ("mobilenet_v2", 16, {}), ("gpt2-small", 4, dict(task="train", seq_len=256))]]
     measured = [predict(p, spec, truth).step_time_s for p in profs]
     c = Calibrator("x").fit(profs, measured)
     assert c.calibration_.matrix_scale == pytest.approx(0.37, rel=0.05)
