@@ -97,35 +97,8 @@ IB5c_3,7,7,1,1,512,2048,1
 FC6,1,1,1,1,2048,1000,1"""
 RESNET_SUBSET = ("CB2a_1", "IB3b_2", "IB4b_3", "CB5a_2", "FC6")
 
-#: Report columns compared exactly, and how to read them off a LayerResult.
-INT_FIELDS = {
-    "Total Cycles (incl. prefetch)": lambda r: r.total_cycles,
-    "Total Cycles": lambda r: r.compute_cycles,
-    "Stall Cycles": lambda r: r.stall_cycles,
-    "SRAM IFMAP Start Cycle": lambda r: r.sram_cycles["ifmap"][0],
-    "SRAM IFMAP Stop Cycle": lambda r: r.sram_cycles["ifmap"][1],
-    "SRAM IFMAP Reads": lambda r: r.sram_reads.ifmap,
-    "SRAM Filter Start Cycle": lambda r: r.sram_cycles["filter"][0],
-    "SRAM Filter Stop Cycle": lambda r: r.sram_cycles["filter"][1],
-    "SRAM Filter Reads": lambda r: r.sram_reads.filter,
-    "SRAM OFMAP Start Cycle": lambda r: r.sram_cycles["ofmap"][0],
-    "SRAM OFMAP Stop Cycle": lambda r: r.sram_cycles["ofmap"][1],
-    "SRAM OFMAP Writes": lambda r: r.sram_writes.ofmap,
-    "DRAM IFMAP Start Cycle": lambda r: r.dram_cycles["ifmap"][0],
-    "DRAM IFMAP Stop Cycle": lambda r: r.dram_cycles["ifmap"][1],
-    "DRAM IFMAP Reads": lambda r: r.dram_reads.ifmap,
-    "DRAM Filter Start Cycle": lambda r: r.dram_cycles["filter"][0],
-    "DRAM Filter Stop Cycle": lambda r: r.dram_cycles["filter"][1],
-    "DRAM Filter Reads": lambda r: r.dram_reads.filter,
-    "DRAM OFMAP Start Cycle": lambda r: r.dram_cycles["ofmap"][0],
-    "DRAM OFMAP Stop Cycle": lambda r: r.dram_cycles["ofmap"][1],
-    "DRAM OFMAP Writes": lambda r: r.dram_writes.ofmap,
-}
-FLOAT_FIELDS = {
-    "Overall Util %": lambda r: 100 * r.overall_util,
-    "Mapping Efficiency %": lambda r: 100 * r.mapping_eff,
-    "Compute Util %": lambda r: 100 * r.compute_util,
-}
+INT_FIELDS = sio.REPORT_COUNT_FIELDS
+FLOAT_FIELDS = sio.REPORT_PERCENT_FIELDS
 
 
 def ensure_venv(venv: Path) -> Path:

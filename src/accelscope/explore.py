@@ -14,6 +14,7 @@ peak, else ``amp-fp16``, else ``fp32``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,10 +114,9 @@ def explore(
     specs = [s for s in list_hardware() if kinds is None or s.kind in kinds]
     calibrations = calibrations or {}
     results = []
-    estimate_run = store.begin_run(kind="estimate", config={"workloads": list(workloads), "precision": precision},
-                                   command="explore") if store is not None else None
-    status = "complete"
-    try:
+    recording = (store.recording(kind="estimate", config={"workloads": list(workloads), "precision": precision},
+                                 command="explore") if store is not None else contextlib.nullcontext(None))
+    with recording as estimate_run:
         for w in workloads:
             w = dict(w)
             opts = {k: v for k, v in w.items() if k not in ("model", "task", "batch_size")}
@@ -174,13 +174,5 @@ def explore(
                 key=lambda r: (r.step_time_s is None, r.step_time_s or 0.0))
             results.append(WorkloadResult(workload=w, rows=tuple(ranked), unavailable=tuple(unavailable),
                                           measurement_run_id=run.run_id))
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except BaseException:
-        status = "failed"
-        raise
-    finally:
-        if store is not None:
-            store.finish_run(estimate_run, status=status)
+
     return ExploreResult(results=tuple(results), estimate_run_id=estimate_run)

@@ -20,34 +20,8 @@ from accelscope.models.systolic import scalesim_io as sio
 DATA = Path(__file__).resolve().parents[1] / "data" / "scalesim" / "reference_scalesim_3.0.0.json"
 REF = json.loads(DATA.read_text())
 
-FIELDS = {
-    "Total Cycles (incl. prefetch)": lambda r: r.total_cycles,
-    "Total Cycles": lambda r: r.compute_cycles,
-    "Stall Cycles": lambda r: r.stall_cycles,
-    "SRAM IFMAP Start Cycle": lambda r: r.sram_cycles["ifmap"][0],
-    "SRAM IFMAP Stop Cycle": lambda r: r.sram_cycles["ifmap"][1],
-    "SRAM IFMAP Reads": lambda r: r.sram_reads.ifmap,
-    "SRAM Filter Start Cycle": lambda r: r.sram_cycles["filter"][0],
-    "SRAM Filter Stop Cycle": lambda r: r.sram_cycles["filter"][1],
-    "SRAM Filter Reads": lambda r: r.sram_reads.filter,
-    "SRAM OFMAP Start Cycle": lambda r: r.sram_cycles["ofmap"][0],
-    "SRAM OFMAP Stop Cycle": lambda r: r.sram_cycles["ofmap"][1],
-    "SRAM OFMAP Writes": lambda r: r.sram_writes.ofmap,
-    "DRAM IFMAP Start Cycle": lambda r: r.dram_cycles["ifmap"][0],
-    "DRAM IFMAP Stop Cycle": lambda r: r.dram_cycles["ifmap"][1],
-    "DRAM IFMAP Reads": lambda r: r.dram_reads.ifmap,
-    "DRAM Filter Start Cycle": lambda r: r.dram_cycles["filter"][0],
-    "DRAM Filter Stop Cycle": lambda r: r.dram_cycles["filter"][1],
-    "DRAM Filter Reads": lambda r: r.dram_reads.filter,
-    "DRAM OFMAP Start Cycle": lambda r: r.dram_cycles["ofmap"][0],
-    "DRAM OFMAP Stop Cycle": lambda r: r.dram_cycles["ofmap"][1],
-    "DRAM OFMAP Writes": lambda r: r.dram_writes.ofmap,
-}
-PERCENT = {
-    "Overall Util %": lambda r: 100 * r.overall_util,
-    "Mapping Efficiency %": lambda r: 100 * r.mapping_eff,
-    "Compute Util %": lambda r: 100 * r.compute_util,
-}
+FIELDS = sio.REPORT_COUNT_FIELDS
+PERCENT = sio.REPORT_PERCENT_FIELDS
 
 
 def test_reference_is_scalesim_3_0_0():

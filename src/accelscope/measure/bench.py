@@ -410,12 +410,12 @@ def bench(model: str | Workload, *, devices: str | Iterable[str | Device] = ("cp
 
     with cpu_threads(n_threads):
         env = collect_environment()
-        run_id = store.begin_run(kind="measurement", config=cfg.to_dict(), environment=env.to_dict(),
-                                 command=command, label=model_name) if store is not None else None
+        recording = (store.recording(kind="measurement", config=cfg.to_dict(), environment=env.to_dict(),
+                                     command=command, label=model_name)
+                     if store is not None else contextlib.nullcontext(None))
         results: list[Measurement] = []
         cpu_points: dict[tuple, Measurement] = {}
-        status = "complete"
-        try:
+        with recording as run_id:
             for i, (task, batch, dev, precision) in enumerate(points):
                 label = f"{model_name} {task} b{batch} {precision} on {dev.name}"
                 if progress:
@@ -432,13 +432,4 @@ def bench(model: str | Workload, *, devices: str | Iterable[str | Device] = ("cp
                 results.append(m)
                 if progress:
                     progress(i + 1, len(points), label, m)
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
-        except BaseException:
-            status = "failed"
-            raise
-        finally:
-            if store is not None:
-                store.finish_run(run_id, status=status)
-    return BenchRun(run_id=run_id, config=cfg, environment=env, measurements=tuple(results), status=status)
+    return BenchRun(run_id=run_id, config=cfg, environment=env, measurements=tuple(results), status="complete")

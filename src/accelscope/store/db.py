@@ -201,6 +201,24 @@ class Store:
                  json.dumps(environment) if environment is not None else None))
             return int(cur.lastrowid)
 
+    @contextlib.contextmanager
+    def recording(self, *, kind: str, config: dict, environment: dict | None = None, command: str = "",
+                  label: str = "") -> Iterator[int]:
+        """``with store.recording(kind=...) as run_id:`` begins a run and finishes it as
+        ``complete``, ``interrupted`` (Ctrl-C) or ``failed`` (any other exception, re-raised)."""
+        run_id = self.begin_run(kind=kind, config=config, environment=environment, command=command, label=label)
+        status = "complete"
+        try:
+            yield run_id
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            self.finish_run(run_id, status=status)
+
     def add_point(self, run_id: int, *, kind: str, record: dict, status: str, model: str | None = None,
                   device: str | None = None, task: str | None = None, batch_size: int | None = None,
                   precision: str | None = None, time_s: float | None = None,
