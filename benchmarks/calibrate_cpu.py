@@ -1,7 +1,7 @@
 """Calibrate the predictor on half of a zoo sweep measured on this CPU; score the other half.
 
 Measures a set of small zoo workloads on the local CPU (``measure.bench``), fits the CPU's
-matrix scale, bandwidth scale and per-op overhead on every other workload
+matrix scale, bandwidth scale, per-op overhead and backward scale on every other workload
 (``models.calibrate.Calibrator``), and prints the prediction error on the held-out half,
 plus the reverse split. Goal (issue 4): median absolute error <= 10% on the held-out half.
 Takes a few minutes on 2 cores.
@@ -18,9 +18,11 @@ import accelscope
 from accelscope.measure.bench import bench
 from accelscope.models.calibrate import Calibrator
 
+# Ordered so that each half (every other row) has inference and training steps.
 WORKLOADS = [
-    ("mlp", "infer", 1, {}), ("mlp", "train", 64, {}), ("cnn", "infer", 8, {}), ("cnn", "train", 16, {}),
-    ("resnet18", "infer", 1, {}), ("resnet18", "infer", 8, {}), ("mobilenet_v2", "infer", 4, {}),
+    ("mlp", "infer", 1, {}), ("mlp", "train", 64, {}), ("cnn", "train", 16, {}), ("cnn", "infer", 8, {}),
+    ("resnet18", "infer", 1, {}), ("resnet18", "infer", 8, {}), ("resnet18", "train", 4, {}),
+    ("gpt2-small", "train", 2, {"seq_len": 64}), ("mobilenet_v2", "infer", 4, {}),
     ("efficientnet_b0", "infer", 2, {}), ("gpt2-small", "infer", 1, {"seq_len": 64}),
     ("gpt2-small", "infer", 4, {"seq_len": 128}), ("bert-base", "infer", 2, {"seq_len": 64}),
     ("lstm-lm", "infer", 8, {}), ("resnet50", "infer", 2, {}), ("vit_b_16", "infer", 1, {}),
@@ -44,7 +46,8 @@ def main(max_time_s: float) -> None:
         c = Calibrator("cpu").fit([r[1] for r in fit], [r[2] for r in fit])
         cal = c.calibration_
         print(f"fit on {name}: matrix scale {cal.matrix_scale:.3g}, bandwidth scale {cal.bandwidth_scale:.3g}, "
-              f"host overhead {cal.params.host_overhead_s * 1e6:.3g} us/op, in-sample median |err| "
+              f"host overhead {cal.params.host_overhead_s * 1e6:.3g} us/op, backward scale "
+              f"{cal.backward_scale:.3g}, in-sample median |err| "
               f"{c.median_abs_error_:.1%}")
         errs = []
         for label, prof, measured, _ in held:

@@ -6,7 +6,11 @@ datasheet cannot know, by least squares on log(predicted / measured):
 * ``matrix_scale``: achieved matrix throughput relative to the model's default assumption
   (peak x default efficiency);
 * ``bandwidth_scale``: achieved memory bandwidth (and vector throughput) relative to default;
-* ``host_overhead_s``: per-op framework overhead on this host.
+* ``host_overhead_s``: per-op framework overhead on this host;
+* ``backward_scale``: how much slower the backward pass and optimizer step run than their
+  FLOPs and bytes say, relative to the forward pass (backward kernels, such as weight
+  gradients of convolutions, are often less optimised; 1 on the default model). It is only
+  fitted when the measurements include training steps.
 
 It stores them in ``calibration_`` (a :class:`~accelscope.models.predict.Calibrated`) and
 returns ``self``; ``predict`` then uses them. Devices without catalog peaks (a local CPU
@@ -35,7 +39,8 @@ NOMINAL_CPU_RATES = roofline.DeviceRates(
     cache_bytes=32 * 2**20, cache_bandwidth_bytes_per_s=1e11,
 )
 
-_SCALES = np.logspace(-2, 1.5, 57)
+_SCALES = np.logspace(-2, 1.5, 43)
+_BACKWARD_SCALES = np.logspace(-0.3, 1, 14)
 _OVERHEADS = np.concatenate([[0.0], np.logspace(-7, -2.5, 46)])
 
 
@@ -44,14 +49,16 @@ class CalibrationError(AccelscopeError):
 
 
 def _op_terms(profile: Profile, rates: roofline.DeviceRates, p: roofline.RooflineParams):
-    """Per-op (count, matrix compute s, other compute s, memory s, has work) at scale 1."""
+    """Per-op (forward count, backward/optimizer count, matrix compute s, other compute s,
+    memory s, has work) at scale 1."""
     ops = roofline.estimate_ops(profile, rates, p)
     n = np.array([o.count for o in ops], dtype=float)
+    later = np.array([o.phase != "forward" for o in ops], dtype=float)
     matrix = np.array([o.compute_s if o.unit == "matrix" else 0.0 for o in ops])
     vector = np.array([o.compute_s if o.unit != "matrix" else 0.0 for o in ops])
     memory = np.array([o.memory_s for o in ops])
     work = np.array([1.0 if o.time_s > 0 else 0.0 for o in ops])
-    return n, matrix, vector, memory, work
+    return n * (1 - later), n * later, matrix, vector, memory, work
 
 
 class Calibrator:
@@ -72,17 +79,19 @@ class Calibrator:
                 pass
         return NOMINAL_CPU_RATES, True
 
-    def _grid(self, terms, host_overhead: np.ndarray, sm: np.ndarray, sb: np.ndarray) -> np.ndarray:
-        """Predicted step times, shape (points, len(host_overhead), len(sm), len(sb))."""
+    def _grid(self, terms, host_overhead: np.ndarray, bs: np.ndarray, sm: np.ndarray,
+              sb: np.ndarray) -> np.ndarray:
+        """Predicted step times, shape (points, len(host_overhead), len(bs), len(sm), len(sb))."""
         out = []
         floor = self.params.kernel_floor_s
-        for n, mat, vec, mem, work in terms:
+        for n_fwd, n_later, mat, vec, mem, work in terms:
             t = np.maximum(
                 np.maximum(mat[:, None, None] / sm[None, :, None], vec[:, None, None] / sb[None, None, :]),
                 np.maximum(mem[:, None, None] / sb[None, None, :], (floor * work)[:, None, None]),
             )
-            device = np.tensordot(n, t, axes=1)  # (sm, sb)
-            host = host_overhead[:, None, None] * n.sum()
+            device = (np.tensordot(n_fwd, t, axes=1)[None]
+                      + bs[:, None, None] * np.tensordot(n_later, t, axes=1)[None])  # (bs, sm, sb)
+            host = host_overhead[:, None, None, None] * (n_fwd.sum() + n_later.sum())
             step = (np.maximum(device[None], host) if self.params.host_overlaps_device
                     else device[None] + host)
             out.append(step)
@@ -104,23 +113,27 @@ class Calibrator:
             rates, nominal = self._rates(prof)
             rates_used[prof.precision] = (rates, nominal)
             terms.append(_op_terms(prof, rates, self.params))
+        trains = any(t[1].any() for t in terms)
         h, sm, sb = _OVERHEADS, _SCALES, _SCALES
+        bs = _BACKWARD_SCALES if trains else np.ones(1)
         width = 0.15
         for _ in range(5):  # a coarse grid, then finer grids around the best point
-            pred = self._grid(terms, h, sm, sb)
-            loss = np.sum(np.log(pred / measured[:, None, None, None]) ** 2, axis=0)
-            i, j, k = np.unravel_index(np.argmin(loss), loss.shape)
-            best = (h[i], sm[j], sb[k])
-            sm = best[1] * np.logspace(-width, width, 21)
-            sb = best[2] * np.logspace(-width, width, 21)
-            h = best[0] * np.logspace(-2 * width, 2 * width, 21) if best[0] > 0 else h
+            pred = self._grid(terms, h, bs, sm, sb)
+            loss = np.sum(np.log(pred / measured[:, None, None, None, None]) ** 2, axis=0)
+            i, b, j, k = np.unravel_index(np.argmin(loss), loss.shape)
+            best = (h[i], bs[b], sm[j], sb[k])
+            sm = best[2] * np.logspace(-width, width, 15)
+            sb = best[3] * np.logspace(-width, width, 15)
+            bs = best[1] * np.logspace(-width, width, 9) if trains else bs
+            h = best[0] * np.logspace(-2 * width, 2 * width, 15) if best[0] > 0 else h
             width /= 3
-        host, matrix_scale, bandwidth_scale = best
+        host, backward_scale, matrix_scale, bandwidth_scale = best
         params = replace(self.params, host_overhead_s=float(host))
         rates, nominal = next(iter(rates_used.values()))
         self.calibration_ = Calibrated(
             device=self.device, params=params, matrix_scale=float(matrix_scale),
-            bandwidth_scale=float(bandwidth_scale), rates=rates if nominal else None,
+            bandwidth_scale=float(bandwidth_scale), backward_scale=float(backward_scale),
+            rates=rates if nominal else None,
             fitted_on=len(profiles),
         )
         pred = np.array([self.predict_step_time(p) for p in profiles])

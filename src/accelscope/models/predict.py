@@ -37,6 +37,7 @@ class Calibrated:
     params: roofline.RooflineParams
     matrix_scale: float = 1.0
     bandwidth_scale: float = 1.0
+    backward_scale: float = 1.0  # device time of backward and optimizer ops, relative
     rates: roofline.DeviceRates | None = None
     fitted_on: int = 0
     median_abs_error: float | None = None
@@ -105,6 +106,9 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
         notes.append("compute-unit count unknown: no wave quantisation")
 
     ops = roofline.estimate_ops(profile, rates, params)
+    if calibration is not None and calibration.backward_scale != 1.0:
+        ops = [replace(o, time_s=o.time_s * calibration.backward_scale) if o.phase != "forward" else o
+               for o in ops]
     step_s, device_s, host_s = roofline.step_time(ops, params)
     host_bound = host_s > device_s if params.host_overlaps_device else False
     by_bound: dict[str, float] = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}

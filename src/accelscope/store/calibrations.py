@@ -19,7 +19,7 @@ KIND = "calibration"
 def calibration_to_dict(c: Calibrated) -> dict[str, Any]:
     return {
         "device": c.device, "params": c.params.to_dict(), "matrix_scale": c.matrix_scale,
-        "bandwidth_scale": c.bandwidth_scale, "rates": asdict(c.rates) if c.rates else None,
+        "bandwidth_scale": c.bandwidth_scale, "backward_scale": c.backward_scale, "rates": asdict(c.rates) if c.rates else None,
         "fitted_on": c.fitted_on, "median_abs_error": c.median_abs_error,
     }
 
@@ -29,7 +29,7 @@ def calibration_from_dict(d: dict[str, Any]) -> Calibrated:
     params["tiles"] = tuple(tuple(t) for t in params["tiles"])
     return Calibrated(
         device=d["device"], params=roofline.RooflineParams(**params), matrix_scale=d["matrix_scale"],
-        bandwidth_scale=d["bandwidth_scale"],
+        bandwidth_scale=d["bandwidth_scale"], backward_scale=d.get("backward_scale", 1.0),
         rates=roofline.DeviceRates(**d["rates"]) if d.get("rates") else None,
         fitted_on=d["fitted_on"], median_abs_error=d.get("median_abs_error"),
     )
