@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 # Command modules, imported for their side effect of registering on ``app``.
-COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "runs", "simulate"]
+COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "runs", "simulate", "fpga"]
 
 
 @app.callback()

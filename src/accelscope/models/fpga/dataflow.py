@@ -1,0 +1,541 @@
+"""Streaming dataflow FPGA accelerators (FINN / hls4ml style), estimated without synthesis.
+
+One hardware stage per layer, all stages running at once on successive data (a pipeline).
+A layer's parallelism is set by its *folding*:
+
+* **FINN** (Umuroglu et al., FPGA 2017; FINN's ``MVAU``/``VVAU``): a matrix-vector unit
+  (MVU) computes ``MH`` outputs from ``MW`` inputs with ``PE`` processing elements (each owns
+  ``MH/PE`` outputs) of ``SIMD`` lanes (each eats ``MW/SIMD`` inputs per cycle). Validity:
+  ``MH % PE == 0`` and ``MW % SIMD == 0`` (FINN "Folding Factor Constraints"); depthwise
+  units (VVAU): ``channels % PE == 0`` and ``k_h*k_w % SIMD == 0``. Cycles per frame
+  (FINN ``MVAU.get_exp_cycles``)::
+
+      cycles = (MH / PE) * (MW / SIMD) * vectors
+
+  A convolution is a sliding-window generator (SWG, FINN ``ConvolutionInputGenerator``)
+  feeding an MVU with ``MW = k_h*k_w*C_in``, ``MH = C_out`` and ``vectors = H_out*W_out``.
+  The SWG is a stage of its own; its cycles per frame (FINN's HLS SWG estimate)::
+
+      swg = H_in*W_in*C_in/S + H_out * max(W_out*k_h*k_w*C_in/S, stride*W_in*C_in/S)
+
+  with ``S`` its SIMD (a divisor of ``C_in``, as large as the MVU's SIMD allows).
+* **hls4ml** (Duarte et al., JINST 2018): a layer with ``n_in`` inputs and ``n_out`` outputs
+  and reuse factor ``R`` uses ``ceil(n_in*n_out/R)`` multipliers, each used ``R`` times, and
+  accepts a new input every ``R`` cycles (II = R). Valid reuse factors are hls4ml's own
+  rule (:func:`is_valid_reuse_factor`).
+
+Per stage the model returns cycles (= initiation interval per frame), latency, multipliers,
+DSP, LUT, BRAM and URAM (formulas in :mod:`accelscope.models.fpga.resources`).
+
+Network: ``throughput = clock / max(stage cycles)`` (the slowest stage paces the pipeline)
+and latency from a streaming recursion over the stages: stage *i* emits its first output
+once it has the inputs that output needs (a whole vector for a dense layer; ``k_h - 1`` rows
+plus ``k_w`` pixels for a convolution) plus one output's compute and its pipeline depth, and
+finishes a frame no earlier than its own cycles after that and no earlier than one output
+after its last input. For a chain of dense layers this is exactly the sum of the stages plus
+the pipeline fill; for convolutions it lets consecutive stages overlap as the hardware does.
+
+Assumptions (each an estimate, not synthesis):
+
+* pipeline depth of an MVU/hls4ml dense unit = 1 multiply stage + the adder tree at
+  ``ADDER_LEVELS_PER_CYCLE`` levels per cycle + 1 accumulate/threshold stage;
+* activations, batch norm and quantisation are fused into the unit's thresholds (FINN) or
+  cost one cycle (hls4ml); pooling is a stage of ``H_in*W_in*C/PE`` cycles;
+* weights live on chip (FINN ``internal_decoupled``/hls4ml io_parallel) and do not limit
+  throughput; FIFOs between stages are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+from accelscope.errors import ConfigError
+from accelscope.models.fpga import resources as R
+
+LAYER_KINDS = ("dense", "conv", "depthwise", "pool")
+FRAMEWORKS = ("finn", "hls4ml")
+#: Adder-tree levels per clock cycle (two LUT-level adders fit a 5 ns cycle on UltraScale+
+#: and 7 series at 200 MHz); an assumption of this model.
+ADDER_LEVELS_PER_CYCLE = 2
+#: Vivado HLS refuses to unroll more than 4,096 multiplications in one loop (hls4ml issue
+#: #1013; recorded in the project's FPGA reference data).
+HLS4ML_MAX_UNROLL = 4096
+#: Widest output activation implemented with thresholds (2^A - 1 comparisons); FINN's
+#: thresholding is used for low-precision activations, wider ones are requantised.
+MAX_THRESHOLD_BITS = 4
+
+
+# --------------------------------------------------------------------------------------
+# Layers and folding
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerSpec:
+    """One layer of a dataflow design.
+
+    ``dense``: ``in_ch`` inputs -> ``out_ch`` outputs, applied to ``vectors`` vectors per
+    frame (tokens, or 1). ``conv``: ``k_h x k_w`` kernel over ``in_hw`` with ``stride``,
+    giving ``out_hw``. ``depthwise``: one ``k_h x k_w`` filter per channel
+    (``in_ch == out_ch``). ``pool``: ``k_h x k_w`` max/avg pooling.
+    """
+
+    name: str
+    kind: str
+    in_ch: int
+    out_ch: int
+    kernel: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+    in_hw: tuple[int, int] = (1, 1)
+    out_hw: tuple[int, int] = (1, 1)
+    vectors: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYER_KINDS:
+            raise ConfigError(f"layer {self.name!r}: kind {self.kind!r} is not one of {LAYER_KINDS}")
+        for key in ("in_ch", "out_ch", "vectors"):
+            if int(getattr(self, key)) < 1:
+                raise ConfigError(f"layer {self.name!r}: {key} must be >= 1, got {getattr(self, key)}")
+        if self.kind in ("depthwise", "pool") and self.in_ch != self.out_ch:
+            raise ConfigError(f"layer {self.name!r}: a {self.kind} layer keeps its channels "
+                              f"(in_ch {self.in_ch} != out_ch {self.out_ch})")
+
+    @property
+    def k2(self) -> int:
+        return self.kernel[0] * self.kernel[1]
+
+    @property
+    def mw(self) -> int:
+        """Matrix width: inputs per output (FINN ``MW``); per channel for depthwise."""
+        if self.kind == "conv":
+            return self.in_ch * self.k2
+        if self.kind in ("depthwise", "pool"):
+            return self.k2
+        return self.in_ch
+
+    @property
+    def mh(self) -> int:
+        """Matrix height: outputs per output pixel/vector (FINN ``MH``)."""
+        return self.out_ch
+
+    @property
+    def out_pixels(self) -> int:
+        """Output vectors per frame (pixels of a feature map, or ``vectors``)."""
+        if self.kind == "dense":
+            return self.vectors
+        return self.out_hw[0] * self.out_hw[1]
+
+    @property
+    def in_pixels(self) -> int:
+        if self.kind == "dense":
+            return self.vectors
+        return self.in_hw[0] * self.in_hw[1]
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per frame (one MAC = 2 ops)."""
+        if self.kind == "pool":
+            return 0
+        if self.kind == "depthwise":
+            return self.out_pixels * self.out_ch * self.k2
+        return self.out_pixels * self.mw * self.mh
+
+    @property
+    def weights(self) -> int:
+        if self.kind == "pool":
+            return 0
+        if self.kind == "depthwise":
+            return self.out_ch * self.k2
+        return self.mw * self.mh
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "in_ch": self.in_ch, "out_ch": self.out_ch,
+                "kernel": list(self.kernel), "stride": list(self.stride), "in_hw": list(self.in_hw),
+                "out_hw": list(self.out_hw), "vectors": self.vectors}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerFold:
+    """Parallelism of one layer: FINN ``pe``/``simd`` or hls4ml ``reuse_factor``."""
+
+    pe: int = 1
+    simd: int = 1
+    reuse_factor: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.reuse_factor is not None:
+            return {"reuse_factor": self.reuse_factor}
+        return {"pe": self.pe, "simd": self.simd}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesignOptions:
+    """Design-wide settings: bit widths, multiplier and memory styles, clock.
+
+    ``w_bits``/``a_bits``: weight and activation bits (1/1 is a binarised network with
+    XNOR-popcount). ``resource_type``: ``dsp``, ``lut`` or ``auto``; ``mem_style``:
+    ``block`` (BRAM), ``ultra`` (URAM), ``distributed`` (LUTRAM) or ``auto``.
+    ``first_layer_a_bits`` overrides the activation bits of the first layer's input (image
+    pixels are usually 8 bit even in binarised networks).
+    """
+
+    framework: str = "finn"
+    w_bits: int = 8
+    a_bits: int = 8
+    first_layer_a_bits: int | None = None
+    resource_type: str = "auto"
+    mem_style: str = "auto"
+    clock_hz: float = 200e6
+
+    def __post_init__(self) -> None:
+        if self.framework not in FRAMEWORKS:
+            raise ConfigError(f"framework {self.framework!r} is not one of {FRAMEWORKS}")
+        for key in ("w_bits", "a_bits"):
+            v = getattr(self, key)
+            if not 1 <= v <= 32:
+                raise ConfigError(f"{key} must be 1..32 bits, got {v}")
+        if self.clock_hz <= 0:
+            raise ConfigError(f"clock_hz must be positive, got {self.clock_hz}")
+        R.resolve_resource_type(self.resource_type, 8, 8)
+        R.resolve_mem_style(self.mem_style, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"framework": self.framework, "w_bits": self.w_bits, "a_bits": self.a_bits,
+                "first_layer_a_bits": self.first_layer_a_bits, "resource_type": self.resource_type,
+                "mem_style": self.mem_style, "clock_hz": self.clock_hz}
+
+
+def divisors(n: int) -> list[int]:
+    """Sorted divisors of ``n``."""
+    small = [d for d in range(1, int(math.isqrt(n)) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def simd_limit(layer: LayerSpec) -> int:
+    """The quantity ``SIMD`` must divide: ``MW`` (MVU) or ``k_h*k_w`` (depthwise); 1 for pool."""
+    return 1 if layer.kind == "pool" else layer.mw
+
+
+def check_fold(layer: LayerSpec, fold: LayerFold) -> None:
+    """Raise ConfigError unless ``fold`` is valid for ``layer`` (FINN rules / hls4ml rule)."""
+    if fold.reuse_factor is not None:
+        rf = fold.reuse_factor
+        n_in, n_out = hls4ml_dims(layer)
+        if rf < 1 or not is_valid_reuse_factor(n_in, n_out, rf):
+            near = closest_reuse_factor(n_in, n_out, max(rf, 1))
+            raise ConfigError(
+                f"layer {layer.name!r}: reuse factor {rf} is not valid for n_in={n_in}, "
+                f"n_out={n_out} (hls4ml requires it to divide n_in*n_out and to be a multiple of "
+                f"n_in or leave whole outputs per multiplier); the closest valid one is {near}")
+        return
+    if fold.pe < 1 or layer.out_ch % fold.pe:
+        raise ConfigError(
+            f"layer {layer.name!r}: PE={fold.pe} must divide {layer.out_ch} "
+            f"({'channels' if layer.kind in ('depthwise', 'pool') else 'MH, the outputs'}); "
+            f"valid PE: {_short(divisors(layer.out_ch))}")
+    lim = simd_limit(layer)
+    if fold.simd < 1 or lim % fold.simd:
+        what = "k_h*k_w" if layer.kind == "depthwise" else "MW = inputs x kernel"
+        raise ConfigError(f"layer {layer.name!r}: SIMD={fold.simd} must divide {lim} ({what}); "
+                          f"valid SIMD: {_short(divisors(lim))}")
+
+
+def _short(xs: list[int], n: int = 12) -> str:
+    return ", ".join(map(str, xs)) if len(xs) <= n else ", ".join(map(str, xs[:n])) + ", ..."
+
+
+# --------------------------------------------------------------------------------------
+# hls4ml reuse factors
+# --------------------------------------------------------------------------------------
+
+
+def hls4ml_dims(layer: LayerSpec) -> tuple[int, int]:
+    """(n_in, n_out) of the dense product hls4ml builds for a layer (per output pixel)."""
+    if layer.kind == "depthwise":
+        return layer.k2 * layer.in_ch, layer.out_ch
+    if layer.kind == "pool":
+        return layer.k2, 1
+    return layer.mw, layer.mh
+
+
+def is_valid_reuse_factor(n_in: int, n_out: int, rf: int) -> bool:
+    """hls4ml's rule (``FPGABackend._validate_reuse_factor``)::
+
+        multfactor = min(n_in, rf)
+        multiplier_limit = ceil(n_in * n_out / multfactor)
+        valid = (multiplier_limit % n_out == 0 or rf >= n_in)
+                and (rf % n_in == 0 or rf < n_in)
+                and (n_in * n_out) % rf == 0
+    """
+    if rf < 1:
+        return False
+    multfactor = min(n_in, rf)
+    multiplier_limit = math.ceil(n_in * n_out / multfactor)
+    ok = (multiplier_limit % n_out == 0) or rf >= n_in
+    ok = ok and (rf % n_in == 0 or rf < n_in)
+    return ok and (n_in * n_out) % rf == 0
+
+
+def valid_reuse_factors(n_in: int, n_out: int) -> list[int]:
+    """All valid reuse factors (hls4ml ``get_valid_reuse_factors``): 1 .. n_in*n_out."""
+    return [rf for rf in divisors(n_in * n_out) if is_valid_reuse_factor(n_in, n_out, rf)]
+
+
+def closest_reuse_factor(n_in: int, n_out: int, rf: int) -> int:
+    """The valid reuse factor closest to ``rf`` (ties: the smaller), as hls4ml picks one."""
+    valid = valid_reuse_factors(n_in, n_out)
+    return min(valid, key=lambda v: (abs(v - rf), v))
+
+
+# --------------------------------------------------------------------------------------
+# Per-layer cost
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerResult:
+    """Cost of one layer: cycles per frame, latency terms and resources.
+
+    ``cycles`` is the stage's initiation interval per frame (the slower of its SWG and its
+    compute unit); ``compute_cycles``/``swg_cycles`` separate them. ``depth_cycles`` is the
+    pipeline depth; ``first_out_cycles`` and ``done_cycles`` are filled by the network
+    recursion (time from the frame's start to this stage's first and last output).
+    """
+
+    layer: LayerSpec
+    fold: LayerFold
+    cycles: int
+    compute_cycles: int
+    swg_cycles: int
+    depth_cycles: int
+    out_px_cycles: float
+    need_px: int
+    resources: R.Resources
+    resource_type: str
+    mem_style: str
+    w_bits: int
+    a_bits: int
+    first_out_cycles: float = 0.0
+    done_cycles: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def bound(self) -> str:
+        return "swg" if self.swg_cycles > self.compute_cycles else "compute"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer.to_dict(), "fold": self.fold.to_dict(), "cycles": self.cycles,
+                "compute_cycles": self.compute_cycles, "swg_cycles": self.swg_cycles,
+                "depth_cycles": self.depth_cycles, "first_out_cycles": self.first_out_cycles,
+                "done_cycles": self.done_cycles, "bound": self.bound,
+                "resources": self.resources.to_dict(), "resource_type": self.resource_type,
+                "mem_style": self.mem_style, "w_bits": self.w_bits, "a_bits": self.a_bits,
+                "notes": list(self.notes)}
+
+
+def swg_simd(layer: LayerSpec, mvu_simd: int) -> int:
+    """SIMD of a convolution's sliding-window generator: the largest divisor of ``C_in`` not
+    above the MVU's SIMD (FINN requires ``C_in % SIMD == 0`` for the SWG)."""
+    return max(d for d in divisors(layer.in_ch) if d <= max(mvu_simd, 1))
+
+
+def swg_cycles(layer: LayerSpec, simd: int) -> int:
+    """Cycles per frame of a sliding-window generator (FINN HLS SWG estimate, module doc)."""
+    (ih, iw), (oh, ow) = layer.in_hw, layer.out_hw
+    kh, kw = layer.kernel
+    per_ch = layer.in_ch // simd
+    write_block = ow * kh * kw * per_ch
+    read_block = layer.stride[1] * iw * per_ch
+    return ih * iw * per_ch + oh * max(write_block, read_block)
+
+
+def adder_depth(fan_in: int) -> int:
+    """Pipeline depth of a multiply + adder tree + accumulate unit (module assumptions)."""
+    levels = math.ceil(math.log2(fan_in)) if fan_in > 1 else 0
+    return 1 + math.ceil(levels / ADDER_LEVELS_PER_CYCLE) + 1
+
+
+def layer_cost(layer: LayerSpec, fold: LayerFold, opts: DesignOptions, *,
+               a_bits: int | None = None) -> LayerResult:
+    """Cycles, latency terms and resources of one layer under ``fold``."""
+    check_fold(layer, fold)
+    w, a = opts.w_bits, a_bits if a_bits is not None else opts.a_bits
+    notes: list[str] = []
+    if layer.kind == "pool":
+        return _pool_cost(layer, fold, a)
+    rtype = R.resolve_resource_type(opts.resource_type, w, a)
+    if fold.reuse_factor is not None:
+        n_in, n_out = hls4ml_dims(layer)
+        rf = fold.reuse_factor
+        mults = math.ceil(n_in * n_out / rf)
+        per_px = rf
+        fan_in = math.ceil(n_in / rf) if rf < n_in else 1
+        depth = adder_depth(n_in) if rf == 1 else adder_depth(fan_in) + 1
+        if rf == 1 and mults > HLS4ML_MAX_UNROLL:
+            notes.append(f"{mults} multiplications fully unrolled: Vivado HLS stops at "
+                         f"{HLS4ML_MAX_UNROLL} (hls4ml issue #1013); raise the reuse factor")
+        # Latency strategy keeps the weights as constants in the fabric (RF = 1); the
+        # Resource strategy reads them from a memory RF words deep.
+        mem_depth, mem_width = (0, 0) if rf == 1 else (rf, mults * w)
+        pe, simd = (n_out, max(1, mults // n_out)) if mults >= n_out else (1, mults)
+    else:
+        pe, simd = fold.pe, fold.simd
+        mults = pe * simd
+        if layer.kind == "depthwise":
+            per_px = (layer.out_ch // pe) * (layer.k2 // simd)
+            mem_depth = layer.out_ch * layer.k2 // mults
+        else:
+            per_px = (layer.mh // pe) * (layer.mw // simd)
+            mem_depth = layer.mw * layer.mh // mults
+        mem_width = mults * w
+        depth = adder_depth(simd) + 1  # + threshold (activation) stage
+    compute = per_px * layer.out_pixels
+    mstyle = R.resolve_mem_style(opts.mem_style, mem_depth) if mem_depth else "none"
+
+    # Resources of the compute unit: FINN-R LUT model (resources.py), per PE of SIMD lanes.
+    acc = R.accumulator_bits(layer.mw, w, a)
+    mult_luts = R.lut_per_multiplier(w, a) if rtype == "lut" else 0
+    lanes = simd if fold.reuse_factor is None else max(1, mults // max(pe, 1))
+    tree_luts = (w + a) * (2 * lanes - 1)
+    # Output activation: FINN multi-thresholding (2^A - 1 thresholds of acc bits per output,
+    # in LUTRAM, plus as many comparators; FINN-R) up to MAX_THRESHOLD_BITS; wider outputs
+    # (and hls4ml) requantise with one shift-and-round of acc bits per PE instead.
+    tmem = math.ceil(layer.mh / max(pe, 1))
+    if opts.framework == "finn" and opts.a_bits <= MAX_THRESHOLD_BITS:
+        thr_levels = 2 ** opts.a_bits - 1
+        thr_luts = thr_levels * acc * math.ceil(tmem / 64) + thr_levels * acc
+    else:
+        thr_luts = 2 * acc
+    lut = R.FINN_LUT_C0 + R.FINN_LUT_C1 * pe * (lanes * mult_luts + tree_luts + acc + thr_luts)
+    dsp = mults * R.dsp_per_multiplier(w, a) if rtype == "dsp" else 0
+    bram18 = uram = 0
+    if mstyle == "block":
+        bram18 = R.bram18(mem_depth, mem_width)
+    elif mstyle == "ultra":
+        uram = R.uram(mem_depth, mem_width)
+    elif mstyle == "distributed":
+        lut += R.lutram_luts(mem_depth, mem_width)
+
+    swg = 0
+    need_px = layer.in_pixels if layer.kind == "dense" else 1
+    if layer.kind in ("conv", "depthwise") and (layer.k2 > 1 or layer.stride != (1, 1)):
+        s = swg_simd(layer, simd if layer.kind == "conv" else pe)
+        swg = swg_cycles(layer, s)
+        # line buffer: k_h rows of the input, S channels wide (FINN SWG 'block' buffer)
+        buf_depth = layer.kernel[0] * layer.in_hw[1] * layer.in_ch // s
+        bram18 += R.bram18(buf_depth, s * a) if buf_depth * s * a > 1024 else 0
+        lut += R.FINN_LUT_C0
+        need_px = (layer.kernel[0] - 1) * layer.in_hw[1] + layer.kernel[1]
+    res = R.Resources(lut=lut, dsp=dsp, bram18=bram18, uram=uram, multipliers=mults)
+    return LayerResult(layer=layer, fold=fold, cycles=max(compute, swg), compute_cycles=compute,
+                       swg_cycles=swg, depth_cycles=depth, out_px_cycles=max(compute, swg) / layer.out_pixels,
+                       need_px=need_px, resources=res, resource_type=rtype, mem_style=mstyle,
+                       w_bits=w, a_bits=a, notes=tuple(notes))
+
+
+def _pool_cost(layer: LayerSpec, fold: LayerFold, a: int) -> LayerResult:
+    pe = fold.pe if fold.reuse_factor is None else layer.in_ch
+    cycles = layer.in_pixels * (layer.in_ch // pe)
+    lut = R.FINN_LUT_C0 + R.FINN_LUT_C1 * pe * a * 2
+    need = (layer.kernel[0] - 1) * layer.in_hw[1] + layer.kernel[1]
+    return LayerResult(layer=layer, fold=fold, cycles=cycles, compute_cycles=cycles, swg_cycles=0,
+                       depth_cycles=1, out_px_cycles=cycles / layer.out_pixels, need_px=need,
+                       resources=R.Resources(lut=lut), resource_type="lut", mem_style="none",
+                       w_bits=0, a_bits=a)
+
+
+# --------------------------------------------------------------------------------------
+# Network
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataflowResult:
+    """A whole pipelined design: per-layer results, throughput, latency, resources."""
+
+    layers: tuple[LayerResult, ...]
+    options: DesignOptions
+    ii_cycles: int
+    latency_cycles: float
+    bottleneck: str
+
+    @property
+    def clock_hz(self) -> float:
+        return self.options.clock_hz
+
+    @property
+    def throughput_fps(self) -> float:
+        return self.clock_hz / self.ii_cycles
+
+    @property
+    def latency_s(self) -> float:
+        return self.latency_cycles / self.clock_hz
+
+    @property
+    def resources(self) -> R.Resources:
+        total = R.Resources()
+        for lr in self.layers:
+            total = total + lr.resources
+        return total
+
+    @property
+    def macs(self) -> int:
+        return sum(lr.layer.macs for lr in self.layers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"options": self.options.to_dict(), "ii_cycles": self.ii_cycles,
+                "latency_cycles": self.latency_cycles, "throughput_fps": self.throughput_fps,
+                "latency_s": self.latency_s, "bottleneck": self.bottleneck, "macs": self.macs,
+                "resources": self.resources.to_dict(), "layers": [lr.to_dict() for lr in self.layers]}
+
+
+def default_fold(layer: LayerSpec, framework: str) -> LayerFold:
+    """Fully folded: PE = SIMD = 1 (FINN), or the largest valid reuse factor (hls4ml)."""
+    if framework == "hls4ml":
+        n_in, n_out = hls4ml_dims(layer)
+        return LayerFold(reuse_factor=valid_reuse_factors(n_in, n_out)[-1])
+    return LayerFold()
+
+
+def dataflow(layers: Sequence[LayerSpec], folds: Sequence[LayerFold] | None,
+             opts: DesignOptions) -> DataflowResult:
+    """Cost every layer and run the streaming latency recursion (module docstring)."""
+    if not layers:
+        raise ConfigError("no layers to map: the model has no dense/conv/depthwise/pool layers "
+                          "a dataflow design could implement")
+    folds = list(folds) if folds is not None else [default_fold(l, opts.framework) for l in layers]
+    if len(folds) != len(layers):
+        raise ConfigError(f"{len(folds)} folding entries for {len(layers)} layers; give one per layer")
+    results = []
+    for i, (layer, fold) in enumerate(zip(layers, folds)):
+        a = opts.first_layer_a_bits if i == 0 and opts.first_layer_a_bits else None
+        results.append(layer_cost(layer, fold, opts, a_bits=a))
+    return network(results, opts)
+
+
+def network(results: Iterable[LayerResult], opts: DesignOptions) -> DataflowResult:
+    """Throughput and streaming latency of already-costed layers."""
+    timed: list[LayerResult] = []
+    prev_first, prev_done, prev_n = 0.0, 0.0, 1
+    for lr in results:
+        n_in = max(lr.layer.in_pixels if lr.layer.kind != "dense" else prev_n, 1)
+        need = min(lr.need_px if lr.layer.kind != "dense" else n_in, n_in)
+
+        def t_in(k: int) -> float:  # arrival of the k-th input pixel (linear between first and done)
+            return prev_done if n_in <= 1 else prev_first + (prev_done - prev_first) * (k - 1) / (n_in - 1)
+
+        ramp = lr.out_px_cycles  # one output vector's compute
+        own_read = lr.cycles * need / max(n_in, 1) if lr.layer.kind != "dense" else ramp
+        first = max(t_in(need), prev_first + own_read) + (ramp if lr.layer.kind != "dense" else 0) + lr.depth_cycles
+        if lr.layer.kind == "dense" and lr.layer.vectors == 1:
+            first = max(prev_done + 1, prev_first + ramp) + lr.depth_cycles
+        done = max(first + lr.cycles - ramp, prev_done + ramp + lr.depth_cycles)
+        timed.append(replace(lr, first_out_cycles=first, done_cycles=done))
+        prev_first, prev_done, prev_n = first, done, lr.layer.out_pixels
+    slow = max(timed, key=lambda x: x.cycles)
+    what = "sliding-window generator" if slow.bound == "swg" else "compute unit"
+    return DataflowResult(layers=tuple(timed), options=opts, ii_cycles=slow.cycles,
+                          latency_cycles=timed[-1].done_cycles,
+                          bottleneck=f"{slow.layer.name} ({what}, {slow.cycles} cycles/frame)")

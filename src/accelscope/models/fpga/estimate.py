@@ -1,0 +1,228 @@
+"""``fpga_estimate(profile, spec, **options) -> Estimate``: FPGA rows next to GPUs.
+
+Two styles:
+
+* ``style="dataflow"`` (default): one pipeline stage per layer (FINN, or hls4ml with
+  ``framework="hls4ml"``). Folding: explicit ``folds``, a ``reuse_factor`` for every layer
+  (hls4ml; invalid ones are replaced by hls4ml's closest valid value, said in the notes), a
+  ``target_fps``, or by default the fastest folding that fits the device.
+* ``style="overlay"``: a DPU-style processor (:mod:`.overlay`), by default the board's
+  reference integration (ZCU102: 3 x B4096 at 281 MHz) or one B4096 core.
+
+What the Estimate holds: ``step_time_s`` is the time per frame at steady state
+(``1 / throughput``; ``samples_per_step = 1``), ``parameters["latency_s"]`` the batch-1
+latency, ``fits_in_memory`` whether the design's resources fit the device (``None`` when a
+budget figure is unknown), ``peak_flops_per_s`` the design's own peak (2 ops per multiplier
+per clock), ``memory_bytes`` the on-chip weight bytes. Energy per frame is board power x
+time per frame, with the power from ``power_w=`` or the catalog's ``tdp_w``; without either
+it is ``None`` and ``energy_method`` says why (``accelscope.cost.with_costs`` fills it the
+same way from ``tdp_w``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from accelscope.errors import ConfigError
+from accelscope.hardware.schema import HardwareSpec
+from accelscope.models.estimate import Estimate
+from accelscope.models.fpga import overlay as ov
+from accelscope.models.fpga import resources as R
+from accelscope.models.fpga.dataflow import (
+    DataflowResult,
+    DesignOptions,
+    LayerFold,
+    LayerSpec,
+    closest_reuse_factor,
+    dataflow,
+    hls4ml_dims,
+    is_valid_reuse_factor,
+)
+from accelscope.models.fpga.folding import fastest_that_fits, fold_to_target, worst_resource
+from accelscope.models.fpga.network import layers_from_profile
+from accelscope.workload.profile import Profile
+
+DATAFLOW_MODEL = "fpga-dataflow/1"
+OVERLAY_MODEL = "fpga-overlay-dpu/1"
+#: Fabric clock when neither the option nor the catalog gives one: FINN's and hls4ml's usual
+#: 200 MHz target (5 ns period; FINN paper prototypes, hls4ml jet tagger).
+DEFAULT_FABRIC_CLOCK_HZ = 200e6
+
+
+def _num(fig) -> float | None:
+    v = getattr(fig, "value", None)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *,
+                  style: str = "dataflow", framework: str = "finn", w_bits: int = 8, a_bits: int = 8,
+                  first_layer_a_bits: int | None = None, target_fps: float | None = None,
+                  reuse_factor: int | None = None, folds: Sequence[LayerFold] | None = None,
+                  resource_type: str = "auto", mem_style: str = "auto", clock_hz: float | None = None,
+                  utilisation: float = 0.8, power_w: float | None = None,
+                  dpu_arch: str | None = None, dpu_cores: int | None = None,
+                  workload_name: str | None = None) -> Estimate:
+    """Estimate ``workload`` (a Profile or a list of layers) on the FPGA ``spec``.
+
+    Raises ConfigError for a non-FPGA spec, a training profile, invalid folding, or
+    conflicting options (give at most one of ``folds``, ``reuse_factor``, ``target_fps``).
+    """
+    if spec.kind != "fpga":
+        raise ConfigError(f"{spec.name} is a {spec.kind}; fpga_estimate needs an FPGA "
+                          "(`accelscope hardware list --kind fpga`)")
+    if sum(x is not None for x in (folds, reuse_factor, target_fps)) > 1:
+        raise ConfigError("give at most one of folds, reuse_factor and target_fps")
+    notes: list[str] = []
+    if isinstance(workload, Profile):
+        layers, skipped = layers_from_profile(workload)
+        name, task = workload.model, workload.task
+        if skipped:
+            notes.append(f"not mapped to FPGA stages (excluded from the estimate): {', '.join(skipped)}")
+    else:
+        layers, name, task = list(workload), workload_name or "layers", "infer"
+    notes.append("pooling, activations and norms are assumed fused or not limiting")
+    if style == "overlay":
+        return _overlay_estimate(layers, spec, name, task, notes, dpu_arch, dpu_cores, clock_hz, power_w)
+    if style != "dataflow":
+        raise ConfigError(f"style {style!r} is not one of dataflow, overlay")
+    clock = clock_hz or DEFAULT_FABRIC_CLOCK_HZ
+    if clock_hz is None:
+        notes.append(f"fabric clock {clock / 1e6:.0f} MHz assumed (the usual FINN/hls4ml target); "
+                     "pass clock_hz to change it")
+    opts = DesignOptions(framework=framework, w_bits=w_bits, a_bits=a_bits,
+                         first_layer_a_bits=first_layer_a_bits, resource_type=resource_type,
+                         mem_style=mem_style, clock_hz=clock)
+    budget = R.budget_from_spec(spec, utilisation)
+    if reuse_factor is not None:
+        if framework != "hls4ml":
+            raise ConfigError("reuse_factor is an hls4ml setting; pass framework='hls4ml' "
+                              "(or folds with pe/simd for FINN)")
+        folds = []
+        for l in layers:
+            n_in, n_out = hls4ml_dims(l)
+            rf = reuse_factor if is_valid_reuse_factor(n_in, n_out, reuse_factor) else \
+                closest_reuse_factor(n_in, n_out, reuse_factor)
+            if rf != reuse_factor:
+                notes.append(f"{l.name}: reuse factor {reuse_factor} invalid for n_in={n_in}, "
+                             f"n_out={n_out}; hls4ml's closest valid {rf} used")
+            folds.append(LayerFold(reuse_factor=rf))
+    if folds is not None:
+        design = dataflow(layers, folds, opts)
+        util = budget.fractions(design.resources)
+        fits = all(v is None or v <= 1 for v in util.values())
+        limited = f"{'fits' if fits else 'does not fit'}: highest use {worst_resource(util)}"
+        how = "given folding"
+    elif target_fps is not None:
+        fr = fold_to_target(layers, opts, budget, target_fps)
+        design, util, fits, limited, how = fr.design, fr.utilisation, fr.fits, fr.limited_by, \
+            f"folded for {target_fps:g} fps"
+    else:
+        fr = fastest_that_fits(layers, opts, budget)
+        design, util, fits, limited, how = fr.design, fr.utilisation, fr.fits, fr.limited_by, \
+            "fastest folding that fits"
+    return _dataflow_estimate(design, spec, name, task, notes, budget, util, fits, limited, how, power_w)
+
+
+def fit_summary(util: dict[str, float | None], fits: bool | None) -> str:
+    """``"fits (LUT 63% of budget)"`` / ``"does not fit (LUT 132% of budget)"``."""
+    if fits is None:
+        return f"fit unknown ({worst_resource(util)})"
+    return f"{'fits' if fits else 'does not fit'} ({worst_resource(util)})"
+
+
+def _energy(spec: HardwareSpec, power_w: float | None, step_s: float) -> tuple[float | None, float | None, str]:
+    if power_w is not None:
+        return power_w, power_w * step_s, "model: given board power x time per frame"
+    tdp = _num(spec.tdp_w)
+    if tdp:
+        return tdp, tdp * step_s, "model: catalog board power (tdp_w) x time per frame"
+    why = spec.tdp_w.reason or "not in the catalog"
+    return None, None, f"unavailable: board power unknown ({why}); pass power_w"
+
+
+def _dataflow_estimate(design: DataflowResult, spec, name, task, notes, budget, util, fits,
+                       limited, how, power_w) -> Estimate:
+    step = 1.0 / design.throughput_fps
+    res = design.resources
+    if any(v is None for v in util.values()) and fits:
+        fits_flag: bool | None = None
+        notes.append("some resource counts of this device are unknown: fit not fully checked")
+    else:
+        fits_flag = fits
+    notes.append(f"{fit_summary(util, fits_flag)}; {limited}")
+    notes.append(f"bottleneck: {design.bottleneck}")
+    for lr in design.layers:
+        notes.extend(f"{lr.layer.name}: {n}" for n in lr.notes)
+    power, energy, method = _energy(spec, power_w, step)
+    by_cat: dict[str, float] = {}
+    for lr in design.layers:
+        key = "conv" if lr.layer.kind in ("conv", "depthwise") else ("matmul" if lr.layer.kind == "dense" else "other")
+        by_cat[key] = by_cat.get(key, 0.0) + lr.cycles / design.clock_hz
+    onchip = (budget.bram36 or 0) * 36 * 1024 // 8 + (budget.uram or 0) * 288 * 1024 // 8
+    weight_bytes = sum(lr.layer.weights for lr in design.layers) * design.options.w_bits // 8
+    params = {
+        "style": "dataflow", **design.options.to_dict(), "folding": how,
+        "latency_s": design.latency_s, "latency_cycles": design.latency_cycles,
+        "ii_cycles": design.ii_cycles, "throughput_fps": design.throughput_fps,
+        "resources": res.to_dict(), "utilisation": util, "budget_fraction": budget.utilisation,
+        "limited_by": limited, "bottleneck": design.bottleneck,
+        "layers": [lr.to_dict() for lr in design.layers],
+    }
+    return Estimate(
+        hardware=spec.name, kind="fpga", workload=name, task=task, batch_size=1,
+        precision=f"w{design.options.w_bits}a{design.options.a_bits}", step_time_s=step,
+        samples_per_step=1, flops=2 * design.macs, peak_flops_per_s=2.0 * res.multipliers * design.clock_hz,
+        gpu_busy_s=step, host_s=0.0, bound="compute", time_by_bound_s={"compute": step},
+        time_by_category_s=by_cat, time_by_phase_s={"forward": step}, memory_bytes=weight_bytes,
+        memory_capacity_bytes=int(onchip) if onchip else None, fits_in_memory=fits_flag,
+        model=f"{DATAFLOW_MODEL} ({design.options.framework})", parameters=params, power_w=power,
+        energy_j_per_step=energy, energy_method=method, notes=tuple(notes))
+
+
+def _overlay_estimate(layers, spec, name, task, notes, arch, cores, clock_hz, power_w) -> Estimate:
+    board = ov.board_default(spec.name) or {}
+    arch = arch or board.get("arch", "B4096")
+    cores = cores or board.get("cores", 1)
+    clock = clock_hz or board.get("clock_hz") or _num(spec.clock_hz) or 300e6
+    if not board and clock_hz is None:
+        notes.append(f"no reference DPU integration recorded for {spec.name}: {cores} x {arch} "
+                     f"at {clock / 1e6:.0f} MHz assumed")
+    bw = _num(spec.mem_bandwidth_bytes_per_s) or ov.ZYNQ_US_DDR4_BYTES_PER_S
+    if _num(spec.mem_bandwidth_bytes_per_s) is None:
+        notes.append("DDR bandwidth not in the catalog: Zynq UltraScale+ PS DDR4-2400 x64 "
+                     "(19.2 GB/s, AMD DS925) assumed")
+    cfg = ov.OverlayConfig(arch=arch, cores=cores, clock_hz=clock, ddr_bandwidth_bytes_per_s=bw)
+    res = ov.overlay(layers, cfg)
+    core = ov.core_resources(arch)
+    fits: bool | None = None
+    util: dict[str, float | None] = {}
+    if core is not None:
+        budget = R.budget_from_spec(spec, 1.0)
+        util = budget.fractions(core.scaled(cores))
+        fits = None if any(v is None for v in util.values()) else all(v <= 1 for v in util.values())
+        notes.append(fit_summary(util, fits))
+    else:
+        notes.append(f"per-core resources of {arch} not sourced: fit not checked")
+    step = 1.0 / res.fps_multi_thread
+    power, energy, method = _energy(spec, power_w, step)
+    mem_bound = sum(l.time_s for l in res.layers if l.bound == "memory")
+    params = {"style": "overlay", **cfg.to_dict(), "latency_s": res.latency_s,
+              "fps_single_thread": res.fps_single_thread, "fps_multi_thread": res.fps_multi_thread,
+              "efficiency": res.efficiency, "utilisation": util,
+              "layers": [l.to_dict() for l in res.layers]}
+    notes.append(f"array efficiency {res.efficiency:.0%} at batch 1 (one core)")
+    return Estimate(
+        hardware=spec.name, kind="fpga", workload=name, task=task, batch_size=1, precision="int8",
+        step_time_s=step, samples_per_step=1, flops=2 * res.macs, peak_flops_per_s=cfg.peak_ops_per_s,
+        gpu_busy_s=step, host_s=0.0, bound="memory" if mem_bound > res.latency_s / 2 else "compute",
+        time_by_bound_s={"memory": mem_bound, "compute": res.latency_s - mem_bound},
+        time_by_category_s={}, time_by_phase_s={"forward": res.latency_s},
+        memory_bytes=sum(l.layer.weights for l in res.layers), memory_capacity_bytes=_int(spec.mem_bytes),
+        fits_in_memory=fits, model=f"{OVERLAY_MODEL} ({cores}x{arch})", parameters=params,
+        power_w=power, energy_j_per_step=energy, energy_method=method, notes=tuple(notes))
+
+
+def _int(fig) -> int | None:
+    v = _num(fig)
+    return int(v) if v else None
+

@@ -1,0 +1,204 @@
+"""Overlay processors (DPU style): a fixed MAC array that runs a network layer by layer.
+
+A DPUCZDX8G core (AMD PG338) has a convolution array of ``PP`` pixels x ``ICP`` input
+channels x ``OCP`` output channels: each clock it does ``PP*ICP*OCP`` MACs, i.e.
+``2*PP*ICP*OCP`` ops (B512 ... B4096, :data:`CONFIGS`, from ``data/dpu.toml``). Several cores
+share the board's DDR.
+
+Per layer (per frame, batch 1), on one core::
+
+    cycles  = ceil(W_out/PP) * H_out * ceil(C_in/ICP) * ceil(C_out/OCP) * k_h * k_w
+    mem_s   = (weights + input + output bytes, int8) / (DDR bandwidth * ddr_efficiency / sharing)
+    time_s  = max(cycles / clock, mem_s) + LAYER_OVERHEAD_CYCLES / clock
+
+Depthwise convolutions and pooling run on the ALU with ``PP x ICP`` parallelism (no output
+channel reuse: at best ``1/OCP`` of the array); a dense layer at batch 1 has one "pixel",
+so ``PP - 1`` of the ``PP`` lanes idle. Efficiency (useful MACs over array MACs times time)
+therefore falls as the array grows: channel counts that are not multiples of ICP/OCP, rows
+narrower than PP, and memory-bound layers waste a larger fraction of a larger array, as
+published DPU results show (efficiency is an output here, never a constant).
+
+Throughput: single-threaded (one frame at a time on one core) ``1 / latency``; multi-threaded
+(every core busy on its own frame, DDR bandwidth shared by all cores)
+``cores / latency_shared``. Assumptions: feature maps and weights stream from DDR for every
+layer (no on-chip reuse across layers), int8 everywhere, host pre/post-processing excluded.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources as ir
+from typing import Any, Sequence
+
+from accelscope.errors import ConfigError
+from accelscope.models.fpga.dataflow import LayerSpec
+from accelscope.models.fpga.resources import Resources
+
+#: Setting up a layer (instruction fetch, parameter load, pipeline ramp) in DPU cycles. An
+#: assumption of this model, not a PG338 figure: ~1.7 us at 300 MHz.
+LAYER_OVERHEAD_CYCLES = 500
+#: Achieved / peak DDR bandwidth of the Zynq UltraScale+ PS memory controller under DPU
+#: traffic (an assumption; streaming DMA typically sustains 60-80%).
+DDR_EFFICIENCY = 0.7
+#: PS DDR4 of Zynq UltraScale+ MPSoC: 64-bit at 2400 MT/s (AMD DS925) = 19.2 GB/s; used
+#: when the catalog has no bandwidth for the board.
+ZYNQ_US_DDR4_BYTES_PER_S = 64 / 8 * 2400e6
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict[str, Any]:
+    text = ir.files("accelscope.models.fpga").joinpath("data/dpu.toml").read_text()
+    return tomllib.loads(text)
+
+
+def configs() -> dict[str, tuple[int, int, int]]:
+    """``{"B4096": (PP, ICP, OCP), ...}`` from PG338."""
+    return {k: (v["pp"], v["icp"], v["ocp"]) for k, v in _data()["configs"].items()}
+
+
+def peak_ops_per_clock(arch: str) -> int:
+    """``2 * PP * ICP * OCP`` (one MAC = 2 ops), e.g. 4096 for B4096."""
+    pp, icp, ocp = _arch(arch)
+    return 2 * pp * icp * ocp
+
+
+def _arch(arch: str) -> tuple[int, int, int]:
+    c = configs()
+    key = arch.upper()
+    if key not in c:
+        raise ConfigError(f"unknown DPU size {arch!r}; valid: {', '.join(c)}")
+    return c[key]
+
+
+def board_default(device: str) -> dict[str, Any] | None:
+    """The reference DPU integration of a board (arch, cores, clock), if one is recorded."""
+    return _data().get("boards", {}).get(device)
+
+
+def core_resources(arch: str) -> Resources | None:
+    r = _data().get("resources", {}).get(arch.upper())
+    if r is None:
+        return None
+    return Resources(lut=r["lut"], dsp=r["dsp"], bram18=2 * r["bram36"], uram=r["uram"],
+                     multipliers=peak_ops_per_clock(arch) // 2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OverlayConfig:
+    arch: str = "B4096"
+    cores: int = 1
+    clock_hz: float = 300e6
+    ddr_bandwidth_bytes_per_s: float = ZYNQ_US_DDR4_BYTES_PER_S
+    ddr_efficiency: float = DDR_EFFICIENCY
+
+    def __post_init__(self) -> None:
+        _arch(self.arch)
+        if self.cores < 1:
+            raise ConfigError(f"cores must be >= 1, got {self.cores}")
+        if self.clock_hz <= 0 or self.ddr_bandwidth_bytes_per_s <= 0:
+            raise ConfigError("clock_hz and ddr_bandwidth_bytes_per_s must be positive")
+
+    @property
+    def peak_ops_per_clock(self) -> int:
+        return peak_ops_per_clock(self.arch)
+
+    @property
+    def peak_ops_per_s(self) -> float:
+        return self.cores * self.peak_ops_per_clock * self.clock_hz
+
+    def to_dict(self) -> dict[str, Any]:
+        pp, icp, ocp = _arch(self.arch)
+        return {"arch": self.arch, "pp": pp, "icp": icp, "ocp": ocp, "cores": self.cores,
+                "clock_hz": self.clock_hz, "peak_ops_per_clock": self.peak_ops_per_clock,
+                "ddr_bandwidth_bytes_per_s": self.ddr_bandwidth_bytes_per_s,
+                "ddr_efficiency": self.ddr_efficiency,
+                "layer_overhead_cycles": LAYER_OVERHEAD_CYCLES}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OverlayLayer:
+    layer: LayerSpec
+    cycles: int
+    compute_s: float
+    memory_s: float
+    time_s: float
+    efficiency: float
+    bound: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer.to_dict(), "cycles": self.cycles, "compute_s": self.compute_s,
+                "memory_s": self.memory_s, "time_s": self.time_s, "efficiency": self.efficiency,
+                "bound": self.bound}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OverlayResult:
+    config: OverlayConfig
+    layers: tuple[OverlayLayer, ...]
+    latency_s: float
+    latency_shared_s: float
+
+    @property
+    def fps_single_thread(self) -> float:
+        return 1.0 / self.latency_s
+
+    @property
+    def fps_multi_thread(self) -> float:
+        return self.config.cores / self.latency_shared_s
+
+    @property
+    def macs(self) -> int:
+        return sum(l.layer.macs for l in self.layers)
+
+    @property
+    def efficiency(self) -> float:
+        """Useful MACs / (array MACs per second x latency), one core, batch 1."""
+        pp, icp, ocp = _arch(self.config.arch)
+        return self.macs / (pp * icp * ocp * self.config.clock_hz * self.latency_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"config": self.config.to_dict(), "latency_s": self.latency_s,
+                "fps_single_thread": self.fps_single_thread, "fps_multi_thread": self.fps_multi_thread,
+                "efficiency": self.efficiency, "macs": self.macs,
+                "layers": [l.to_dict() for l in self.layers]}
+
+
+def layer_cycles(layer: LayerSpec, arch: str) -> int:
+    """Array cycles of one layer on one core (module docstring)."""
+    pp, icp, ocp = _arch(arch)
+    (oh, ow), (kh, kw) = layer.out_hw, layer.kernel
+    if layer.kind == "conv":
+        return math.ceil(ow / pp) * oh * math.ceil(layer.in_ch / icp) * math.ceil(layer.out_ch / ocp) * kh * kw
+    if layer.kind in ("depthwise", "pool"):
+        return math.ceil(ow / pp) * oh * math.ceil(layer.in_ch / icp) * kh * kw
+    return math.ceil(layer.vectors / pp) * math.ceil(layer.in_ch / icp) * math.ceil(layer.out_ch / ocp)
+
+
+def _layer_bytes(layer: LayerSpec) -> int:
+    out_elems = layer.out_pixels * layer.out_ch
+    in_elems = layer.in_pixels * layer.in_ch
+    return layer.weights + in_elems + out_elems  # int8: one byte each
+
+
+def overlay(layers: Sequence[LayerSpec], config: OverlayConfig) -> OverlayResult:
+    """Latency, throughput and per-layer efficiency of ``layers`` on a DPU configuration."""
+    if not layers:
+        raise ConfigError("no layers to run: the model has no dense/conv/depthwise/pool layers")
+    pp, icp, ocp = _arch(config.arch)
+    bw = config.ddr_bandwidth_bytes_per_s * config.ddr_efficiency
+    out, total, shared = [], 0.0, 0.0
+    for layer in layers:
+        cyc = layer_cycles(layer, config.arch)
+        compute = cyc / config.clock_hz
+        mem = _layer_bytes(layer) / bw
+        over = LAYER_OVERHEAD_CYCLES / config.clock_hz
+        t = max(compute, mem) + over
+        shared += max(compute, mem * config.cores) + over
+        total += t
+        eff = layer.macs / (pp * icp * ocp * config.clock_hz * t) if layer.macs else 0.0
+        out.append(OverlayLayer(layer=layer, cycles=cyc, compute_s=compute, memory_s=mem, time_s=t,
+                                efficiency=eff, bound="memory" if mem > compute else "compute"))
+    return OverlayResult(config=config, layers=tuple(out), latency_s=total, latency_shared_s=shared)

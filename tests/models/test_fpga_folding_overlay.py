@@ -1,0 +1,116 @@
+"""Automatic folding respects budgets; DPU overlay peaks and efficiency."""
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+
+from accelscope.hardware.catalog import load_hardware
+from accelscope.models.fpga.dataflow import DesignOptions, LayerSpec
+from accelscope.models.fpga.folding import fastest_that_fits, fold_to_target
+from accelscope.models.fpga.network import load_layer_list, reference_design
+from accelscope.models.fpga.overlay import OverlayConfig, configs, layer_cycles, overlay, peak_ops_per_clock
+from accelscope.models.fpga.resources import Budget, budget_from_spec
+
+REF = Path(__file__).resolve().parents[1] / "data" / "fpga_reference.csv"
+
+
+def _ref():
+    with REF.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_fold_to_target_meets_target_with_cheapest_folds():
+    layers, cfg = reference_design("cnv")
+    opts = DesignOptions(w_bits=1, a_bits=1, first_layer_a_bits=8)
+    fr = fold_to_target(layers, opts, budget_from_spec(load_hardware("zc706")), target_fps=10_000)
+    assert fr.target_cycles == 20_000
+    assert all(l.cycles <= 20_000 for l in fr.design.layers)
+    assert fr.design.throughput_fps >= 10_000 and fr.fits
+
+
+@pytest.mark.parametrize("lut", [20_000, 60_000, 150_000])
+def test_fastest_that_fits_respects_the_budget(lut):
+    layers, _ = reference_design("sfc")
+    opts = DesignOptions(w_bits=1, a_bits=1)
+    budget = Budget(device="test", lut=lut, dsp=0, bram36=100, uram=0, utilisation=1.0)
+    fr = fastest_that_fits(layers, opts, budget)
+    assert fr.fits and fr.design.resources.lut <= lut and fr.design.resources.bram36 <= 100
+    assert "LUT" in fr.limited_by or "BRAM" in fr.limited_by  # a resource stops it
+    faster = fold_to_target(layers, opts, budget, target_fps=200e6 / (fr.design.ii_cycles - 1))
+    assert not faster.fits or faster.design.ii_cycles >= fr.design.ii_cycles
+
+
+def test_too_small_device_reports_the_overflowing_resource():
+    layers, _ = reference_design("cnv")
+    fr = fastest_that_fits(layers, DesignOptions(w_bits=8, a_bits=8),
+                           Budget(device="tiny", lut=5_000, dsp=10, bram36=5, uram=0))
+    assert not fr.fits and "does not fit even fully folded" in fr.limited_by
+    assert "% of budget" in fr.limited_by
+
+
+def test_cnv_max_is_bound_by_the_first_sliding_window():
+    layers, cfg = reference_design("cnv")
+    fr = fastest_that_fits(layers, DesignOptions(w_bits=1, a_bits=1, first_layer_a_bits=8),
+                           budget_from_spec(load_hardware("zc706"), 1.0))
+    assert fr.design.ii_cycles == 9124 and "structure" in fr.limited_by
+    published = next(float(r["value"]) for r in _ref() if r["design"] == "FINN CNV-max")
+    assert fr.design.throughput_fps == pytest.approx(published, rel=0.10)
+
+
+def test_dpu_peak_ops_per_clock_exact():
+    rows = [r for r in _ref() if r["metric"] == "ops_per_clock"]
+    assert len(rows) == 8
+    for r in rows:
+        assert peak_ops_per_clock(r["design"].split()[1]) == int(r["value"])
+    assert set(configs()) == {r["design"].split()[1] for r in rows}
+    cfg = OverlayConfig(arch="B4096", cores=3, clock_hz=281e6)
+    assert cfg.peak_ops_per_s == pytest.approx(3.45e12, rel=0.002)
+
+
+def test_dpu_layer_cycles_by_hand():
+    conv = LayerSpec(name="c", kind="conv", in_ch=64, out_ch=64, kernel=(3, 3), in_hw=(30, 30), out_hw=(28, 28))
+    assert layer_cycles(conv, "B4096") == 4 * 28 * 4 * 4 * 9  # ceil(28/8) * 28 * ceil(64/16)^2 * 9
+    fc = LayerSpec(name="f", kind="dense", in_ch=512, out_ch=1000)
+    assert layer_cycles(fc, "B4096") == 1 * 32 * 63
+
+
+MOBILE = [{"kind": "conv", "in": 3, "out": 32, "kernel": 3, "in_hw": 224, "stride": 2, "padding": 1},
+          {"kind": "depthwise", "in": 32, "kernel": 3, "in_hw": 112, "padding": 1},
+          {"kind": "conv", "in": 32, "out": 64, "in_hw": 112},
+          {"kind": "conv", "in": 64, "out": 128, "kernel": 3, "in_hw": 56, "padding": 1},
+          {"kind": "conv", "in": 128, "out": 256, "kernel": 3, "in_hw": 28, "padding": 1},
+          {"kind": "conv", "in": 256, "out": 512, "kernel": 3, "in_hw": 14, "padding": 1},
+          {"kind": "dense", "in": 512, "out": 1000}]
+
+
+def test_dpu_efficiency_falls_as_the_array_grows_and_cores_share_ddr():
+    layers, _ = load_layer_list(MOBILE)
+    eff = {a: overlay(layers, OverlayConfig(arch=a)).efficiency for a in ("B512", "B1024", "B1600", "B4096")}
+    assert eff["B512"] > eff["B1024"] > eff["B1600"] > eff["B4096"]
+    assert all(0 < e < 1 for e in eff.values())
+    one = overlay(layers, OverlayConfig(arch="B4096", cores=1))
+    three = overlay(layers, OverlayConfig(arch="B4096", cores=3))
+    assert one.fps_single_thread == pytest.approx(three.fps_single_thread)
+    assert one.fps_multi_thread < three.fps_multi_thread < 3 * one.fps_multi_thread  # DDR shared
+    dw = next(l for l in one.layers if l.layer.kind == "depthwise")
+    assert dw.efficiency <= 1 / 16 + 1e-9  # depthwise cannot use the OCP dimension
+
+
+def test_hundred_layer_estimate_under_a_second():
+    from accelscope.models.fpga import fpga_estimate
+
+    spec = load_hardware("alveo-u55c")
+    layers = []
+    for i in range(100):
+        if i % 2:
+            layers.append({"name": f"c{i}", "kind": "conv", "in": 64, "out": 64, "kernel": 3, "in_hw": 16, "padding": 1})
+        else:
+            layers.append({"name": f"f{i}", "kind": "dense", "in": 256, "out": 256, "vectors": 4})
+    specs, _ = load_layer_list(layers)
+    t = time.perf_counter()
+    e = fpga_estimate(specs, spec, w_bits=4, a_bits=4)
+    o = fpga_estimate(specs, load_hardware("zcu102"), style="overlay")
+    assert time.perf_counter() - t < 1.0
+    assert len(e.parameters["layers"]) == 100 and e.step_time_s > 0 and o.step_time_s > 0
