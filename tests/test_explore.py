@@ -18,8 +18,8 @@ def test_explore_measures_predicts_ranks_and_stores(tmp_path):
         predicted = [x for x in wr.rows if x.source == "predicted"]
         assert len(measured) == 1 and measured[0].speedup_vs_cpu == pytest.approx(1.0)
         assert predicted and {x.kind for x in predicted} <= {"gpu", "tpu"}
-        times = [x.step_time_s for x in wr.rows]
-        assert times == sorted(times)
+        rates = [x.throughput_samples_per_s for x in wr.rows]
+        assert rates == sorted(rates, reverse=True)
         for x in predicted:
             assert x.speedup_vs_cpu == pytest.approx(measured[0].step_time_s / x.step_time_s)
         # predictions and measurements are both in the store

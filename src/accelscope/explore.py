@@ -2,7 +2,7 @@
 
 For each workload: the local devices are measured (``measure.bench``), every catalog device
 is predicted (``cost.estimate``, with stored calibrations where they exist), and the rows
-are ranked by step time with the speedup over the local CPU, energy per sample, dollars per
+are ranked by throughput with the speedup over the local CPU, energy per sample, dollars per
 million samples on the cheapest cloud offering, and whether the step fits in memory.
 Measured and predicted rows are marked as such. Everything is stored: the measurements as
 a ``measurement`` run, the predictions as an ``estimate`` run.
@@ -131,11 +131,11 @@ def explore(
                         store=store, seq_len=w.get("seq_len"), image_size=w.get("image_size"),
                         command=f"explore {label}")
             rows: list[Row] = []
-            cpu_time = None
+            cpu_throughput = None
             for m in run.measurements:
                 t = m.step_time_s.median if m.step_time_s else None
                 if m.device == "cpu" and t:
-                    cpu_time = t
+                    cpu_throughput = m.throughput_samples_per_s
                 rows.append(Row(
                     device=m.device + (f" ({m.device_model})" if m.device_model else ""),
                     kind="cpu" if m.device == "cpu" else "gpu", source="measured", precision=m.precision,
@@ -168,10 +168,11 @@ def explore(
                                     batch_size=base.batch_size, precision=prec, time_s=e.step_time_s,
                                     throughput_samples_per_s=e.throughput_samples_per_s,
                                     energy_j_per_sample=e.energy_j_per_sample)
+            # Speedup and rank by throughput: an FPGA pipeline's "step" is one frame.
             ranked = sorted(
-                (Row(**{**r.to_dict(), "speedup_vs_cpu": (cpu_time / r.step_time_s)
-                        if cpu_time and r.step_time_s else None}) for r in rows),
-                key=lambda r: (r.step_time_s is None, r.step_time_s or 0.0))
+                (Row(**{**r.to_dict(), "speedup_vs_cpu": (r.throughput_samples_per_s / cpu_throughput)
+                        if cpu_throughput and r.throughput_samples_per_s else None}) for r in rows),
+                key=lambda r: -(r.throughput_samples_per_s or 0.0))
             results.append(WorkloadResult(workload=w, rows=tuple(ranked), unavailable=tuple(unavailable),
                                           measurement_run_id=run.run_id))
 

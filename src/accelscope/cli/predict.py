@@ -11,23 +11,22 @@ from rich.table import Table
 from accelscope.cli import options as o
 from accelscope.cli.main import app
 from accelscope.cli.profile import print_json
-from accelscope.errors import ConfigError
+from accelscope.errors import AccelscopeError, ConfigError
 from accelscope.hardware.catalog import list_hardware, load_hardware
 from accelscope.cost import estimate
-from accelscope.models.predict import PredictionError
 from accelscope.units import fmt_bytes, fmt_seconds, si
 from accelscope.workload import profile as make_profile
 
 
 def predict_many(profile, specs, calibrations=None):
-    """(estimates sorted fastest first, [(spec name, kind, reason)] for devices that cannot run it)."""
+    """(estimates by throughput, highest first; [(spec name, kind, reason)] for devices without one)."""
     estimates, unavailable = [], []
     for spec in specs:
         try:
             estimates.append(estimate(profile, spec, (calibrations or {}).get(spec.name)))
-        except PredictionError as exc:
+        except AccelscopeError as exc:  # a missing figure, or a workload the device cannot run
             unavailable.append((spec.name, spec.kind, str(exc)))
-    estimates.sort(key=lambda e: e.step_time_s)
+    estimates.sort(key=lambda e: -e.throughput_samples_per_s)
     return estimates, unavailable
 
 
@@ -92,7 +91,7 @@ def predict_cmd(
     console = Console()
     console.print(f"[bold]{p.model}[/bold] {p.task} batch={p.batch_size} precision={p.precision}: "
                   f"{si(p.flops, 'FLOP')} matmul/conv/attention, memory ~{fmt_bytes(p.memory_bytes)}")
-    console.print(estimate_table(estimates, "predicted (per-op roofline; not measured)"))
+    console.print(estimate_table(estimates, "predicted, not measured (model per row in --json)"))
     if samples:
         for e in estimates:
             usd = e.usd_for_samples(samples)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from accelscope.errors import AccelscopeError
 from accelscope.hardware.schema import HardwareSpec
 from accelscope.models.estimate import Estimate
 from accelscope.models.predict import Calibrated, predict
@@ -55,5 +56,29 @@ def with_costs(e: Estimate, spec: HardwareSpec) -> Estimate:
 
 
 def estimate(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None = None) -> Estimate:
-    """Time, memory, energy and cost of ``profile`` on ``spec``."""
+    """Time, memory, energy and cost of ``profile`` on ``spec``.
+
+    FPGAs are estimated as the fastest FINN-style dataflow design (8-bit weights and
+    activations) that fits the device, or a DPU-style overlay when no dataflow design fits
+    (:func:`accelscope.models.fpga.fpga_estimate`);
+    everything else by the per-op roofline (:func:`accelscope.models.predict.predict`).
+    """
+    if spec.kind == "fpga":
+        from accelscope.models.fpga import fpga_estimate
+        from accelscope.models.predict import PredictionError
+
+        e = fpga_estimate(profile, spec, workload_name=profile.model)
+        if e.fits_in_memory is False:
+            # Too big for one stage per layer: a DPU-style overlay processor runs any size.
+            try:
+                overlay = fpga_estimate(profile, spec, style="overlay", workload_name=profile.model)
+            except AccelscopeError:
+                overlay = None
+            if overlay is not None and overlay.fits_in_memory is not False:
+                e = overlay
+        if e.fits_in_memory is None:
+            raise PredictionError(
+                f"{spec.name}: its resource counts are not in the catalog, so no design can be folded "
+                f"to fit it; `accelscope fpga {profile.model} --device {spec.name} --fold FILE` sizes one by hand")
+        return with_costs(e, spec)
     return with_costs(predict(profile, spec, calibration), spec)
