@@ -13,14 +13,13 @@ from rich.table import Table
 from accelscope.cli import options as o
 from accelscope.cli.main import app
 from accelscope.cli.profile import print_json
-from accelscope.units import fmt_seconds, si
+from accelscope.units import fmt_seconds
 
 
 def _row_cells(r) -> list[str]:
-    mark = "measured" if r.source == "measured" else "predicted"
     return [
-        r.device, r.kind, r.precision,
-        (fmt_seconds(r.step_time_s) if r.step_time_s else "failed") + f" ({mark})",
+        r.device, r.kind, r.precision, "measured" if r.source == "measured" else "predicted",
+        fmt_seconds(r.step_time_s) if r.step_time_s else "failed",
         f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-",
         f"{r.energy_j_per_sample:.3g}" if r.energy_j_per_sample is not None else "-",
         f"{r.usd_per_million_samples:.3g}" if r.usd_per_million_samples is not None else "-",
@@ -70,17 +69,17 @@ def explore_cmd(
         w = wr.workload
         t = Table(title=f"{w['model']} {w['task']} batch={w['batch_size']}"
                         + "".join(f" {k}={w[k]}" for k in ("seq_len", "image_size") if w.get(k)))
-        for col in ("device", "kind", "precision", "step time", "vs local CPU", "J/sample", "$/M samples", "fits"):
-            t.add_column(col, justify="left" if col in ("device", "kind", "precision") else "right")
+        for col in ("device", "kind", "precision", "how", "step time", "vs CPU", "J/sample", "$/M samples", "fits"):
+            t.add_column(col, justify="left" if col in ("device", "kind", "precision", "how") else "right")
         measured = [r for r in wr.rows if r.source == "measured"]
         predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
-        for r in sorted(measured + predicted, key=lambda r: (r.step_time_s is None, r.step_time_s or 0)):
+        for r in sorted(measured + predicted, key=lambda r: -(r.throughput_samples_per_s or 0.0)):
             t.add_row(*_row_cells(r), style="bold" if r.source == "measured" else None)
         console.print(t)
         if wr.unavailable:
             console.print(f"[dim]no estimate for {len(wr.unavailable)} devices "
                           f"(missing peaks or bandwidth; `accelscope predict` lists why)[/dim]")
     console.print(f"{len(result.results)} workloads in {elapsed:.0f} s; stored in {path} "
-                  f"(estimate run {result.estimate_run_id}). Predictions are per-op roofline estimates "
-                  f"({si(len(result.results[0].rows) if result.results else 0)} rows per workload); "
-                  "calibrate them with `accelscope calibrate`.")
+                  f"(estimate run {result.estimate_run_id}). Predicted rows are model estimates "
+                  "(per-op roofline; FPGA design models): `accelscope predict --json` shows each "
+                  "model and its parameters, and `accelscope calibrate` fits them to your measurements.")
