@@ -86,9 +86,11 @@ def test_hls4ml_layer_ii_multipliers_and_latency():
 
 def test_sliding_window_cycles_by_hand():
     conv = LayerSpec(name="c0", kind="conv", in_ch=3, out_ch=64, kernel=(3, 3), in_hw=(32, 32), out_hw=(30, 30))
-    assert swg_cycles(conv, 3) == 32 * 32 + 30 * max(30 * 9, 32) == 9124
+    # FINN get_exp_cycles: k_h buffered rows (W_in * k_h * C/S) + H_out blocks of max(write, read)
+    assert swg_cycles(conv, 3) == 32 * 3 + 30 * max(30 * 9, 32) == 8196
+    assert swg_cycles(conv, 1) == 32 * 3 * 3 + 30 * max(30 * 9 * 3, 32 * 3) == 24588
     r = layer_cost(conv, LayerFold(pe=64, simd=27), DesignOptions(w_bits=1, a_bits=8))
-    assert r.compute_cycles == 900 and r.swg_cycles == 9124 and r.cycles == 9124 and r.bound == "swg"
+    assert r.compute_cycles == 900 and r.swg_cycles == 8196 and r.cycles == 8196 and r.bound == "swg"
 
 
 def test_dense_chain_latency_is_sum_of_stages_plus_fill_and_throughput_is_slowest():
@@ -105,3 +107,41 @@ def test_dense_chain_latency_is_sum_of_stages_plus_fill_and_throughput_is_slowes
 def test_wrong_number_of_folds():
     with pytest.raises(ConfigError, match="one per layer"):
         dataflow([dense(4, 4)], [LayerFold(), LayerFold()], BIN)
+
+
+def test_streaming_latency_of_a_dense_pair_by_hand():
+    # a: 64 -> 32, PE 8, SIMD 16: NF = 4 folds of SF = 4 cycles; depth = popcount of 16
+    #    (4 levels, 2 per cycle) + accumulate + threshold, no multiply stage (binarised) = 4.
+    # b: 32 -> 16, PE 16, SIMD 8: NF = 1, SF = 4; depth = popcount of 8 (2 cycles) + 2 = 4.
+    a, b = dense(64, 32, "a"), dense(32, 16, "b")
+    d = dataflow([a, b], [LayerFold(pe=8, simd=16), LayerFold(pe=16, simd=8)], BIN)
+    assert [l.depth_cycles for l in d.layers] == [4, 4]
+    # a: input ready at 0, one FIFO hop: reads its 4 words in cycles 1..4, all 4 folds end
+    #    at 1 + 16 - 1 = 16, + depth = 20; first fold's results at 1 + 4 - 1 + 4 = 8.
+    assert (d.layers[0].first_out_cycles, d.layers[0].done_cycles) == (8, 20)
+    # b: needs a's whole output (last word at 20) + hop 1, one fold (NF - 1 = 0) + depth 4;
+    #    PE 8 words feed SIMD 8 words: no width converter.
+    assert d.latency_cycles == max(20 + 1 + 0, 8 + 1 + 4 - 1) + 4 == 25
+    # SIMD 4 instead (NF 1, SF 8): 8-wide words into 4-wide ones: a width converter (+1);
+    # popcount of 4 = 2 levels = 1 cycle, depth 3.
+    d2 = dataflow([a, b], [LayerFold(pe=8, simd=16), LayerFold(pe=16, simd=4)], BIN)
+    assert d2.layers[1].depth_cycles == 3
+    assert d2.latency_cycles == max(20 + 2 + 0, 8 + 2 + 8 - 1) + 3 == 25
+
+
+def test_streaming_latency_of_conv_then_dense_by_hand():
+    conv = LayerSpec(name="c", kind="conv", in_ch=3, out_ch=4, kernel=(3, 3), in_hw=(4, 4), out_hw=(2, 2))
+    fc = dense(16, 2, "f")
+    d = dataflow([conv, fc], [LayerFold(pe=4, simd=27), LayerFold(pe=2, simd=16)], BIN)
+    c, f = d.layers
+    assert c.swg_cycles == 4 * 3 + 2 * max(2 * 9, 4) == 48 and c.compute_cycles == 4 and d.ii_cycles == 48
+    assert (c.depth_cycles, f.depth_cycles) == (5, 4)  # popcount of 27 (5 levels -> 3) + 2; of 16: 2 + 2
+    # SWG (SIMD 3 = one pixel per word): input rows read by cycles 4, 8, 12, 16 (hop 1 + 4 words each).
+    # Output row 0 needs rows 0-2: its block starts at 12, writes 18 window words in 13..30;
+    # row 1 needs row 3 (read by 16) and the previous block (ends 30): words 31..48.
+    # MVU (NF = SF = 1; 3-wide SWG words into 27-wide: hop 1 + width converter 1 = 2):
+    #   row 0 ends max(30 + 2, 13 + 2 + 2 - 1) + 5 = 37, its first result 13 + 2 + 5 = 20;
+    #   row 1 ends max(48 + 2, 31 + 2 + 1) + 5 = 55.
+    assert (c.first_out_cycles, c.done_cycles) == (20, 55)
+    # dense: needs the whole feature map (last result 55), 4-wide words into 16: hop 2; one fold.
+    assert d.latency_cycles == max(55 + 2 + 0, 20 + 2 + 1 - 1) + 4 == 61

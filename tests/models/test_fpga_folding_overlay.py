@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from accelscope.hardware.catalog import load_hardware
-from accelscope.models.fpga.dataflow import DesignOptions, LayerSpec
+from accelscope.models.fpga.dataflow import DesignOptions, LayerFold, LayerSpec, dataflow
 from accelscope.models.fpga.folding import fastest_that_fits, fold_to_target
-from accelscope.models.fpga.network import load_layer_list, reference_design
+from accelscope.models.fpga.network import load_layer_list, published_folding, reference_design
 from accelscope.models.fpga.overlay import OverlayConfig, configs, layer_cycles, overlay, peak_ops_per_clock
 from accelscope.models.fpga.resources import Budget, budget_from_spec
 
@@ -54,9 +54,26 @@ def test_cnv_max_is_bound_by_the_first_sliding_window():
     layers, cfg = reference_design("cnv")
     fr = fastest_that_fits(layers, DesignOptions(w_bits=1, a_bits=1, first_layer_a_bits=8),
                            budget_from_spec(load_hardware("zc706"), 1.0))
-    assert fr.design.ii_cycles == 9124 and "structure" in fr.limited_by
+    # conv0's SWG (SIMD 3): 32 * 3 + 30 * 270 = 8196 cycles per frame (FINN get_exp_cycles)
+    assert fr.design.ii_cycles == 8196 and "structure" in fr.limited_by
+    # a structural bound: the published CNV-max (21,906 images/s) cannot beat it
     published = next(float(r["value"]) for r in _ref() if r["design"] == "FINN CNV-max")
-    assert fr.design.throughput_fps == pytest.approx(published, rel=0.10)
+    assert published <= fr.design.throughput_fps == pytest.approx(200e6 / 8196)
+
+
+def test_published_cnv_folding_is_the_bnn_pynq_release():
+    folds, info = published_folding("cnv")
+    layers, _ = reference_design("cnv")
+    by = {l.name: f for l, f in zip(layers, folds)}
+    assert by["conv0"] == LayerFold(pe=16, simd=3) and by["conv5"] == LayerFold(pe=1, simd=32)
+    assert by["fc1"] == LayerFold(pe=1, simd=8) and by["pool1"].pe == 128
+    assert "BNN-PYNQ" in info["source"] and "not the paper's CNV-max" in info["design"]
+    d = dataflow(layers, folds, DesignOptions(w_bits=1, a_bits=1, first_layer_a_bits=8))
+    # slowest: fc0 and fc1, 512 outputs x 256/4 (512/8) input words = 32,768 cycles; conv0:
+    # 900 pixels x (64/16) x (27/3) = 32,400 (BNN-PYNQ config.h "Ext Latency" figures)
+    assert d.ii_cycles == 32768 and d.layers[0].compute_cycles == 32400
+    assert d.latency_cycles > 4 * d.ii_cycles  # three layers wait for a whole input vector
+    assert published_folding("sfc") is None
 
 
 def test_dpu_peak_ops_per_clock_exact():

@@ -16,9 +16,13 @@ A layer's parallelism is set by its *folding*:
   feeding an MVU with ``MW = k_h*k_w*C_in``, ``MH = C_out`` and ``vectors = H_out*W_out``.
   The SWG is a stage of its own; its cycles per frame (FINN's HLS SWG estimate)::
 
-      swg = H_in*W_in*C_in/S + H_out * max(W_out*k_h*k_w*C_in/S, stride*W_in*C_in/S)
+      swg = W_in*k_h*C_in/S + H_out * max(W_out*k_h*k_w*C_in/S, stride*W_in*C_in/S)
 
-  with ``S`` its SIMD (a divisor of ``C_in``, as large as the MVU's SIMD allows).
+  (an initial buffer of ``k_h`` input rows, then one block per output row that writes the
+  row's windows while reading the next ``stride`` input rows; FINN
+  ``ConvolutionInputGenerator.get_exp_cycles``, the loop of finn-hlslib's ``slidingwindow.h``
+  and of the 2017 BNN-PYNQ release), with ``S`` its SIMD (a divisor of ``C_in``, as large as
+  the MVU's SIMD allows).
 * **hls4ml** (Duarte et al., JINST 2018): a layer with ``n_in`` inputs and ``n_out`` outputs
   and reuse factor ``R`` uses ``ceil(n_in*n_out/R)`` multipliers, each used ``R`` times, and
   accepts a new input every ``R`` cycles (II = R). Valid reuse factors are hls4ml's own
@@ -27,18 +31,43 @@ A layer's parallelism is set by its *folding*:
 Per stage the model returns cycles (= initiation interval per frame), latency, multipliers,
 DSP, LUT, BRAM and URAM (formulas in :mod:`accelscope.models.fpga.resources`).
 
-Network: ``throughput = clock / max(stage cycles)`` (the slowest stage paces the pipeline)
-and latency from a streaming recursion over the stages: stage *i* emits its first output
-once it has the inputs that output needs (a whole vector for a dense layer; ``k_h - 1`` rows
-plus ``k_w`` pixels for a convolution) plus one output's compute and its pipeline depth, and
-finishes a frame no earlier than its own cycles after that and no earlier than one output
-after its last input. For a chain of dense layers this is exactly the sum of the stages plus
-the pipeline fill; for convolutions it lets consecutive stages overlap as the hardware does.
+Network: ``throughput = clock / max(stage cycles)`` (the slowest stage paces the pipeline).
+
+**Latency** follows one frame through the stages as FINN's streaming units process it, per
+output unit (a row of a feature map, or one vector of a dense layer), from the time each
+unit's first and last element leave the producer:
+
+* *Compute unit* (FINN's matrix-vector-threshold unit, FINN paper section 4.3, and the loop
+  of its HLS library ``StreamingMatrixVector_Batch``/``Matrix_Vector_Activate_Batch``): per
+  output vector it reads the ``SF = MW/SIMD`` input words of its first fold *as they
+  arrive*, emits that fold's ``PE`` results, then runs the ``NF - 1 = MH/PE - 1`` other folds
+  from its input buffer, ``SF`` cycles each. The vector's last result is therefore ready at
+  ``max(last input + (NF-1)*SF, first input + NF*SF - 1) + depth``, and no earlier than
+  ``NF*SF`` after the previous vector's; its first result at ``max(last input, first input +
+  SF - 1) + depth`` for a dense layer (every output needs the whole input vector).
+* *Sliding-window generator* (FINN HLS SWG, same loop as the cycle formula above): it reads
+  input rows one word per cycle, needs ``k_h`` buffered rows before the first window, and
+  writes each output row's windows in one block of ``max(write, read)`` cycles that starts
+  once the ``k_h`` rows that row needs are in; the convolution's compute unit then treats
+  each window as an input vector.
+* *Pooling*: output row ``r`` follows the read of its last input row.
+* Each stream hop between stages costs ``HOP_CYCLES``; FINN adds a data-width converter
+  (``DWC_CYCLES``) where a producer's output word (``PE`` results) and the consumer's input
+  word (``SIMD`` elements) differ in width. ``depth`` is the unit's arithmetic pipeline.
+
+Throughput follows FINN's own cycle estimates (``get_exp_cycles``); the latency structure is
+FINN-R's view of a dataflow design (Blott et al., ACM TRETS 2018: per-layer compute units
+joined by streams, throughput set by the slowest layer) applied at the granularity above.
+For a chain of dense layers with ``NF = 1`` this is the sum of the stages plus their
+pipeline fill; with ``NF > 1`` a layer's first fold overlaps the arrival of its input.
+The whole input frame is taken to be ready at cycle 0 (input DMA not modelled).
 
 Assumptions (each an estimate, not synthesis):
 
 * pipeline depth of an MVU/hls4ml dense unit = 1 multiply stage + the adder tree at
-  ``ADDER_LEVELS_PER_CYCLE`` levels per cycle + 1 accumulate/threshold stage;
+  ``ADDER_LEVELS_PER_CYCLE`` levels per cycle + 1 accumulate stage (+ 1 threshold stage in
+  FINN); a binarised MVU has no multiply stage (its XNOR sits in the popcount's first LUT
+  level, FINN paper section 4.2);
 * activations, batch norm and quantisation are fused into the unit's thresholds (FINN) or
   cost one cycle (hls4ml); pooling is a stage of ``H_in*W_in*C/PE`` cycles;
 * weights live on chip (FINN ``internal_decoupled``/hls4ml io_parallel) and do not limit
@@ -65,6 +94,12 @@ HLS4ML_MAX_UNROLL = 4096
 #: Widest output activation implemented with thresholds (2^A - 1 comparisons); FINN's
 #: thresholding is used for low-precision activations, wider ones are requantised.
 MAX_THRESHOLD_BITS = 4
+#: Cycles a word spends in the stream FIFO between two dataflow stages (written in one cycle,
+#: read in the next: FINN's and hls4ml's stages are separate processes joined by FIFOs).
+HOP_CYCLES = 1
+#: Extra cycles of a data-width converter, which FINN inserts where a producer's output word
+#: (PE results) and a consumer's input word (SIMD elements) differ in width.
+DWC_CYCLES = 1
 
 
 # --------------------------------------------------------------------------------------
@@ -310,8 +345,6 @@ class LayerResult:
     compute_cycles: int
     swg_cycles: int
     depth_cycles: int
-    out_px_cycles: float
-    need_px: int
     resources: R.Resources
     resource_type: str
     mem_style: str
@@ -342,13 +375,19 @@ def swg_simd(layer: LayerSpec, mvu_simd: int) -> int:
 
 
 def swg_cycles(layer: LayerSpec, simd: int) -> int:
-    """Cycles per frame of a sliding-window generator (FINN HLS SWG estimate, module doc)."""
-    (ih, iw), (oh, ow) = layer.in_hw, layer.out_hw
-    kh, kw = layer.kernel
+    """Cycles per frame of a sliding-window generator (FINN HLS SWG estimate, module doc):
+    ``k_h`` buffered input rows, then ``H_out`` blocks of ``max(write, read)`` cycles."""
+    (_, iw), (oh, _) = layer.in_hw, layer.out_hw
+    write_block, read_block = _swg_blocks(layer, simd)
+    return iw * layer.kernel[0] * (layer.in_ch // simd) + oh * max(write_block, read_block)
+
+
+def _swg_blocks(layer: LayerSpec, simd: int) -> tuple[int, int]:
+    """(cycles to write one output row of windows, cycles to read ``stride`` input rows)."""
     per_ch = layer.in_ch // simd
-    write_block = ow * kh * kw * per_ch
-    read_block = layer.stride[1] * iw * per_ch
-    return ih * iw * per_ch + oh * max(write_block, read_block)
+    write_block = layer.out_hw[1] * layer.kernel[0] * layer.kernel[1] * per_ch
+    read_block = layer.stride[1] * layer.in_hw[1] * per_ch
+    return write_block, read_block
 
 
 def adder_depth(fan_in: int) -> int:
@@ -390,7 +429,9 @@ def layer_cost(layer: LayerSpec, fold: LayerFold, opts: DesignOptions, *,
             per_px = (layer.mh // pe) * (layer.mw // simd)
             mem_depth = layer.mw * layer.mh // mults
         mem_width = mults * w
-        depth = adder_depth(simd) + 1  # + threshold (activation) stage
+        # + threshold (activation) stage; a binarised MVU has no multiply stage: the XNOR is
+        # absorbed into the first LUT level of its popcount (FINN paper, section 4.2)
+        depth = adder_depth(simd) + 1 - (1 if w == 1 and a == 1 else 0)
     compute = per_px * layer.out_pixels
     mstyle = R.resolve_mem_style(opts.mem_style, mem_depth) if mem_depth else "none"
 
@@ -419,7 +460,6 @@ def layer_cost(layer: LayerSpec, fold: LayerFold, opts: DesignOptions, *,
         lut += R.lutram_luts(mem_depth, mem_width)
 
     swg = 0
-    need_px = layer.in_pixels if layer.kind == "dense" else 1
     if layer.kind in ("conv", "depthwise") and (layer.k2 > 1 or layer.stride != (1, 1)):
         s = swg_simd(layer, simd if layer.kind == "conv" else pe)
         swg = swg_cycles(layer, s)
@@ -427,11 +467,9 @@ def layer_cost(layer: LayerSpec, fold: LayerFold, opts: DesignOptions, *,
         buf_depth = layer.kernel[0] * layer.in_hw[1] * layer.in_ch // s
         bram18 += R.bram18(buf_depth, s * a) if buf_depth * s * a > 1024 else 0
         lut += R.FINN_LUT_C0
-        need_px = (layer.kernel[0] - 1) * layer.in_hw[1] + layer.kernel[1]
     res = R.Resources(lut=lut, dsp=dsp, bram18=bram18, uram=uram, multipliers=mults)
     return LayerResult(layer=layer, fold=fold, cycles=max(compute, swg), compute_cycles=compute,
-                       swg_cycles=swg, depth_cycles=depth, out_px_cycles=max(compute, swg) / layer.out_pixels,
-                       need_px=need_px, resources=res, resource_type=rtype, mem_style=mstyle,
+                       swg_cycles=swg, depth_cycles=depth, resources=res, resource_type=rtype, mem_style=mstyle,
                        w_bits=w, a_bits=a, notes=tuple(notes))
 
 
@@ -439,10 +477,8 @@ def _pool_cost(layer: LayerSpec, fold: LayerFold, a: int) -> LayerResult:
     pe = fold.pe if fold.reuse_factor is None else layer.in_ch
     cycles = layer.in_pixels * (layer.in_ch // pe)
     lut = R.FINN_LUT_C0 + R.FINN_LUT_C1 * pe * a * 2
-    need = (layer.kernel[0] - 1) * layer.in_hw[1] + layer.kernel[1]
     return LayerResult(layer=layer, fold=fold, cycles=cycles, compute_cycles=cycles, swg_cycles=0,
-                       depth_cycles=1, out_px_cycles=cycles / layer.out_pixels, need_px=need,
-                       resources=R.Resources(lut=lut), resource_type="lut", mem_style="none",
+                       depth_cycles=1, resources=R.Resources(lut=lut), resource_type="lut", mem_style="none",
                        w_bits=0, a_bits=a)
 
 
@@ -515,27 +551,137 @@ def dataflow(layers: Sequence[LayerSpec], folds: Sequence[LayerFold] | None,
     return network(results, opts)
 
 
+def _folds(lr: LayerResult) -> tuple[int, int]:
+    """(NF, SF) of a layer's compute unit: neuron folds per output vector and cycles per fold.
+
+    FINN MVU: ``NF = MH/PE`` output words of ``PE`` results, each after ``SF = MW/SIMD``
+    cycles (depthwise: ``C/PE`` and ``k_h*k_w/SIMD``); hls4ml: one fold of ``R`` cycles."""
+    lay, f = lr.layer, lr.fold
+    if f.reuse_factor is not None:
+        return 1, f.reuse_factor
+    if lay.kind == "depthwise":
+        return lay.out_ch // f.pe, lay.k2 // f.simd
+    return lay.mh // f.pe, lay.mw // f.simd
+
+
+def _in_units(lay: LayerSpec) -> int:
+    return lay.vectors if lay.kind == "dense" else lay.in_hw[0]
+
+
+def _out_units(lay: LayerSpec) -> int:
+    return lay.vectors if lay.kind == "dense" else lay.out_hw[0]
+
+
+def _span(first: list[float], last: list[float], lo: int, hi: int, q: int) -> tuple[float, float]:
+    """Arrival (first element, last element) of a consumer's input units ``lo..hi`` out of
+    ``q``, mapped proportionally onto the producer's units (flatten, padding)."""
+    p = len(first)
+    a = min(p - 1, (lo * p) // q)
+    b = min(p - 1, max(a, -(-(hi + 1) * p // q) - 1))
+    return first[a], last[b]
+
+
+def _stage_times(lr: LayerResult, first: list[float], last: list[float], hop: int
+                 ) -> tuple[list[float], list[float]]:
+    """Streaming recursion of one layer (module docstring, "Latency"): for each output unit
+    (a row of the feature map, or a vector) the time of its first and its last element,
+    given the same for the producer's units."""
+    lay, depth = lr.layer, lr.depth_cycles
+    q, n_out = _in_units(lay), _out_units(lay)
+    out_first: list[float] = []
+    out_last: list[float] = []
+    if lay.kind == "pool":
+        cf = lay.in_ch // (lr.fold.pe if lr.fold.reuse_factor is None else lay.in_ch)
+        rd_row, read = lay.in_hw[1] * cf, []
+        for k in range(q):  # the pool reads its input one (folded) pixel per cycle
+            a0, a1 = _span(first, last, k, k, q)
+            read.append(max(a1 + hop, a0 + hop + rd_row - 1, (read[-1] + rd_row) if read else 0))
+        for r in range(n_out):
+            n = min(q - 1, r * lay.stride[0] + lay.kernel[0] - 1)
+            out_last.append(read[n] + depth)
+            out_first.append(read[n] - rd_row + lay.kernel[1] * cf + depth)
+        return out_first, out_last
+
+    nf, sf = _folds(lr)
+    per_px = nf * sf
+    # 1. Sliding-window generator (FINN HLS SWG): reads input rows one word per cycle,
+    #    buffers k_h rows, then writes each output row's windows in one block of
+    #    max(write, read) cycles, which starts once the rows it needs are buffered.
+    if lr.swg_cycles:
+        s = swg_simd(lay, lr.fold.simd if lay.kind == "conv" else lr.fold.pe)
+        write, read_blk = _swg_blocks(lay, s)
+        block, rd_row = max(write, read_blk), lay.in_hw[1] * (lay.in_ch // s)
+        read: list[float] = []
+        for k in range(q):
+            a0, a1 = _span(first, last, k, k, q)
+            read.append(max(a1 + hop, a0 + hop + rd_row - 1, (read[-1] + rd_row) if read else 0))
+        win_first, win_last, end = [], [], 0.0
+        for r in range(n_out):
+            n = min(q - 1, r * lay.stride[0] + lay.kernel[0] - 1)
+            begin = max(end, read[n])
+            end = begin + block
+            win_first.append(begin + 1)
+            win_last.append(begin + write)
+        mvu_in = lr.fold.simd if lay.kind == "conv" else lr.fold.pe
+        first, last, q = win_first, win_last, n_out  # the compute unit reads the windows
+        hop = HOP_CYCLES + (DWC_CYCLES if s != mvu_in and lr.fold.reuse_factor is None else 0)
+    # 2. Compute unit (FINN MVU / VVU, hls4ml dense): per output vector it reads the SF
+    #    input words of its first fold as they arrive, emits that fold's PE results, then
+    #    NF - 1 more folds of SF cycles each (FINN's MVAU loop; FINN paper section 4.3).
+    px = 1 if lay.kind == "dense" else lay.out_hw[1]
+    row = px * per_px
+    prev = -math.inf
+    for u in range(n_out):
+        lo, hi = (u * q) // n_out, max((u * q) // n_out, -(-(u + 1) * q // n_out) - 1)
+        a0, a1 = _span(first, last, lo, hi, q)
+        if lay.kind == "dense":
+            done = max(a1 + hop + (nf - 1) * sf, a0 + hop + row - 1) + depth
+            head = max(a1 + hop, a0 + hop + sf - 1) + depth
+        else:  # the last window of the row arrives at a1; the first at a0
+            done = max(a1 + hop + (nf - 1) * sf, a0 + hop + row - 1) + depth
+            head = a0 + hop + sf - 1 + depth
+        done = max(done, prev + row)
+        head = min(done, max(head, prev + sf))
+        out_first.append(head)
+        out_last.append(done)
+        prev = done
+    return out_first, out_last
+
+
 def network(results: Iterable[LayerResult], opts: DesignOptions) -> DataflowResult:
-    """Throughput and streaming latency of already-costed layers."""
+    """Throughput (slowest stage) and streaming latency (module docstring) of costed layers."""
+    results = list(results)
+    hop = HOP_CYCLES
+    n0 = _in_units(results[0].layer)
+    first, last = [0.0] * n0, [0.0] * n0  # the whole input frame is ready at cycle 0
     timed: list[LayerResult] = []
-    prev_first, prev_done, prev_n = 0.0, 0.0, 1
+    prev_width = None
     for lr in results:
-        n_in = max(lr.layer.in_pixels if lr.layer.kind != "dense" else prev_n, 1)
-        need = min(lr.need_px if lr.layer.kind != "dense" else n_in, n_in)
-
-        def t_in(k: int) -> float:  # arrival of the k-th input pixel (linear between first and done)
-            return prev_done if n_in <= 1 else prev_first + (prev_done - prev_first) * (k - 1) / (n_in - 1)
-
-        ramp = lr.out_px_cycles  # one output vector's compute
-        own_read = lr.cycles * need / max(n_in, 1) if lr.layer.kind != "dense" else ramp
-        first = max(t_in(need), prev_first + own_read) + (ramp if lr.layer.kind != "dense" else 0) + lr.depth_cycles
-        if lr.layer.kind == "dense" and lr.layer.vectors == 1:
-            first = max(prev_done + 1, prev_first + ramp) + lr.depth_cycles
-        done = max(first + lr.cycles - ramp, prev_done + ramp + lr.depth_cycles)
-        timed.append(replace(lr, first_out_cycles=first, done_cycles=done))
-        prev_first, prev_done, prev_n = first, done, lr.layer.out_pixels
+        width = _in_width(lr)
+        extra = DWC_CYCLES if (opts.framework == "finn" and prev_width is not None
+                               and width != prev_width) else 0
+        first, last = _stage_times(lr, first, last, hop + extra)
+        timed.append(replace(lr, first_out_cycles=first[0], done_cycles=last[-1]))
+        prev_width = _out_width(lr)
     slow = max(timed, key=lambda x: x.cycles)
     what = "sliding-window generator" if slow.bound == "swg" else "compute unit"
     return DataflowResult(layers=tuple(timed), options=opts, ii_cycles=slow.cycles,
                           latency_cycles=timed[-1].done_cycles,
                           bottleneck=f"{slow.layer.name} ({what}, {slow.cycles} cycles/frame)")
+
+
+def _in_width(lr: LayerResult) -> int:
+    """Elements per input word of a stage (FINN stream width, for data-width converters)."""
+    lay, f = lr.layer, lr.fold
+    if f.reuse_factor is not None:
+        return lay.in_ch
+    if lay.kind == "pool":
+        return f.pe
+    if lr.swg_cycles:
+        return swg_simd(lay, f.simd if lay.kind == "conv" else f.pe)
+    return f.pe if lay.kind == "depthwise" else f.simd
+
+
+def _out_width(lr: LayerResult) -> int:
+    """Elements per output word: PE results of an MVU/VVU fold, PE channels of a pool."""
+    return lr.layer.out_ch if lr.fold.reuse_factor is not None else lr.fold.pe

@@ -212,3 +212,21 @@ def reference_design(name: str) -> tuple[list[LayerSpec], dict[str, Any]]:
     entry = dict(data[name])
     layers, _ = load_layer_list(entry.pop("layers"))
     return layers, entry
+
+
+def published_folding(name: str) -> tuple[list[LayerFold], dict[str, str]] | None:
+    """The published per-layer folding of a reference design and where it comes from
+    (``design``, ``source``), or ``None`` when none is recorded (see the data file's notes).
+
+    Every layer must be listed: a published folding with a layer missing is an error in the
+    data file, never filled in with a default."""
+    layers, entry = reference_design(name)
+    raw = entry.get("published_folding")
+    if raw is None:
+        return None
+    info = {k: raw[k] for k in ("design", "source")}
+    table = {k: v for k, v in raw.items() if k not in info}
+    missing = [l.name for l in layers if l.name not in table]
+    if missing:
+        raise ConfigError(f"reference design {name!r}: published_folding lacks {missing}")
+    return folds_for(layers, table), info
