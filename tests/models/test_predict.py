@@ -147,3 +147,17 @@ def test_predict_cli_json(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as e:
         run(["predict", "mlp"])
     assert e.value.code == 2
+
+
+def test_training_batch_norm_reads_its_input_twice():
+    train = accelscope.profile("cnn", task="train", batch_size=8)
+    infer = accelscope.profile("cnn", task="infer", batch_size=8)
+    [bn_train] = [o for o in train.ops if o.name == "aten.native_batch_norm.default" and o.input_shapes[0][1] == 32]
+    [bn_eval] = [o for o in infer.ops if "batch_norm" in o.name and o.input_shapes[0][1] == 32]
+    assert roofline.read_passes(bn_train) == 2 and roofline.read_passes(bn_eval) == 1
+    rates = roofline.DeviceRates(matrix_flops_per_s={"float32": 1e12}, vector_flops_per_s=1e15,
+                                 bandwidth_bytes_per_s=1e9, compute_units=1)
+    p = replace(P, kernel_floor_s=0.0)
+    [est] = [e for e, o in zip(roofline.estimate_ops(train, rates, p), [o for o in train.ops if not o.is_view])
+             if o is bn_train]
+    assert est.memory_s == pytest.approx((2 * bn_train.bytes_read + bn_train.bytes_written) / (1e9 * p.bw_efficiency))

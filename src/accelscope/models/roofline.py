@@ -3,7 +3,7 @@
 For every op of a Profile (per occurrence; then multiplied by its count)::
 
     compute_s  = flops / (peak(op dtype) * efficiency(op shape))
-    memory_s   = bytes / (bandwidth * bw_efficiency)
+    memory_s   = bytes / (bandwidth * bw_efficiency)   (multi-pass kernels: READ_PASSES)
     device_s   = max(compute_s, memory_s, kernel_floor_s)     (0 for ops that move nothing)
     host_s     = host_overhead_s                               (framework dispatch + launch)
 
@@ -113,6 +113,22 @@ class DeviceRates:
     cache_bandwidth_bytes_per_s: float = 0.0
 
 
+#: Kernels that read their inputs more than once. Batch norm in training is two passes in
+#: ATen (and cuDNN): one kernel collects the batch statistics, a second normalises; its
+#: backward likewise reduces (grad_out, input) and then applies the gradient elementwise.
+READ_PASSES = {"native_batch_norm": 2, "_native_batch_norm_legit": 2, "cudnn_batch_norm": 2,
+               "native_batch_norm_backward": 2, "cudnn_batch_norm_backward": 2}
+
+
+def read_passes(op: Op) -> int:
+    """How many times the kernel of ``op`` reads its inputs (1 for almost every op)."""
+    name = op.name.split(".")[1] if op.name.startswith("aten.") else op.name
+    passes = READ_PASSES.get(name, 1)
+    if passes > 1 and not name.endswith("backward") and not op.attrs.get("training", True):
+        return 1  # eval-mode batch norm uses the stored statistics: one pass
+    return passes
+
+
 def gemm_dims(op: Op) -> tuple[int, int, int, int] | None:
     """(batch, M, N, K) of the matrix product an op performs, or None."""
     s = [x for x in op.input_shapes if x is not None]
@@ -186,7 +202,7 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
         if op.is_view:
             continue
         flops = op.flops or 0
-        moved = op.bytes_read + op.bytes_written
+        moved = op.bytes_read * read_passes(op) + op.bytes_written
         eff = p.vector_efficiency
         peak = vector / p.vector_efficiency if p.vector_efficiency else vector
         compute_s = flops / vector if flops else 0.0
