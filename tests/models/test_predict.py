@@ -24,7 +24,8 @@ def r50_1():
 
 @pytest.fixture(scope="module")
 def r50_128():
-    return accelscope.profile("resnet50", batch_size=128, precision="amp-fp16")
+    # a training step at batch 256: long enough on the device to hide the host's dispatch time
+    return accelscope.profile("resnet50", task="train", batch_size=256, precision="amp-fp16")
 
 
 def test_wave_quantisation_full_and_one_tile_over():
@@ -55,7 +56,7 @@ def test_gpu_small_batch_is_host_bound_large_batch_is_not(r50_1, r50_128):
     assert small.bound == "overhead"
     assert small.step_time_s == pytest.approx(small.host_s)
     assert large.bound in ("compute", "memory") and large.step_time_s == pytest.approx(large.gpu_busy_s)
-    assert large.throughput_samples_per_s > 20 * small.throughput_samples_per_s
+    assert large.throughput_samples_per_s > 10 * small.throughput_samples_per_s
     assert 0 < large.mfu < 1
 
 
@@ -85,7 +86,7 @@ def test_memory_fit_energy_and_cost(r50_128):
     assert e.usd_per_million_samples == pytest.approx(
         offer.usd_per_device_hour / 3600 * e.step_time_s / e.samples_per_step * 1e6)
     assert e.usd_for_samples(2e6) == pytest.approx(2 * e.usd_per_million_samples)
-    big = accelscope.profile("llama-70b", task="train", batch_size=1, seq_len=128)
+    big = accelscope.profile("llama-70b", task="train", batch_size=1, seq_len=128)  # ~1.1 TB of state
     assert predict(big, h100).fits_in_memory is False
 
 
@@ -161,3 +162,20 @@ def test_training_batch_norm_reads_its_input_twice():
     [est] = [e for e, o in zip(roofline.estimate_ops(train, rates, p), [o for o in train.ops if not o.is_view])
              if o is bn_train]
     assert est.memory_s == pytest.approx((2 * bn_train.bytes_read + bn_train.bytes_written) / (1e9 * p.bw_efficiency))
+
+
+def test_optimizer_ops_on_accelerators_are_foreach_batched(r50_128):
+    """One dispatch per optimizer op type on a GPU; one per occurrence on a CPU."""
+    h100 = load_hardware("h100-sxm")
+    ops = predict(r50_128, h100).ops
+    opt = [o for o in ops if o.phase == "optimizer"]
+    per_name = {}
+    for o in opt:
+        per_name[o.name] = per_name.get(o.name, 0.0) + o.overhead_s * o.count
+    p = roofline.DEFAULTS["gpu"]
+    assert all(v == pytest.approx(p.host_overhead_s) for v in per_name.values())
+    fwd = [o for o in ops if o.phase == "forward"]
+    assert all(o.overhead_s == p.host_overhead_s for o in fwd)
+    spec = HardwareSpec(name="c", kind="cpu", vendor="v", display_name="c")
+    cpu = predict(r50_128, spec, Calibrated(device="c", params=roofline.DEFAULTS["cpu"], rates=NOMINAL_CPU_RATES))
+    assert all(o.overhead_s == roofline.DEFAULTS["cpu"].host_overhead_s for o in cpu.ops)

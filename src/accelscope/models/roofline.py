@@ -63,11 +63,14 @@ class RooflineParams:
     bw_efficiency: float = 0.8          # achieved / datasheet memory bandwidth
     vector_efficiency: float = 0.5      # elementwise arithmetic vs fp32 vector peak
     kernel_floor_s: float = 4e-6        # shortest kernel, launch to completion on the device
-    # Eager PyTorch: Python, binding, autograd, dispatcher, library and cudaLaunchKernel cost
-    # "~5-25 us of CPU-side work per op" (J. Lin, "From PyTorch op to kernel launch",
-    # jiahuanglin.xyz GPU-kernel lessons, 18); the top of that range, since nn.Module calls
-    # add Python overhead on top of the aten ops a profile counts.
-    host_overhead_s: float = 25e-6
+    # Eager PyTorch's host time per aten op on a datacenter GPU host: Python, nn.Module calls,
+    # binding, autograd, dispatcher, cuDNN/cuBLAS set-up and cudaLaunchKernel. Measured:
+    # pytorch/benchmark PR #668 (2021) reports 13.3 ms of "CPU Dispatch Time" for one eager
+    # ResNet-50 eval forward on a V100 host; accelscope's ResNet-50 inference profile has 227
+    # (non-view) aten ops, so 13.3 ms / 227 = 58.6 us per op. Newer stacks on faster hosts
+    # spend less ("~5-25 us of CPU-side work per op", J. Lin, "From PyTorch op to kernel
+    # launch"); `accelscope calibrate` fits the figure of your own host.
+    host_overhead_s: float = 13.3e-3 / 227
     tiles: tuple[tuple[int, int, float], ...] = GPU_TILES
     #: Accelerators run kernels asynchronously while the host issues the next ones; on a
     #: CPU the same cores dispatch and compute, so host time adds to device time.
@@ -114,6 +117,10 @@ class DeviceRates:
     cache_bytes: int = 0
     cache_bandwidth_bytes_per_s: float = 0.0
 
+
+#: Tensors one foreach (multi-tensor) kernel launch covers for 4-list ops such as Adam's
+#: (param, grad, exp_avg, exp_avg_sq): ATen's MultiTensorApply.cuh ``depth_to_max_tensors``.
+FOREACH_TENSORS_PER_LAUNCH = 36
 
 #: Kernels that read their inputs more than once. Batch norm in training is two passes in
 #: ATen (and cuDNN): one kernel collects the batch statistics, a second normalises; its
@@ -212,10 +219,23 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
     """Per-op time estimates (per occurrence) for one device."""
     bw = rates.bandwidth_bytes_per_s * p.bw_efficiency
     vector = rates.vector_flops_per_s * p.vector_efficiency
+    # On accelerators the optimizer runs as foreach kernels (PyTorch's default on CUDA): one
+    # dispatch per op type for all parameters, each launch covering up to
+    # FOREACH_TENSORS_PER_LAUNCH tensors. The profile traces the per-parameter form, so spread
+    # one dispatch over each op type's occurrences and one kernel floor over each launch.
+    foreach_calls: dict[str, int] = {}
+    if p.host_overlaps_device:
+        for op in profile.ops:
+            if op.phase == "optimizer" and not op.is_view:
+                foreach_calls[op.name] = foreach_calls.get(op.name, 0) + op.count
     out = []
     for op in profile.ops:
         if op.is_view:
             continue
+        host_s, floor_s = p.host_overhead_s, p.kernel_floor_s
+        if op.name in foreach_calls and op.phase == "optimizer":
+            host_s = p.host_overhead_s / foreach_calls[op.name]
+            floor_s = p.kernel_floor_s / FOREACH_TENSORS_PER_LAUNCH
         flops = op.flops or 0
         moved = op.bytes_read * read_passes(op) + op.bytes_written
         eff = p.vector_efficiency
@@ -239,13 +259,13 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
             memory_s = moved / (rates.cache_bandwidth_bytes_per_s * p.bw_efficiency)
         else:
             memory_s = moved / bw if moved else 0.0
-        device_s = max(compute_s, memory_s, p.kernel_floor_s) if (moved or flops) else 0.0
+        device_s = max(compute_s, memory_s, floor_s) if (moved or flops) else 0.0
         bound = "compute" if compute_s >= memory_s else "memory"
-        if device_s == p.kernel_floor_s and max(compute_s, memory_s) < p.kernel_floor_s:
+        if device_s == floor_s and max(compute_s, memory_s) < floor_s:
             bound = "overhead"
         out.append(OpEstimate(
             name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=device_s,
-            compute_s=compute_s, memory_s=memory_s, overhead_s=p.host_overhead_s, bound=bound,
+            compute_s=compute_s, memory_s=memory_s, overhead_s=host_s, bound=bound,
             efficiency=eff, unit=unit,
         ))
     return out
