@@ -49,6 +49,7 @@ from accelscope.measure.result import Measurement
 from accelscope.measure.stats import bootstrap_ratio_ci
 from accelscope.measure.timer import TimerConfig, time_step
 from accelscope.workload import PRECISIONS, TASKS, Workload, load_workload
+from accelscope.workload.workload import make_optimizer, temporarily
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -130,24 +131,9 @@ def precision_mode(precision: str):
         torch.set_float32_matmul_precision(saved[2])
 
 
-@contextlib.contextmanager
 def cpu_threads(n: int):
-    saved = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
-
-
-def make_optimizer(model: torch.nn.Module, kind: str) -> torch.optim.Optimizer:
-    """AdamW(lr 1e-4, wd 0.01) or SGD(lr 0.01, momentum 0.9), PyTorch's default implementation."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if kind == "adamw":
-        return torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
-    if kind == "sgd":
-        return torch.optim.SGD(params, lr=0.01, momentum=0.9)
-    raise ConfigError(f"optimizer {kind!r} is not one of adamw, sgd")
+    """Run a block with ``n`` torch CPU threads."""
+    return temporarily(torch.get_num_threads, torch.set_num_threads, n)
 
 
 def _to_device(x, device: torch.device, channels_last: bool):

@@ -34,7 +34,7 @@ from torch.utils._pytree import tree_flatten
 from accelscope.errors import ProfileError, WorkloadError
 from accelscope.workload import rules
 from accelscope.workload.profile import Op, Profile
-from accelscope.workload.workload import Workload
+from accelscope.workload.workload import Workload, make_optimizer, temporarily
 
 _aten = torch.ops.aten
 #: Metadata queries that do no work (skipped, as FlopCounterMode skips them).
@@ -176,25 +176,13 @@ def _skip_weight_init():
             setattr(init, name, fn)
 
 
-@contextlib.contextmanager
 def _onednn_disabled():
     """Turn oneDNN off so that CPU-only fused kernels (mkldnn_rnn_layer) are not chosen."""
-    saved = torch._C._get_mkldnn_enabled()
-    torch._C._set_mkldnn_enabled(False)
-    try:
-        yield
-    finally:
-        torch._C._set_mkldnn_enabled(saved)
+    return temporarily(torch._C._get_mkldnn_enabled, torch._C._set_mkldnn_enabled, False)
 
 
-@contextlib.contextmanager
 def _default_dtype(dtype: torch.dtype):
-    saved = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(saved)
+    return temporarily(torch.get_default_dtype, torch.set_default_dtype, dtype)
 
 
 def _prefill_optimizer_state(opt: torch.optim.Optimizer, kind: str) -> None:
@@ -217,13 +205,6 @@ def _prefill_optimizer_state(opt: torch.optim.Optimizer, kind: str) -> None:
                 }
             else:
                 opt.state[p] = {"momentum_buffer": torch.zeros_like(p, memory_format=torch.preserve_format)}
-
-
-def _make_optimizer(model: torch.nn.Module, kind: str) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if kind == "adamw":
-        return torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, foreach=False)
-    return torch.optim.SGD(params, lr=0.01, momentum=0.9, foreach=False)
 
 
 def _state_bytes(opt: torch.optim.Optimizer) -> int:
@@ -285,7 +266,7 @@ def trace(workload: Workload) -> Profile:
                 grad_bytes = state_bytes = 0
             else:
                 model.train()
-                opt = _make_optimizer(model, w.optimizer)
+                opt = make_optimizer(model, w.optimizer, foreach=False)
                 _prefill_optimizer_state(opt, w.optimizer)
                 scaler = w.precision == "amp-fp16"
                 if scaler:

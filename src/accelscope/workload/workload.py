@@ -7,6 +7,7 @@ Workload can be traced on fake tensors (``workload.trace``) or run for real on a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -114,3 +115,25 @@ class Workload:
         return tuple(
             x.to(dt) if isinstance(x, torch.Tensor) and x.is_floating_point() else x for x in inputs
         )
+
+
+def make_optimizer(model: nn.Module, kind: str, *, foreach: bool | None = None) -> torch.optim.Optimizer:
+    """AdamW (lr 1e-4, weight decay 0.01) or SGD (lr 0.01, momentum 0.9) over the trainable
+    parameters; ``foreach=None`` is PyTorch's default implementation for the device."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, foreach=foreach)
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=0.01, momentum=0.9, foreach=foreach)
+    raise ConfigError(f"optimizer {kind!r} is not one of {', '.join(OPTIMIZERS)}")
+
+
+@contextlib.contextmanager
+def temporarily(get: Callable[[], Any], set_: Callable[[Any], Any], value: Any):
+    """Set a global (thread count, default dtype, a backend flag) for a block, then restore it."""
+    saved = get()
+    set_(value)
+    try:
+        yield
+    finally:
+        set_(saved)
