@@ -16,17 +16,22 @@ def _writer(path, name, n, barrier):
         s.finish_run(rid)
 
 
-def test_two_processes_write_at_once(tmp_path):
-    path = str(tmp_path / "shared.sqlite")
-    Store(path).close()  # created (and migrated) once; the writers race on the data
+def _run_two_writers(path: str, points: int) -> None:
+    """Two processes, released together by a barrier, each store a run of ``points`` points."""
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     barrier = ctx.Barrier(2)
-    procs = [ctx.Process(target=_writer, args=(path, name, 60, barrier)) for name in ("a", "b")]
+    procs = [ctx.Process(target=_writer, args=(path, name, points, barrier)) for name in ("a", "b")]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
     assert [p.exitcode for p in procs] == [0, 0]
+
+
+def test_two_processes_write_at_once(tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    Store(path).close()  # created (and migrated) once; the writers race on the data
+    _run_two_writers(path, 60)
     with Store(path) as s:
         runs = s.list_runs()
         assert sorted(r.label for r in runs) == ["a", "b"]
@@ -39,13 +44,6 @@ def test_two_processes_write_at_once(tmp_path):
 
 def test_two_processes_create_a_new_store_at_once(tmp_path):
     path = str(tmp_path / "fresh.sqlite")
-    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    barrier = ctx.Barrier(2)
-    procs = [ctx.Process(target=_writer, args=(path, name, 5, barrier)) for name in ("a", "b")]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0]
+    _run_two_writers(path, 5)
     with Store(path) as s:
         assert s.schema_version == 1 and sum(r.n_points for r in s.list_runs()) == 10
