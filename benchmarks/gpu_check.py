@@ -5,7 +5,9 @@ batches, short time caps) and the GPU in fp32, amp-bf16 and amp-fp16 at the same
 so every GPU row has a speedup over the CPU with a bootstrap CI; then a few GPU-only rows
 at realistic batch sizes. Energy comes from NVML (pip install nvidia-ml-py) on the GPU and
 RAPL on the CPU where readable; peak memory from the CUDA caching allocator. It prints a
-compact table and, with --json-out, writes every Measurement (raw samples included).
+compact table and, with --json-out, writes every Measurement (raw samples included). Last, it
+predicts every GPU row with the uncalibrated predictor for the catalog entry that matches the
+card's name and prints predicted vs measured step time.
 
 On a machine without CUDA it runs the CPU rows only and says that the CUDA rows were
 skipped. A global deadline (--budget, default 330 s) skips what would not fit; the plan
@@ -53,6 +55,40 @@ def row(m) -> str:
     return (f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.device:<7} {m.precision:<9} "
             f"{fmt_seconds(st.median):>9} ±{fmt_seconds(st.iqr):>8} {m.throughput_samples_per_s:>9.1f}/s "
             f"{sp:<22} {e:>11} {w:>6} {m.energy_method:<20} {mem:>9} {flags}")
+
+
+def predictor_vs_measured(results) -> None:
+    """Predict each successful CUDA measurement on the matching catalog spec; print the error."""
+    import accelscope
+    from accelscope.cost import estimate
+    from accelscope.errors import AccelscopeError
+    from accelscope.hardware.detect import match_catalog
+
+    rows = [m for m in results if m.ok and m.device.startswith("cuda")]
+    if not rows:
+        return
+    print("\npredictor vs measurement (uncalibrated; catalog entry matched by the card's name):")
+    errors = []
+    for m in rows:
+        spec = match_catalog(m.device_model or "", "gpu")
+        label = f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.precision:<9}"
+        if spec is None:
+            print(f"{label} {m.device_model!r} is not in the catalog")
+            continue
+        try:
+            prof = accelscope.profile(m.model, task=m.task, batch_size=m.batch_size, precision=m.precision,
+                                      seq_len=m.seq_len, image_size=m.image_size)
+            e = estimate(prof, spec)
+        except AccelscopeError as exc:
+            print(f"{label} no estimate on {spec.name}: {exc}")
+            continue
+        err = e.step_time_s / m.step_time_s.median - 1
+        errors.append(abs(err))
+        print(f"{label} {spec.name:<15} measured {fmt_seconds(m.step_time_s.median):>9}  predicted "
+              f"{fmt_seconds(e.step_time_s):>9}  {err:+7.1%}  ({e.bound}-bound, MFU {e.mfu or 0:.0%})")
+    if errors:
+        errors.sort()
+        print(f"median |error| {errors[len(errors) // 2]:.1%} over {len(errors)} GPU rows")
 
 
 def main() -> None:
@@ -128,6 +164,7 @@ def main() -> None:
     if skipped:
         print(f"skipped (over the {args.budget:g} s budget): " + "; ".join(skipped))
     print(f"total wall time {time.perf_counter() - t_start:.0f} s")
+    predictor_vs_measured(results)
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"environment": env.to_dict(), "results": [m.to_dict(environment=False) for m in results]},
