@@ -45,7 +45,9 @@ def main(max_time_s: float) -> None:
         held = [r for i, r in enumerate(rows) if i % 2 != fit_idx]
         c = Calibrator("cpu").fit([r[1] for r in fit], [r[2] for r in fit])
         cal = c.calibration_
-        print(f"fit on {name}: matrix scale {cal.matrix_scale:.3g}, bandwidth scale {cal.bandwidth_scale:.3g}, "
+        conv = f"{cal.conv_scale:.3g}" if cal.conv_scale else "tied"
+        print(f"fit on {name}: matrix scale {cal.matrix_scale:.3g}, conv scale {conv}, "
+              f"bandwidth scale {cal.bandwidth_scale:.3g}, "
               f"host overhead {cal.params.host_overhead_s * 1e6:.3g} us/op, backward scale "
               f"{cal.backward_scale:.3g}, in-sample median |err| "
               f"{c.median_abs_error_:.1%}")

@@ -179,3 +179,55 @@ def test_optimizer_ops_on_accelerators_are_foreach_batched(r50_128):
     spec = HardwareSpec(name="c", kind="cpu", vendor="v", display_name="c")
     cpu = predict(r50_128, spec, Calibrated(device="c", params=roofline.DEFAULTS["cpu"], rates=NOMINAL_CPU_RATES))
     assert all(o.overhead_s == roofline.DEFAULTS["cpu"].host_overhead_s for o in cpu.ops)
+
+
+def test_cpu_first_touch_of_large_fresh_outputs():
+    """Out-of-place outputs above glibc's 32 MiB mmap threshold pay page faults on a CPU."""
+    from accelscope.workload.profile import Op
+
+    big = 64 * 2**20
+    fresh = Op(name="aten.sqrt.default", category="elementwise", phase="forward", flops=big // 4,
+               bytes_read=big, bytes_written=big, output_shapes=((big // 4,),), dtype="float32")
+    inplace = replace(fresh, name="aten.sqrt_.default")
+    small = replace(fresh, bytes_read=2**20, bytes_written=2**20, output_shapes=((2**18,),), flops=2**18)
+    prof = accelscope.workload.Profile(model="m", task="infer", batch_size=1, precision="fp32",
+                                       ops=(fresh, inplace, small), params=0, trainable_params=0,
+                                       param_bytes=0, grad_bytes=0, optimizer_state_bytes=0,
+                                       activation_bytes=0, input_bytes=0)
+    cpu = roofline.DEFAULTS["cpu"]
+    est = roofline.estimate_ops(prof, NOMINAL_CPU_RATES, cpu)
+    assert est[0].alloc_s == pytest.approx(big / cpu.first_touch_bytes_per_s)
+    assert est[0].time_s == pytest.approx(est[1].time_s + est[0].alloc_s)
+    assert est[1].alloc_s == 0 and est[2].alloc_s == 0
+    gpu = roofline.estimate_ops(prof, NOMINAL_CPU_RATES, roofline.DEFAULTS["gpu"])
+    assert gpu[0].alloc_s == 0  # the CUDA caching allocator reuses its blocks
+
+
+def test_cpu_gemm_packing_and_scalar_max_pool():
+    cpu = replace(roofline.DEFAULTS["cpu"], k_half=0.0)
+    big = roofline.matrix_efficiency((1, 4096, 4096, 4096), 2, cpu)
+    short = roofline.matrix_efficiency((1, 16, 4096, 4096), 2, cpu)
+    assert big == pytest.approx(4096 / (4096 + 16), rel=1e-6)
+    assert short == pytest.approx(0.5, rel=1e-6)  # M = m_half: half the rate
+    assert roofline.matrix_efficiency((1, 16, 4096, 4096), 2, replace(cpu, m_half=0.0)) == pytest.approx(1.0)
+    p = accelscope.profile("resnet18", batch_size=1)
+    [pool] = [o for o in roofline.estimate_ops(p, NOMINAL_CPU_RATES, roofline.DEFAULTS["cpu"])
+              if o.name == "aten.max_pool2d_with_indices.default"]
+    [gpu_pool] = [o for o in roofline.estimate_ops(p, NOMINAL_CPU_RATES, roofline.DEFAULTS["gpu"])
+                  if o.name == "aten.max_pool2d_with_indices.default"]
+    assert pool.compute_s == pytest.approx(16 * gpu_pool.compute_s * 0.5 / 0.25)  # 16x, at the CPU's vector eff.
+
+
+def test_calibration_fits_convolutions_apart_from_matrix_products():
+    spec = HardwareSpec(name="x", kind="cpu", vendor="v", display_name="x")
+    truth = Calibrated(device="x", params=replace(roofline.DEFAULTS["cpu"], host_overhead_s=5e-6),
+                       matrix_scale=2.0, conv_scale=4.5, bandwidth_scale=3.0, rates=NOMINAL_CPU_RATES)
+    profs = [accelscope.profile(m, batch_size=b, **kw) for m, b, kw in
+             [("mlp", 64, {}), ("cnn", 8, {}), ("resnet18", 4, {}), ("gpt2-small", 2, dict(seq_len=64)),
+              ("mobilenet_v2", 2, {}), ("bert-base", 1, dict(seq_len=64)), ("resnet18", 1, {})]]
+    measured = [predict(p, spec, truth).step_time_s for p in profs]
+    cal = Calibrator("x").fit(profs, measured).calibration_
+    assert cal.matrix_scale == pytest.approx(2.0, rel=0.05) and cal.conv_scale == pytest.approx(4.5, rel=0.05)
+    # with convolutions only, one matrix scale covers both
+    only_gemm = Calibrator("x").fit([profs[0], profs[3], profs[5]], [measured[0], measured[3], measured[5]])
+    assert only_gemm.calibration_.conv_scale is None

@@ -153,3 +153,29 @@ def test_identical_ops_are_aggregated():
     c_fc = [op for op in p.ops if op.name == "aten.addmm.default" and op.input_shapes[0] == (3072,)]
     assert len(c_fc) == 1 and c_fc[0].count == 12
     assert p.to_dict()["ops"][0]["count"] >= 1
+
+
+def test_embedding_reads_the_rows_it_returns_not_the_table():
+    p = profile("gpt2-small", batch_size=1, seq_len=64)
+    [wte] = [op for op in p.ops if op.name == "aten.embedding.default" and op.input_shapes[0] == (50257, 768)]
+    # 64 looked-up rows of 768 float32 values plus 64 int64 token ids, not the 154 MB table
+    assert wte.bytes_written == 64 * 768 * 4
+    assert wte.bytes_read == 64 * 768 * 4 + 64 * 8
+
+
+def test_recurrent_layers_are_one_fused_dispatch_per_layer():
+    infer = profile("lstm-lm", batch_size=4, seq_len=8)
+    calls = [op for op in infer.ops if op.attrs.get("fused_call")]
+    assert [(op.name, op.phase, op.count) for op in calls] == [("aten.lstm.fused_layer", "forward", 2)]
+    # every per-time-step op of the two layers is tagged; the decoder and embedding are not
+    step_mms = [op for op in infer.ops if op.name == "aten.addmm.default" and op.input_shapes[1] == (4, 650)]
+    assert step_mms and all(op.attrs.get("fused_in") == "LSTM" for op in step_mms)
+    assert sum(op.count for op in step_mms) == 2 * 8
+    [decoder] = [op for op in infer.ops if op.name == "aten.addmm.default" and op.input_shapes[2] == (650, 10000)]
+    assert not decoder.attrs.get("fused_in") and decoder.input_shapes[1] == (4 * 8, 650)  # an mm, not a bmm
+    train = profile("lstm-lm", task="train", batch_size=4, seq_len=8)
+    bwd = [op for op in train.ops if op.phase == "backward" and not op.is_view]
+    tagged = sum(op.count for op in bwd if op.attrs.get("fused_in"))
+    untagged = [op.name for op in bwd if not op.attrs.get("fused_in") and not op.attrs.get("fused_call")]
+    assert tagged > 100 and len(untagged) < 12  # loss, decoder and embedding gradients only
+    assert sum(op.count for op in train.ops if op.attrs.get("fused_call")) == 4

@@ -30,6 +30,7 @@ def calibrate_cmd(
         c, rows = calibrate_device(db, device, hardware=hardware)
     if json_out:
         print_json({"device": device, "matrix_scale": c.calibration_.matrix_scale,
+                    "conv_scale": c.calibration_.conv_scale,
                     "bandwidth_scale": c.calibration_.bandwidth_scale,
                     "host_overhead_s": c.calibration_.params.host_overhead_s,
                     "median_abs_error": c.median_abs_error_, "points": rows})
@@ -42,7 +43,9 @@ def calibrate_cmd(
         t.add_row(r["workload"], fmt_seconds(r["measured_s"]), fmt_seconds(r["predicted_s"]), f"{r['error']:+.1%}")
     console.print(t)
     cal = c.calibration_
-    console.print(f"matrix scale {cal.matrix_scale:.3g}, bandwidth scale {cal.bandwidth_scale:.3g}, "
+    conv = f"{cal.conv_scale:.3g}" if cal.conv_scale else "same"
+    console.print(f"matrix scale {cal.matrix_scale:.3g}, convolution scale {conv}, "
+                  f"bandwidth scale {cal.bandwidth_scale:.3g}, "
                   f"host overhead {cal.params.host_overhead_s * 1e6:.3g} us/op; median |error| "
                   f"{c.median_abs_error_:.1%} over {cal.fitted_on} points. Stored; `predict` and "
                   "`explore` use it from now on.")

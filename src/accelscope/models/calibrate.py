@@ -1,10 +1,14 @@
 """Fit a device's roofline parameters to measured step times (scikit-learn style).
 
-``Calibrator(device, spec).fit(profiles, step_times_s)`` fits three parameters that the
-datasheet cannot know, by least squares on log(predicted / measured):
+``Calibrator(device, spec).fit(profiles, step_times_s)`` fits the parameters that the
+datasheet cannot know, by least absolute log error |log(predicted / measured)| (robust
+to the odd workload the model does not capture):
 
 * ``matrix_scale``: achieved matrix throughput relative to the model's default assumption
   (peak x default efficiency);
+* ``conv_scale``: the same for convolutions, fitted apart when the measurements have both
+  convolutions and matrix products: they run in different libraries (cuDNN vs cuBLAS; oneDNN
+  vs MKL on CPUs, where the two may even use different vector instruction sets);
 * ``bandwidth_scale``: achieved memory bandwidth (and vector throughput) relative to default;
 * ``host_overhead_s``: per-op framework overhead on this host;
 * ``backward_scale``: how much slower the backward pass and optimizer step run than their
@@ -49,20 +53,23 @@ class CalibrationError(AccelscopeError):
 
 
 def _op_terms(profile: Profile, rates: roofline.DeviceRates, p: roofline.RooflineParams):
-    """Per-op (forward count, backward/optimizer count, matrix compute s, other compute s,
-    memory s, has work) at scale 1."""
+    """Per-op (forward count, backward/optimizer count, matrix-product compute s, convolution
+    compute s, other compute s, memory s, has work) at scale 1."""
     ops = roofline.estimate_ops(profile, rates, p)
     n = np.array([o.count for o in ops], dtype=float)
     later = np.array([o.phase != "forward" for o in ops], dtype=float)
-    matrix = np.array([o.compute_s if o.unit == "matrix" else 0.0 for o in ops])
-    vector = np.array([o.compute_s if o.unit != "matrix" else 0.0 for o in ops])
+    on_matrix = [o.unit == "matrix" for o in ops]
+    gemm = np.array([o.compute_s if m and o.category != "conv" else 0.0 for o, m in zip(ops, on_matrix)])
+    conv = np.array([o.compute_s if m and o.category == "conv" else 0.0 for o, m in zip(ops, on_matrix)])
+    vector = np.array([o.compute_s if not m else 0.0 for o, m in zip(ops, on_matrix)])
     memory = np.array([o.memory_s for o in ops])
     work = np.array([1.0 if o.time_s > 0 else 0.0 for o in ops])
-    return n * (1 - later), n * later, matrix, vector, memory, work
+    alloc = np.array([o.alloc_s for o in ops])  # OS page faults: no scale applies
+    return n * (1 - later), n * later, gemm, conv, vector, memory, work, alloc
 
 
 class Calibrator:
-    """Fits ``matrix_scale``, ``bandwidth_scale`` and ``host_overhead_s`` for one device."""
+    """Fits matrix, convolution and bandwidth scales, per-op overhead and backward scale."""
 
     def __init__(self, device: str, spec: HardwareSpec | None = None,
                  params: roofline.RooflineParams | None = None, kind: str | None = None):
@@ -79,23 +86,33 @@ class Calibrator:
                 pass
         return NOMINAL_CPU_RATES, True
 
-    def _grid(self, terms, host_overhead: np.ndarray, bs: np.ndarray, sm: np.ndarray,
-              sb: np.ndarray) -> np.ndarray:
-        """Predicted step times, shape (points, len(host_overhead), len(bs), len(sm), len(sb))."""
-        out = []
+    def _loss(self, terms, measured: np.ndarray, host_overhead: np.ndarray, bs: np.ndarray,
+              sm: np.ndarray, sc: np.ndarray | None, sb: np.ndarray) -> np.ndarray:
+        """Sum of squared log errors over the points, shape (len(host_overhead), len(bs),
+        len(sm), len(sc), len(sb)); ``sc is None`` ties the convolution scale to ``sm``."""
         floor = self.params.kernel_floor_s
-        for n_fwd, n_later, mat, vec, mem, work in terms:
+        tied = sc is None
+        sc_axis = sm if tied else sc
+        loss = 0.0
+        for (n_fwd, n_later, gemm, conv, vec, mem, work, alloc), y in zip(terms, measured):
+            if tied:
+                gemm, conv = gemm + conv, np.zeros_like(conv)
+            # per op: (ops, sm, sc, sb)
             t = np.maximum(
-                np.maximum(mat[:, None, None] / sm[None, :, None], vec[:, None, None] / sb[None, None, :]),
-                np.maximum(mem[:, None, None] / sb[None, None, :], (floor * work)[:, None, None]),
-            )
+                np.maximum(gemm[:, None, None, None] / sm[None, :, None, None],
+                           conv[:, None, None, None] / sc_axis[None, None, :, None]),
+                np.maximum(np.maximum(vec, mem)[:, None, None, None] / sb[None, None, None, :],
+                           (floor * work)[:, None, None, None]),
+            ) + alloc[:, None, None, None]
+            if tied:
+                t = t[:, :, :1, :]
             device = (np.tensordot(n_fwd, t, axes=1)[None]
-                      + bs[:, None, None] * np.tensordot(n_later, t, axes=1)[None])  # (bs, sm, sb)
-            host = host_overhead[:, None, None, None] * (n_fwd.sum() + n_later.sum())
+                      + bs[:, None, None, None] * np.tensordot(n_later, t, axes=1)[None])
+            host = host_overhead[:, None, None, None, None] * (n_fwd.sum() + n_later.sum())
             step = (np.maximum(device[None], host) if self.params.host_overlaps_device
                     else device[None] + host)
-            out.append(step)
-        return np.stack(out)
+            loss = loss + np.abs(np.log(step / y))
+        return loss
 
     def fit(self, profiles: list[Profile], step_times_s: list[float]) -> "Calibrator":
         if len(profiles) != len(step_times_s):
@@ -114,24 +131,32 @@ class Calibrator:
             rates_used[prof.precision] = (rates, nominal)
             terms.append(_op_terms(prof, rates, self.params))
         trains = any(t[1].any() for t in terms)
-        h, sm, sb = _OVERHEADS, _SCALES, _SCALES
+        # Convolutions get their own scale only when both they and matrix products carry a
+        # real share of the measured work; otherwise the two are tied.
+        gemm_work = sum(float(t[0] @ t[2] + t[1] @ t[2]) for t in terms)
+        conv_work = sum(float(t[0] @ t[3] + t[1] @ t[3]) for t in terms)
+        separate = min(gemm_work, conv_work) > 0.05 * max(gemm_work, conv_work, 1e-30)
+        coarse = np.logspace(-2, 1.5, 22 if separate else 43)
+        h, sm, sb = _OVERHEADS, coarse, coarse
+        sc = coarse if separate else None
         bs = _BACKWARD_SCALES if trains else np.ones(1)
         width = 0.15
         for _ in range(5):  # a coarse grid, then finer grids around the best point
-            pred = self._grid(terms, h, bs, sm, sb)
-            loss = np.sum(np.log(pred / measured[:, None, None, None, None]) ** 2, axis=0)
-            i, b, j, k = np.unravel_index(np.argmin(loss), loss.shape)
-            best = (h[i], bs[b], sm[j], sb[k])
-            sm = best[2] * np.logspace(-width, width, 15)
-            sb = best[3] * np.logspace(-width, width, 15)
+            loss = self._loss(terms, measured, h, bs, sm, sc, sb)
+            i, b, j, c, k = np.unravel_index(np.argmin(loss), loss.shape)
+            best = (h[i], bs[b], sm[j], (sc if separate else sm)[j if not separate else c], sb[k])
+            fine = np.logspace(-width, width, 11 if separate else 15)
+            sm, sb = best[2] * fine, best[4] * fine
+            sc = best[3] * fine if separate else None
             bs = best[1] * np.logspace(-width, width, 9) if trains else bs
             h = best[0] * np.logspace(-2 * width, 2 * width, 15) if best[0] > 0 else h
             width /= 3
-        host, backward_scale, matrix_scale, bandwidth_scale = best
+        host, backward_scale, matrix_scale, conv_scale, bandwidth_scale = best
         params = replace(self.params, host_overhead_s=float(host))
         rates, nominal = next(iter(rates_used.values()))
         self.calibration_ = Calibrated(
             device=self.device, params=params, matrix_scale=float(matrix_scale),
+            conv_scale=float(conv_scale) if separate else None,
             bandwidth_scale=float(bandwidth_scale), backward_scale=float(backward_scale),
             rates=rates if nominal else None,
             fitted_on=len(profiles),

@@ -36,6 +36,7 @@ class Calibrated:
     device: str
     params: roofline.RooflineParams
     matrix_scale: float = 1.0
+    conv_scale: float | None = None  # convolutions' own matrix scale (None: matrix_scale)
     bandwidth_scale: float = 1.0
     backward_scale: float = 1.0  # device time of backward and optimizer ops, relative
     rates: roofline.DeviceRates | None = None
@@ -96,6 +97,8 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
             vector_flops_per_s=rates.vector_flops_per_s * calibration.bandwidth_scale,
             bandwidth_bytes_per_s=rates.bandwidth_bytes_per_s * calibration.bandwidth_scale,
             cache_bandwidth_bytes_per_s=rates.cache_bandwidth_bytes_per_s * calibration.bandwidth_scale,
+            conv_factor=rates.conv_factor * (calibration.conv_scale / calibration.matrix_scale
+                                             if calibration.conv_scale else 1.0),
         )
         notes.append(f"calibrated on {calibration.fitted_on} measurements of {calibration.device}")
     else:

@@ -60,6 +60,11 @@ class RooflineParams:
     # in the forward pass, less in the backward (Dao, 2023, "FlashAttention-2", section 4.1)
     attention_efficiency: float = 0.6
     k_half: float = 32.0
+    #: CPU GEMM libraries (GotoBLAS-style: MKL, OpenBLAS, BLIS, oneDNN) pack the K x N operand
+    #: into cache-sized panels on every call; the packing is amortised over the M rows:
+    #: efficiency x M / (M + m_half). 0 on GPUs (no packing). CPU default from this machine's
+    #: sgemm (K = 768, N = 3072): 68, 140, 160, 195, 210 GFLOP/s at M = 8, 32, 64, 128, 512.
+    m_half: float = 0.0
     bw_efficiency: float = 0.8          # achieved / datasheet memory bandwidth
     vector_efficiency: float = 0.5      # elementwise arithmetic vs fp32 vector peak
     kernel_floor_s: float = 4e-6        # shortest kernel, launch to completion on the device
@@ -75,6 +80,22 @@ class RooflineParams:
     #: Accelerators run kernels asynchronously while the host issues the next ones; on a
     #: CPU the same cores dispatch and compute, so host time adds to device time.
     host_overlaps_device: bool = True
+    #: Kernels that are scalar loops on this kind of device (PyTorch's CPU max pooling of
+    #: contiguous NCHW tensors walks each window element by element, tracking the index):
+    #: they run ``scalar_kernel_slowdown`` times slower than vectorised arithmetic (one lane
+    #: of a 16-lane fp32 vector unit).
+    scalar_kernels: tuple[str, ...] = ()
+    scalar_kernel_slowdown: float = 16.0
+    #: Outputs larger than this are fresh pages from the OS on every step (glibc malloc serves
+    #: them with mmap and unmaps them on free: its mmap threshold adapts up to
+    #: DEFAULT_MMAP_THRESHOLD_MAX = 32 MiB on 64-bit, mallopt(3)); the first write to each
+    #: page faults and zeroes it, at ``first_touch_bytes_per_s``. 0: the allocator caches
+    #: (PyTorch's CUDA caching allocator).
+    fresh_alloc_threshold_bytes: int = 0
+    #: Measured on the 2-core development VM (AMD EPYC, Linux): an out-of-place sqrt of 40 MB
+    #: to 500 MB costs an extra 2.5-3.8 GB/s-worth of time over writing into an existing
+    #: tensor, which streams at ~37 GB/s (README, "CPU calibration").
+    first_touch_bytes_per_s: float = 3.5e9
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -96,7 +117,9 @@ DEFAULTS: dict[str, RooflineParams] = {
                            tiles=((32, 32, 1.0),)),
     "cpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.7, attention_efficiency=0.4,
                           bw_efficiency=0.7, vector_efficiency=0.25, kernel_floor_s=1e-6,
-                          host_overhead_s=8e-6,
+                          host_overhead_s=8e-6, m_half=16.0,
+                          scalar_kernels=("max_pool2d_with_indices", "max_pool3d_with_indices"),
+                          fresh_alloc_threshold_bytes=32 * 2**20,
                           # per-thread blocks of a CPU GEMM library (register/cache blocking)
                           tiles=((16, 64, 1.0), (8, 32, 0.9), (4, 16, 0.75), (1, 16, 0.5)),
                           host_overlaps_device=False),
@@ -116,6 +139,10 @@ class DeviceRates:
     #: ``cache_bandwidth_bytes_per_s`` instead of the memory bandwidth (0: not modelled).
     cache_bytes: int = 0
     cache_bandwidth_bytes_per_s: float = 0.0
+    #: Convolutions run in a different library (cuDNN, oneDNN) than matrix products (cuBLAS,
+    #: MKL/OpenBLAS), often with a different instruction set on CPUs: a calibration may find
+    #: their achieved rate differs. Multiplies the matrix rate for ``conv`` ops.
+    conv_factor: float = 1.0
 
 
 #: Tensors one foreach (multi-tensor) kernel launch covers for 4-list ops such as Adam's
@@ -129,9 +156,27 @@ READ_PASSES = {"native_batch_norm": 2, "_native_batch_norm_legit": 2, "cudnn_bat
                "native_batch_norm_backward": 2, "cudnn_batch_norm_backward": 2}
 
 
+def op_kind(op: Op) -> str:
+    """The aten op's name without namespace and overload: ``aten.add_.Tensor`` -> ``add_``."""
+    return op.name.split(".")[1] if op.name.startswith("aten.") else op.name
+
+
+def fresh_output_bytes(op: Op, p: RooflineParams) -> int:
+    """Bytes of ``op``'s outputs that are new allocations above the allocator's threshold
+    (in-place ops, named ``..._``, write into memory that already exists)."""
+    if op.is_view or op_kind(op).endswith("_") or not op.bytes_written:
+        return 0
+    sizes = [math.prod(s) for s in op.output_shapes if s is not None]
+    total = sum(sizes)
+    if not total:
+        return 0
+    out_bytes = [op.bytes_written * n / total for n in sizes]
+    return int(sum(b for b in out_bytes if b > p.fresh_alloc_threshold_bytes))
+
+
 def read_passes(op: Op) -> int:
     """How many times the kernel of ``op`` reads its inputs (1 for almost every op)."""
-    name = op.name.split(".")[1] if op.name.startswith("aten.") else op.name
+    name = op_kind(op)
     passes = READ_PASSES.get(name, 1)
     if passes > 1 and not name.endswith("backward") and not op.attrs.get("training", True):
         return 1  # eval-mode batch norm uses the stored statistics: one pass
@@ -141,7 +186,7 @@ def read_passes(op: Op) -> int:
 def gemm_dims(op: Op) -> tuple[int, int, int, int] | None:
     """(batch, M, N, K) of the matrix product an op performs, or None."""
     s = [x for x in op.input_shapes if x is not None]
-    name = op.name.split(".")[1] if op.name.startswith("aten.") else op.name
+    name = op_kind(op)
     try:
         if name in ("mm", "addmm") and len(s) >= 2:
             (m, k), (_, n) = s[-2], s[-1]
@@ -191,7 +236,7 @@ def matrix_efficiency(dims: tuple[int, int, int, int], units: int, p: RooflinePa
                 break
             tiles = tiles_m * tiles_n * batch * split
             waves = math.ceil(tiles / units)
-            eff = tile_eff * fill * tiles / (waves * units) * ks / (ks + p.k_half)
+            eff = tile_eff * fill * tiles / (waves * units) * ks / (ks + p.k_half) * m / (m + p.m_half)
             best = max(best, eff * (SPLIT_K_PENALTY if split > 1 else 1.0))
     return best
 
@@ -233,7 +278,9 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
         if op.is_view:
             continue
         host_s, floor_s = p.host_overhead_s, p.kernel_floor_s
-        if op.name in foreach_calls and op.phase == "optimizer":
+        if op.attrs.get("fused_in"):
+            host_s = floor_s = 0.0  # inside a fused kernel: its one dispatch is its own op
+        elif op.name in foreach_calls and op.phase == "optimizer":
             host_s = p.host_overhead_s / foreach_calls[op.name]
             floor_s = p.kernel_floor_s / FOREACH_TENSORS_PER_LAUNCH
         flops = op.flops or 0
@@ -241,6 +288,10 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
         eff = p.vector_efficiency
         peak = vector / p.vector_efficiency if p.vector_efficiency else vector
         compute_s = flops / vector if flops else 0.0
+        kind = op_kind(op)
+        if kind in p.scalar_kernels:
+            eff /= p.scalar_kernel_slowdown
+            compute_s *= p.scalar_kernel_slowdown
         unit = "vector"
         if op.category in MATRIX and flops:
             dims = gemm_dims(op)
@@ -251,7 +302,11 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
                 if op.category == "attention":
                     eff = p.attention_efficiency * attention_wave_efficiency(dims, rates.compute_units)
                 else:
-                    eff = base * matrix_efficiency(dims, rates.compute_units, p)
+                    # a fused recurrent kernel packs its weights once for all time steps
+                    packing = replace(p, m_half=0.0) if op.attrs.get("fused_in") else p
+                    eff = base * matrix_efficiency(dims, rates.compute_units, packing)
+                if op.category == "conv":
+                    mat_peak *= rates.conv_factor
                 peak = mat_peak
                 unit = "matrix"
                 compute_s = flops / (peak * eff) if eff > 0 else math.inf
@@ -259,14 +314,15 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
             memory_s = moved / (rates.cache_bandwidth_bytes_per_s * p.bw_efficiency)
         else:
             memory_s = moved / bw if moved else 0.0
-        device_s = max(compute_s, memory_s, floor_s) if (moved or flops) else 0.0
+        alloc_s = fresh_output_bytes(op, p) / p.first_touch_bytes_per_s if p.fresh_alloc_threshold_bytes else 0.0
+        device_s = max(compute_s, memory_s, floor_s) + alloc_s if (moved or flops) else 0.0
         bound = "compute" if compute_s >= memory_s else "memory"
         if device_s == floor_s and max(compute_s, memory_s) < floor_s:
             bound = "overhead"
         out.append(OpEstimate(
             name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=device_s,
             compute_s=compute_s, memory_s=memory_s, overhead_s=host_s, bound=bound,
-            efficiency=eff, unit=unit,
+            efficiency=eff, unit=unit, alloc_s=alloc_s,
         ))
     return out
 

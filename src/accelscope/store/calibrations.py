@@ -19,6 +19,7 @@ KIND = "calibration"
 def calibration_to_dict(c: Calibrated) -> dict[str, Any]:
     return {
         "device": c.device, "params": c.params.to_dict(), "matrix_scale": c.matrix_scale,
+        "conv_scale": c.conv_scale,
         "bandwidth_scale": c.bandwidth_scale, "backward_scale": c.backward_scale, "rates": asdict(c.rates) if c.rates else None,
         "fitted_on": c.fitted_on, "median_abs_error": c.median_abs_error,
     }
@@ -27,8 +28,11 @@ def calibration_to_dict(c: Calibrated) -> dict[str, Any]:
 def calibration_from_dict(d: dict[str, Any]) -> Calibrated:
     params = dict(d["params"])
     params["tiles"] = tuple(tuple(t) for t in params["tiles"])
+    if "scalar_kernels" in params:
+        params["scalar_kernels"] = tuple(params["scalar_kernels"])
     return Calibrated(
         device=d["device"], params=roofline.RooflineParams(**params), matrix_scale=d["matrix_scale"],
+        conv_scale=d.get("conv_scale"),
         bandwidth_scale=d["bandwidth_scale"], backward_scale=d.get("backward_scale", 1.0),
         rates=roofline.DeviceRates(**d["rates"]) if d.get("rates") else None,
         fitted_on=d["fitted_on"], median_abs_error=d.get("median_abs_error"),

@@ -29,7 +29,7 @@ import torch
 from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
 from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import tree_flatten, tree_map
 
 from accelscope.errors import ProfileError, WorkloadError
 from accelscope.workload import rules
@@ -56,6 +56,11 @@ def _footprint_bytes(t: torch.Tensor) -> int:
         if stride != 0:
             n *= size
     return n * t.element_size() if t.numel() else 0
+
+
+#: Ops that gather rows of a table (which input is the table): they read what they return.
+_GATHER_SOURCE = {torch.ops.aten.embedding: 0, torch.ops.aten.index_select: 0,
+                  torch.ops.aten.gather: 0, torch.ops.aten.index: 0}
 
 
 def _nbytes(t: torch.Tensor) -> int:
@@ -94,6 +99,11 @@ class _Recorder(TorchDispatchMode):
         self._index: dict[tuple, int] = {}
         self._ops: list[dict] = []
         self.peak_working_bytes = 0
+        #: Inside a recurrent layer that backends run as one fused kernel (cuDNN, oneDNN):
+        #: its traced per-step ops are tagged ``fused_in`` (one dispatch for the whole layer).
+        self.fused: str | None = None
+        self._fused_nodes: set = set()
+        self._fused_ids: set[int] = set()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -122,10 +132,14 @@ class _Recorder(TorchDispatchMode):
         else:
             seen: set[int] = set()
             read = 0
-            for t in ins:
+            for i, t in enumerate(ins):
                 if id(t) not in seen:
                     seen.add(id(t))
-                    read += _footprint_bytes(t)
+                    fp = _footprint_bytes(t)
+                    if i == _GATHER_SOURCE.get(func.overloadpacket, -1) and outs:
+                        # a gather reads only the rows it returns, not the whole table
+                        fp = min(fp, _nbytes(outs[0]))
+                    read += fp
             written = sum(_nbytes(t) for t in outs)
             working = sum(_nbytes(t) for t in ins if _storage_key(t) not in self.excluded) + written
             self.peak_working_bytes = max(self.peak_working_bytes, working)
@@ -133,9 +147,21 @@ class _Recorder(TorchDispatchMode):
             flops = rules.flops(func, args, kwargs, out)
         except Exception as exc:  # a rule that cannot handle these arguments
             raise ProfileError(f"cost rule for {func} failed on shapes {_shapes(args)}: {exc}") from exc
+        attrs = _attrs(func, args, kwargs)
+        fused = self.fused
+        if fused is not None:
+            # Autograd attaches grad_fn after dispatch: collect the nodes of tensors made in
+            # the layer when later ops of the layer read them (and its outputs at the end).
+            self._fused_nodes.update(t.grad_fn for t in ins if id(t) in self._fused_ids and t.grad_fn)
+            self._fused_ids.update(id(t) for t in outs)
+        elif self.phase == "backward" and self._fused_nodes:
+            node = torch._C._current_autograd_node()
+            fused = "recurrent" if node is not None and node in self._fused_nodes else None
+        if fused is not None:
+            attrs += (("fused_in", fused),)
         ref = next((t for t in outs + ins if t.is_floating_point()), (outs + ins or [None])[0])
         dtype = str(ref.dtype).replace("torch.", "") if ref is not None else ""
-        key = (str(func), self.phase, _shapes((args, kwargs)), _shapes(out), dtype, _attrs(func, args, kwargs))
+        key = (str(func), self.phase, _shapes((args, kwargs)), _shapes(out), dtype, attrs)
         i = self._index.get(key)
         if i is not None:
             self._ops[i]["count"] += 1
@@ -146,6 +172,50 @@ class _Recorder(TorchDispatchMode):
             flops=flops, bytes_read=read, bytes_written=written, input_shapes=key[2],
             output_shapes=key[3], dtype=dtype, count=1, is_view=is_view, attrs=dict(key[5]),
         ))
+
+    def record_fused_call(self, name: str, phases: tuple[str, ...]) -> None:
+        """One dispatch of a fused kernel (no cost of its own: its work is in the tagged ops)."""
+        for phase in phases:
+            key = (name, phase, (), (), "", ())
+            i = self._index.get(key)
+            if i is not None:
+                self._ops[i]["count"] += 1
+                continue
+            self._index[key] = len(self._ops)
+            self._ops.append(dict(name=name, category="other", phase=phase, flops=0, bytes_read=0,
+                                  bytes_written=0, input_shapes=(), output_shapes=(), dtype="",
+                                  count=1, is_view=False, attrs={"fused_call": True}))
+
+    @contextlib.contextmanager
+    def fused_layers(self, model: torch.nn.Module):
+        """Tag the ops of recurrent layers (nn.LSTM/GRU/RNN) as one fused kernel each."""
+        handles = []
+
+        def pre(module, args):
+            self.fused = type(module).__name__
+
+        def post(module, args, out):
+            # Fused kernels write their output contiguously (the decomposition leaves it
+            # time-major and transposed, which would turn a following linear into a bmm).
+            out = tree_map(lambda t: t.contiguous() if isinstance(t, torch.Tensor) else t, out)
+            self.fused = None
+            self._fused_nodes.update(t.grad_fn for t in tree_flatten(out)[0]
+                                     if isinstance(t, torch.Tensor) and t.grad_fn is not None)
+            self._fused_ids.clear()
+            mode = getattr(module, "mode", "RNN").lower()
+            phases = ("forward", "backward") if torch.is_grad_enabled() and module.training else ("forward",)
+            for _ in range(module.num_layers * (2 if module.bidirectional else 1)):
+                self.record_fused_call(f"aten.{mode}.fused_layer", phases)
+            return out
+
+        for m in model.modules():
+            if isinstance(m, torch.nn.RNNBase):
+                handles += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
+        try:
+            yield
+        finally:
+            for h in handles:
+                h.remove()
 
     def ops(self) -> tuple[Op, ...]:
         from types import MappingProxyType
@@ -260,7 +330,7 @@ def trace(workload: Workload) -> Profile:
         try:
             if w.task == "infer":
                 model.eval()
-                with torch.inference_mode(), autocast, rec:
+                with torch.inference_mode(), autocast, rec, rec.fused_layers(model):
                     model(*inputs)
                 activation_bytes = rec.peak_working_bytes
                 grad_bytes = state_bytes = 0
@@ -273,7 +343,7 @@ def trace(workload: Workload) -> Profile:
                     scale = torch.full((), 65536.0)
                     growth = torch.zeros((), dtype=torch.int32)
                     found_inf = torch.zeros(())
-                with rec:
+                with rec, rec.fused_layers(model):
                     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
                         with autocast:
                             out = model(*inputs)
