@@ -231,3 +231,24 @@ def test_calibration_fits_convolutions_apart_from_matrix_products():
     # with convolutions only, one matrix scale covers both
     only_gemm = Calibrator("x").fit([profs[0], profs[3], profs[5]], [measured[0], measured[3], measured[5]])
     assert only_gemm.calibration_.conv_scale is None
+
+
+def test_fp32_3x3_convolutions_use_winograd_on_gpus_only():
+    rates = roofline.DeviceRates(matrix_flops_per_s={"float32": 1e13, "float16": 1e14}, vector_flops_per_s=1e13,
+                                 bandwidth_bytes_per_s=1e15, compute_units=80)
+    gpu = roofline.DEFAULTS["gpu"]
+
+    def conv_compute(prec, p):
+        prof = accelscope.profile("resnet50", batch_size=32, precision=prec)
+        ops = [o for o in prof.ops if not o.is_view]
+        return {(roofline.is_winograd_conv(o), o.input_shapes[1]): e.compute_s
+                for o, e in zip(ops, roofline.estimate_ops(prof, rates, p)) if roofline.op_kind(o) == "convolution"}
+
+    fp32, direct = conv_compute("fp32", gpu), conv_compute("fp32", replace(gpu, winograd_speedup=1.0))
+    wino = [k for k in fp32 if k[0]]
+    assert len(wino) == 4 and all(k[1][2:] == (3, 3) for k in wino)  # layer1-4's stride-1 3x3 convs
+    assert all(fp32[k] == pytest.approx(direct[k] / 2.25) for k in wino)
+    assert all(fp32[k] == direct[k] for k in fp32 if not k[0])  # 1x1, 7x7 and strided ones
+    half = conv_compute("fp16", gpu)
+    assert half == conv_compute("fp16", replace(gpu, winograd_speedup=1.0))  # tensor cores: implicit GEMM
+    assert roofline.DEFAULTS["cpu"].winograd_speedup == 1.0

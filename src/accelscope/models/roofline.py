@@ -85,6 +85,13 @@ class RooflineParams:
     #: they run ``scalar_kernel_slowdown`` times slower than vectorised arithmetic (one lane
     #: of a 16-lane fp32 vector unit).
     scalar_kernels: tuple[str, ...] = ()
+    #: FP32 3x3 stride-1 convolutions on CUDA cores: cuDNN's Winograd kernels compute each
+    #: 2x2 output tile with 16 multiplications instead of 36 (F(2x2, 3x3), Lavin & Gray,
+    #: "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), so they run this many
+    #: times the direct-convolution FLOP rate the profile counts (transforms taken as hidden).
+    #: 1: not used (tensor-core and TF32 convolutions use implicit GEMM; CPUs' oneDNN does not
+    #: pick Winograd by default).
+    winograd_speedup: float = 1.0
     scalar_kernel_slowdown: float = 16.0
     #: Outputs larger than this are fresh pages from the OS on every step (glibc malloc serves
     #: them with mmap and unmaps them on free: its mmap threshold adapts up to
@@ -107,7 +114,7 @@ class RooflineParams:
 #: run compiled graphs (XLA, Neuron, SynapseAI) with little per-op overhead; CPUs have no
 #: launch latency but a dispatch cost per op.
 DEFAULTS: dict[str, RooflineParams] = {
-    "gpu": RooflineParams(),
+    "gpu": RooflineParams(winograd_speedup=36 / 16),
     "tpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.6, attention_efficiency=0.5,
                           kernel_floor_s=1e-6, host_overhead_s=1e-6, tiles=((128, 128, 1.0),)),
     "asic": RooflineParams(matrix_efficiency=0.5, fp32_matrix_efficiency=0.5, attention_efficiency=0.4,
@@ -172,6 +179,19 @@ def fresh_output_bytes(op: Op, p: RooflineParams) -> int:
         return 0
     out_bytes = [op.bytes_written * n / total for n in sizes]
     return int(sum(b for b in out_bytes if b > p.fresh_alloc_threshold_bytes))
+
+
+def is_winograd_conv(op: Op) -> bool:
+    """A dense 2-D convolution (or its backward) with a 3x3 kernel, stride 1, no dilation."""
+    kind = op_kind(op)
+    if kind not in ("convolution", "convolution_backward"):
+        return False
+    at = 2 if kind == "convolution_backward" else 1  # (grad, input, weight) / (input, weight)
+    w = op.input_shapes[at] if len(op.input_shapes) > at else None
+    return (w is not None and len(w) == 4 and tuple(w[2:]) == (3, 3)
+            and tuple(op.attrs.get("stride", (1, 1))) == (1, 1)
+            and tuple(op.attrs.get("dilation", (1, 1))) == (1, 1)
+            and int(op.attrs.get("groups", 1)) == 1 and not op.attrs.get("transposed", False))
 
 
 def read_passes(op: Op) -> int:
@@ -307,6 +327,8 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
                     eff = base * matrix_efficiency(dims, rates.compute_units, packing)
                 if op.category == "conv":
                     mat_peak *= rates.conv_factor
+                    if not tensor and p.winograd_speedup != 1.0 and is_winograd_conv(op):
+                        mat_peak *= p.winograd_speedup
                 peak = mat_peak
                 unit = "matrix"
                 compute_s = flops / (peak * eff) if eff > 0 else math.inf
