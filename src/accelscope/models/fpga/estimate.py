@@ -88,7 +88,7 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
     clock = clock_hz or DEFAULT_FABRIC_CLOCK_HZ
     if clock_hz is None:
         notes.append(f"fabric clock {clock / 1e6:.0f} MHz assumed (the usual FINN/hls4ml target); "
-                     "pass clock_hz to change it")
+                     "set it with --clock-mhz (clock_hz in Python)")
     opts = DesignOptions(framework=framework, w_bits=w_bits, a_bits=a_bits,
                          first_layer_a_bits=first_layer_a_bits, resource_type=resource_type,
                          mem_style=mem_style, clock_hz=clock)
