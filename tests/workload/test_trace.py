@@ -178,4 +178,5 @@ def test_recurrent_layers_are_one_fused_dispatch_per_layer():
     tagged = sum(op.count for op in bwd if op.attrs.get("fused_in"))
     untagged = [op.name for op in bwd if not op.attrs.get("fused_in") and not op.attrs.get("fused_call")]
     assert tagged > 100 and len(untagged) < 12  # loss, decoder and embedding gradients only
+    assert {op.attrs["fused_in"] for op in bwd if op.attrs.get("fused_in")} == {"LSTM"}
     assert sum(op.count for op in train.ops if op.attrs.get("fused_call")) == 4

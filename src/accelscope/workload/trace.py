@@ -15,6 +15,12 @@ How it works:
 * Autocast is PyTorch's CPU autocast policy (the fake tensors are CPU tensors): matmuls,
   convolutions and attention run in the low precision as on CUDA; the set of ops kept in
   float32 differs slightly from CUDA's list.
+* Recurrent layers (``nn.LSTM``/``GRU``/``RNN``) are traced as their per-time-step ops, which
+  carry their FLOPs and bytes, tagged ``fused_in`` (forward and backward), plus one
+  ``aten.<mode>.fused_layer`` dispatch per layer and direction: cuDNN and oneDNN run each
+  layer as one fused kernel, so a performance model charges one launch, not hundreds.
+* A gather (``embedding``, ``index_select``, ``index``, ``gather``) reads the rows it returns,
+  not the whole table.
 * Activation memory in training is the bytes of distinct storages that autograd saves for
   the backward pass (``torch.autograd.graph.saved_tensors_hooks``), excluding parameters
   and inputs.
@@ -102,7 +108,7 @@ class _Recorder(TorchDispatchMode):
         #: Inside a recurrent layer that backends run as one fused kernel (cuDNN, oneDNN):
         #: its traced per-step ops are tagged ``fused_in`` (one dispatch for the whole layer).
         self.fused: str | None = None
-        self._fused_nodes: set = set()
+        self._fused_nodes: dict = {}  # autograd node made in a fused layer -> the layer's type
         self._fused_ids: set[int] = set()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -152,11 +158,11 @@ class _Recorder(TorchDispatchMode):
         if fused is not None:
             # Autograd attaches grad_fn after dispatch: collect the nodes of tensors made in
             # the layer when later ops of the layer read them (and its outputs at the end).
-            self._fused_nodes.update(t.grad_fn for t in ins if id(t) in self._fused_ids and t.grad_fn)
+            self._fused_nodes.update((t.grad_fn, fused) for t in ins if id(t) in self._fused_ids and t.grad_fn)
             self._fused_ids.update(id(t) for t in outs)
         elif self.phase == "backward" and self._fused_nodes:
             node = torch._C._current_autograd_node()
-            fused = "recurrent" if node is not None and node in self._fused_nodes else None
+            fused = self._fused_nodes.get(node) if node is not None else None
         if fused is not None:
             attrs += (("fused_in", fused),)
         ref = next((t for t in outs + ins if t.is_floating_point()), (outs + ins or [None])[0])
@@ -198,9 +204,9 @@ class _Recorder(TorchDispatchMode):
             # Fused kernels write their output contiguously (the decomposition leaves it
             # time-major and transposed, which would turn a following linear into a bmm).
             out = tree_map(lambda t: t.contiguous() if isinstance(t, torch.Tensor) else t, out)
-            self.fused = None
-            self._fused_nodes.update(t.grad_fn for t in tree_flatten(out)[0]
+            self._fused_nodes.update((t.grad_fn, self.fused) for t in tree_flatten(out)[0]
                                      if isinstance(t, torch.Tensor) and t.grad_fn is not None)
+            self.fused = None
             self._fused_ids.clear()
             mode = getattr(module, "mode", "RNN").lower()
             phases = ("forward", "backward") if torch.is_grad_enabled() and module.training else ("forward",)
