@@ -88,7 +88,7 @@ class Calibrator:
 
     def _loss(self, terms, measured: np.ndarray, host_overhead: np.ndarray, bs: np.ndarray,
               sm: np.ndarray, sc: np.ndarray | None, sb: np.ndarray) -> np.ndarray:
-        """Sum of squared log errors over the points, shape (len(host_overhead), len(bs),
+        """Sum of absolute log errors over the points, shape (len(host_overhead), len(bs),
         len(sm), len(sc), len(sb)); ``sc is None`` ties the convolution scale to ``sm``."""
         floor = self.params.kernel_floor_s
         tied = sc is None
@@ -144,7 +144,7 @@ class Calibrator:
         for _ in range(5):  # a coarse grid, then finer grids around the best point
             loss = self._loss(terms, measured, h, bs, sm, sc, sb)
             i, b, j, c, k = np.unravel_index(np.argmin(loss), loss.shape)
-            best = (h[i], bs[b], sm[j], (sc if separate else sm)[j if not separate else c], sb[k])
+            best = (h[i], bs[b], sm[j], sc[c] if separate else sm[j], sb[k])
             fine = np.logspace(-width, width, 11 if separate else 15)
             sm, sb = best[2] * fine, best[4] * fine
             sc = best[3] * fine if separate else None

@@ -85,6 +85,7 @@ class RooflineParams:
     #: they run ``scalar_kernel_slowdown`` times slower than vectorised arithmetic (one lane
     #: of a 16-lane fp32 vector unit).
     scalar_kernels: tuple[str, ...] = ()
+    scalar_kernel_slowdown: float = 16.0
     #: FP32 3x3 stride-1 convolutions on CUDA cores: cuDNN's Winograd kernels compute each
     #: 2x2 output tile with 16 multiplications instead of 36 (F(2x2, 3x3), Lavin & Gray,
     #: "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), so they run this many
@@ -92,7 +93,6 @@ class RooflineParams:
     #: 1: not used (tensor-core and TF32 convolutions use implicit GEMM; CPUs' oneDNN does not
     #: pick Winograd by default).
     winograd_speedup: float = 1.0
-    scalar_kernel_slowdown: float = 16.0
     #: Outputs larger than this are fresh pages from the OS on every step (glibc malloc serves
     #: them with mmap and unmaps them on free: its mmap threshold adapts up to
     #: DEFAULT_MMAP_THRESHOLD_MAX = 32 MiB on 64-bit, mallopt(3)); the first write to each
