@@ -101,6 +101,9 @@ def main() -> None:
         out.append((f"{design} LUT (estimate only)", None, "LUT", d.resources.lut, None))
         print(f"{design}: {fr.limited_by}; bottleneck {d.bottleneck}; folding "
               + ", ".join(f"{l.layer.name}={f.to_dict()}" for l, f in zip(d.layers, fr.folds)))
+    lfc = finn_max("lfc").design  # not in the reference CSV: estimate only
+    out.append(("FINN LFC-max throughput (auto fold; estimate only)", None, "images/s", lfc.throughput_fps, None))
+    out.append(("FINN LFC-max latency (auto fold; estimate only)", None, "us", lfc.latency_s * 1e6, None))
     layers, cfg = reference_design("jet_tagger")
     jet = dataflow(layers, [LayerFold(reuse_factor=1)] * len(layers),
                    DesignOptions(framework="hls4ml", w_bits=cfg["w_bits"], a_bits=cfg["a_bits"],

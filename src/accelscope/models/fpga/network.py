@@ -202,7 +202,7 @@ def count_macs(layers: Sequence[LayerSpec]) -> int:
 
 
 def reference_design(name: str) -> tuple[list[LayerSpec], dict[str, Any]]:
-    """A published design from ``data/reference_designs.toml`` (``sfc``, ``cnv``,
+    """A published design from ``data/reference_designs.toml`` (``sfc``, ``lfc``, ``cnv``,
     ``jet_tagger``): its layers and its settings (bits, clock, source)."""
     from importlib import resources as ir
 
