@@ -252,3 +252,18 @@ def test_fp32_3x3_convolutions_use_winograd_on_gpus_only():
     half = conv_compute("fp16", gpu)
     assert half == conv_compute("fp16", replace(gpu, winograd_speedup=1.0))  # tensor cores: implicit GEMM
     assert roofline.DEFAULTS["cpu"].winograd_speedup == 1.0
+
+
+def test_fused_recurrent_layers_run_at_the_dnn_library_rate():
+    """nn.LSTM runs in cuDNN/oneDNN like a convolution: the convolution scale applies to it."""
+    prof = accelscope.profile("lstm-lm", batch_size=4, seq_len=8)
+    p = roofline.DEFAULTS["cpu"]
+    base = roofline.estimate_ops(prof, NOMINAL_CPU_RATES, p)
+    fast = roofline.estimate_ops(prof, replace(NOMINAL_CPU_RATES, conv_factor=2.0), p)
+    ops = [o for o in prof.ops if not o.is_view]
+    for o, b, f in zip(ops, base, fast):
+        if b.unit != "matrix":
+            continue
+        assert b.dnn_library == bool(o.attrs.get("fused_in"))
+        assert f.compute_s == pytest.approx(b.compute_s / (2.0 if b.dnn_library else 1.0))
+    assert any(b.dnn_library for b in base) and any(b.unit == "matrix" and not b.dnn_library for b in base)

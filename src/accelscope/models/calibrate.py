@@ -6,9 +6,10 @@ to the odd workload the model does not capture):
 
 * ``matrix_scale``: achieved matrix throughput relative to the model's default assumption
   (peak x default efficiency);
-* ``conv_scale``: the same for convolutions, fitted apart when the measurements have both
-  convolutions and matrix products: they run in different libraries (cuDNN vs cuBLAS; oneDNN
-  vs MKL on CPUs, where the two may even use different vector instruction sets);
+* ``conv_scale``: the same for convolutions and fused recurrent layers, fitted apart when the
+  measurements have both them and plain matrix products: they run in the DNN library (cuDNN,
+  oneDNN), matrix products in the BLAS (cuBLAS, MKL), and on CPUs the two may even use
+  different vector instruction sets;
 * ``bandwidth_scale``: achieved memory bandwidth (and vector throughput) relative to default;
 * ``host_overhead_s``: per-op framework overhead on this host;
 * ``backward_scale``: how much slower the backward pass and optimizer step run than their
@@ -59,8 +60,8 @@ def _op_terms(profile: Profile, rates: roofline.DeviceRates, p: roofline.Rooflin
     n = np.array([o.count for o in ops], dtype=float)
     later = np.array([o.phase != "forward" for o in ops], dtype=float)
     on_matrix = [o.unit == "matrix" for o in ops]
-    gemm = np.array([o.compute_s if m and o.category != "conv" else 0.0 for o, m in zip(ops, on_matrix)])
-    conv = np.array([o.compute_s if m and o.category == "conv" else 0.0 for o, m in zip(ops, on_matrix)])
+    gemm = np.array([o.compute_s if m and not o.dnn_library else 0.0 for o, m in zip(ops, on_matrix)])
+    conv = np.array([o.compute_s if m and o.dnn_library else 0.0 for o, m in zip(ops, on_matrix)])
     vector = np.array([o.compute_s if not m else 0.0 for o, m in zip(ops, on_matrix)])
     memory = np.array([o.memory_s for o in ops])
     work = np.array([1.0 if o.time_s > 0 else 0.0 for o in ops])

@@ -146,9 +146,10 @@ class DeviceRates:
     #: ``cache_bandwidth_bytes_per_s`` instead of the memory bandwidth (0: not modelled).
     cache_bytes: int = 0
     cache_bandwidth_bytes_per_s: float = 0.0
-    #: Convolutions run in a different library (cuDNN, oneDNN) than matrix products (cuBLAS,
-    #: MKL/OpenBLAS), often with a different instruction set on CPUs: a calibration may find
-    #: their achieved rate differs. Multiplies the matrix rate for ``conv`` ops.
+    #: Convolutions and fused recurrent layers run in the DNN library (cuDNN, oneDNN), not the
+    #: BLAS of matrix products (cuBLAS, MKL/OpenBLAS), often with a different instruction set
+    #: on CPUs: a calibration may find their achieved rate differs. Multiplies the matrix
+    #: rate for those ops.
     conv_factor: float = 1.0
 
 
@@ -313,6 +314,7 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
             eff /= p.scalar_kernel_slowdown
             compute_s *= p.scalar_kernel_slowdown
         unit = "vector"
+        dnn = False
         if op.category in MATRIX and flops:
             dims = gemm_dims(op)
             mat_peak = rates.matrix_flops_per_s.get(op.dtype) or rates.matrix_flops_per_s.get("float32")
@@ -325,7 +327,8 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
                     # a fused recurrent kernel packs its weights once for all time steps
                     packing = replace(p, m_half=0.0) if op.attrs.get("fused_in") else p
                     eff = base * matrix_efficiency(dims, rates.compute_units, packing)
-                if op.category == "conv":
+                dnn = op.category == "conv" or bool(op.attrs.get("fused_in"))
+                if dnn:
                     mat_peak *= rates.conv_factor
                     if not tensor and p.winograd_speedup != 1.0 and is_winograd_conv(op):
                         mat_peak *= p.winograd_speedup
@@ -344,7 +347,7 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
         out.append(OpEstimate(
             name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=device_s,
             compute_s=compute_s, memory_s=memory_s, overhead_s=host_s, bound=bound,
-            efficiency=eff, unit=unit, alloc_s=alloc_s,
+            efficiency=eff, unit=unit, alloc_s=alloc_s, dnn_library=dnn,
         ))
     return out
 
