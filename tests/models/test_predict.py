@@ -206,16 +206,16 @@ def test_cpu_first_touch_of_large_fresh_outputs():
 def test_cpu_gemm_packing_and_scalar_max_pool():
     cpu = replace(roofline.DEFAULTS["cpu"], k_half=0.0)
     big = roofline.matrix_efficiency((1, 4096, 4096, 4096), 2, cpu)
-    short = roofline.matrix_efficiency((1, 16, 4096, 4096), 2, cpu)
-    assert big == pytest.approx(4096 / (4096 + 16), rel=1e-6)
-    assert short == pytest.approx(0.5, rel=1e-6)  # M = m_half: half the rate
-    assert roofline.matrix_efficiency((1, 16, 4096, 4096), 2, replace(cpu, m_half=0.0)) == pytest.approx(1.0)
+    short = roofline.matrix_efficiency((1, 32, 4096, 4096), 2, cpu)
+    assert big == pytest.approx(4096 / (4096 + 20), rel=1e-6)
+    assert short == pytest.approx(32 / (32 + 20), rel=1e-6)  # two full 16-row tiles, packing-bound
+    assert roofline.matrix_efficiency((1, 32, 4096, 4096), 2, replace(cpu, m_half=0.0)) == pytest.approx(1.0)
     p = accelscope.profile("resnet18", batch_size=1)
     [pool] = [o for o in roofline.estimate_ops(p, NOMINAL_CPU_RATES, roofline.DEFAULTS["cpu"])
               if o.name == "aten.max_pool2d_with_indices.default"]
     [gpu_pool] = [o for o in roofline.estimate_ops(p, NOMINAL_CPU_RATES, roofline.DEFAULTS["gpu"])
                   if o.name == "aten.max_pool2d_with_indices.default"]
-    assert pool.compute_s == pytest.approx(16 * gpu_pool.compute_s * 0.5 / 0.25)  # 16x, at the CPU's vector eff.
+    assert pool.compute_s == pytest.approx(32 * gpu_pool.compute_s * 0.5 / 0.25)  # 32x, at the CPU vector eff.
 
 
 def test_calibration_fits_convolutions_apart_from_matrix_products():

@@ -62,8 +62,9 @@ class RooflineParams:
     k_half: float = 32.0
     #: CPU GEMM libraries (GotoBLAS-style: MKL, OpenBLAS, BLIS, oneDNN) pack the K x N operand
     #: into cache-sized panels on every call; the packing is amortised over the M rows:
-    #: efficiency x M / (M + m_half). 0 on GPUs (no packing). CPU default from this machine's
-    #: sgemm (K = 768, N = 3072): 68, 140, 160, 195, 210 GFLOP/s at M = 8, 32, 64, 128, 512.
+    #: efficiency x M / (M + m_half). 0 on GPUs (no packing). CPU default: least squares over
+    #: this machine's sgemm at K = 768, N = 768 / 3072 / 10000, M = 8 ... 2048 (at N = 3072:
+    #: 68, 140, 160, 195, 210 GFLOP/s at M = 8, 32, 64, 128, 512).
     m_half: float = 0.0
     bw_efficiency: float = 0.8          # achieved / datasheet memory bandwidth
     vector_efficiency: float = 0.5      # elementwise arithmetic vs fp32 vector peak
@@ -81,11 +82,13 @@ class RooflineParams:
     #: CPU the same cores dispatch and compute, so host time adds to device time.
     host_overlaps_device: bool = True
     #: Kernels that are scalar loops on this kind of device (PyTorch's CPU max pooling of
-    #: contiguous NCHW tensors walks each window element by element, tracking the index):
-    #: they run ``scalar_kernel_slowdown`` times slower than vectorised arithmetic (one lane
-    #: of a 16-lane fp32 vector unit).
+    #: contiguous NCHW tensors, ``cpu_max_pool`` in ATen's MaxPoolKernel.cpp, walks each
+    #: window element by element, selecting both the value and its index): they run
+    #: ``scalar_kernel_slowdown`` times slower than vectorised arithmetic: one lane of a
+    #: 16-lane fp32 vector unit, two selects per element. (Measured on this machine's
+    #: ResNet-18 and small-CNN steps: 27-48x the calibrated vector rate.)
     scalar_kernels: tuple[str, ...] = ()
-    scalar_kernel_slowdown: float = 16.0
+    scalar_kernel_slowdown: float = 32.0
     #: FP32 3x3 stride-1 convolutions on CUDA cores: cuDNN's Winograd kernels compute each
     #: 2x2 output tile with 16 multiplications instead of 36 (F(2x2, 3x3), Lavin & Gray,
     #: "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), so they run this many
@@ -124,7 +127,7 @@ DEFAULTS: dict[str, RooflineParams] = {
                            tiles=((32, 32, 1.0),)),
     "cpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.7, attention_efficiency=0.4,
                           bw_efficiency=0.7, vector_efficiency=0.25, kernel_floor_s=1e-6,
-                          host_overhead_s=8e-6, m_half=16.0,
+                          host_overhead_s=8e-6, m_half=20.0,
                           scalar_kernels=("max_pool2d_with_indices", "max_pool3d_with_indices"),
                           fresh_alloc_threshold_bytes=32 * 2**20,
                           # per-thread blocks of a CPU GEMM library (register/cache blocking)
