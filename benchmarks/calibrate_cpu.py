@@ -27,6 +27,10 @@ WORKLOADS = [
     ("efficientnet_b0", "infer", 2, {}), ("gpt2-small", "infer", 1, {"seq_len": 64}),
     ("gpt2-small", "infer", 4, {"seq_len": 128}), ("bert-base", "infer", 2, {"seq_len": 64}),
     ("lstm-lm", "infer", 8, {}), ("resnet50", "infer", 2, {}), ("vit_b_16", "infer", 1, {}),
+    ("mlp", "infer", 64, {}), ("cnn", "infer", 32, {}), ("lstm-lm", "train", 4, {}),
+    ("bert-base", "train", 1, {"seq_len": 32}), ("mobilenet_v2", "infer", 1, {}),
+    ("efficientnet_b0", "infer", 4, {}), ("gpt2-small", "infer", 2, {"seq_len": 32}),
+    ("resnet18", "train", 2, {}),
 ]
 
 

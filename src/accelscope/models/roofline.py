@@ -321,16 +321,19 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
         if op.category in MATRIX and flops:
             dims = gemm_dims(op)
             mat_peak = rates.matrix_flops_per_s.get(op.dtype) or rates.matrix_flops_per_s.get("float32")
-            if dims is not None and not _is_vector_matrix_op(dims) and mat_peak:
+            fused = bool(op.attrs.get("fused_in"))
+            # a fused recurrent kernel blocks its per-time-step products over the steps
+            # (weights packed once, weight gradients as one product over all steps), so its
+            # small per-step products still run on the matrix path
+            if dims is not None and (fused or not _is_vector_matrix_op(dims)) and mat_peak:
                 tensor = op.dtype != "float32" or rates.fp32_is_tensor
                 base = p.matrix_efficiency if tensor else p.fp32_matrix_efficiency
                 if op.category == "attention":
                     eff = p.attention_efficiency * attention_wave_efficiency(dims, rates.compute_units)
                 else:
-                    # a fused recurrent kernel packs its weights once for all time steps
-                    packing = replace(p, m_half=0.0) if op.attrs.get("fused_in") else p
-                    eff = base * matrix_efficiency(dims, rates.compute_units, packing)
-                dnn = op.category == "conv" or bool(op.attrs.get("fused_in"))
+                    blocked = replace(p, m_half=0.0, k_half=0.0) if fused else p
+                    eff = base * matrix_efficiency(dims, rates.compute_units, blocked)
+                dnn = op.category == "conv" or fused
                 if dnn:
                     mat_peak *= rates.conv_factor
                     if not tensor and p.winograd_speedup != 1.0 and is_winograd_conv(op):
