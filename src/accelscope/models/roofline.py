@@ -297,6 +297,10 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
         for op in profile.ops:
             if op.phase == "optimizer" and not op.is_view:
                 foreach_calls[op.name] = foreach_calls.get(op.name, 0) + op.count
+    # A fused recurrent kernel blocks its per-time-step products over the steps (weights
+    # packed once, weight gradients as one product over all steps): neither GEMM packing nor
+    # a short K limits them, and its small per-step products still run on the matrix path.
+    blocked = replace(p, m_half=0.0, k_half=0.0)
     out = []
     for op in profile.ops:
         if op.is_view:
@@ -322,17 +326,13 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
             dims = gemm_dims(op)
             mat_peak = rates.matrix_flops_per_s.get(op.dtype) or rates.matrix_flops_per_s.get("float32")
             fused = bool(op.attrs.get("fused_in"))
-            # a fused recurrent kernel blocks its per-time-step products over the steps
-            # (weights packed once, weight gradients as one product over all steps), so its
-            # small per-step products still run on the matrix path
             if dims is not None and (fused or not _is_vector_matrix_op(dims)) and mat_peak:
                 tensor = op.dtype != "float32" or rates.fp32_is_tensor
                 base = p.matrix_efficiency if tensor else p.fp32_matrix_efficiency
                 if op.category == "attention":
                     eff = p.attention_efficiency * attention_wave_efficiency(dims, rates.compute_units)
                 else:
-                    blocked = replace(p, m_half=0.0, k_half=0.0) if fused else p
-                    eff = base * matrix_efficiency(dims, rates.compute_units, blocked)
+                    eff = base * matrix_efficiency(dims, rates.compute_units, blocked if fused else p)
                 dnn = op.category == "conv" or fused
                 if dnn:
                     mat_peak *= rates.conv_factor
