@@ -267,3 +267,6 @@ def test_fused_recurrent_layers_run_at_the_dnn_library_rate():
         assert b.dnn_library == bool(o.attrs.get("fused_in"))
         assert f.compute_s == pytest.approx(b.compute_s / (2.0 if b.dnn_library else 1.0))
     assert any(b.dnn_library for b in base) and any(b.unit == "matrix" and not b.dnn_library for b in base)
+    # batch-4 per-step products (M = 4) are blocked over the time steps: still matrix work
+    per_step = [b for o, b in zip(ops, base) if o.attrs.get("fused_in") and o.category == "matmul" and o.flops]
+    assert per_step and all(b.unit == "matrix" for b in per_step)
