@@ -93,7 +93,7 @@ class Calibrator:
         len(sm), len(sc), len(sb)); ``sc is None`` ties the convolution scale to ``sm``."""
         floor = self.params.kernel_floor_s
         tied = sc is None
-        sc_axis = sm if tied else sc
+        sc_axis = np.ones(1) if tied else sc  # tied: convolutions are folded into gemm below
         loss = 0.0
         for (n_fwd, n_later, gemm, conv, vec, mem, work, alloc), y in zip(terms, measured):
             if tied:
@@ -105,8 +105,6 @@ class Calibrator:
                 np.maximum(np.maximum(vec, mem)[:, None, None, None] / sb[None, None, None, :],
                            (floor * work)[:, None, None, None]),
             ) + alloc[:, None, None, None]
-            if tied:
-                t = t[:, :, :1, :]
             device = (np.tensordot(n_fwd, t, axes=1)[None]
                       + bs[:, None, None, None] * np.tensordot(n_later, t, axes=1)[None])
             host = host_overhead[:, None, None, None, None] * (n_fwd.sum() + n_later.sum())

@@ -104,7 +104,7 @@ class RooflineParams:
     fresh_alloc_threshold_bytes: int = 0
     #: Measured on the 2-core development VM (AMD EPYC, Linux): an out-of-place sqrt of 40 MB
     #: to 500 MB costs an extra 2.5-3.8 GB/s-worth of time over writing into an existing
-    #: tensor, which streams at ~37 GB/s (README, "CPU calibration").
+    #: tensor, which streams at ~37 GB/s (README, `accelscope predict`).
     first_touch_bytes_per_s: float = 3.5e9
 
     def to_dict(self) -> dict[str, Any]:

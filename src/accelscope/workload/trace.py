@@ -64,9 +64,9 @@ def _footprint_bytes(t: torch.Tensor) -> int:
     return n * t.element_size() if t.numel() else 0
 
 
-#: Ops that gather rows of a table (which input is the table): they read what they return.
-_GATHER_SOURCE = {torch.ops.aten.embedding: 0, torch.ops.aten.index_select: 0,
-                  torch.ops.aten.gather: 0, torch.ops.aten.index: 0}
+#: Ops that gather rows of a table (their first input): they read what they return.
+_GATHERS = {torch.ops.aten.embedding, torch.ops.aten.index_select, torch.ops.aten.gather,
+            torch.ops.aten.index}
 
 
 def _nbytes(t: torch.Tensor) -> int:
@@ -142,7 +142,7 @@ class _Recorder(TorchDispatchMode):
                 if id(t) not in seen:
                     seen.add(id(t))
                     fp = _footprint_bytes(t)
-                    if i == _GATHER_SOURCE.get(func.overloadpacket, -1) and outs:
+                    if i == 0 and outs and func.overloadpacket in _GATHERS:
                         # a gather reads only the rows it returns, not the whole table
                         fp = min(fp, _nbytes(outs[0]))
                     read += fp
