@@ -18,6 +18,7 @@ equals the published one (checked by tests). Weights are random; nothing is down
 from __future__ import annotations
 
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -104,10 +105,21 @@ def _merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(b, t, h * d)
 
 
+def eager_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+                    drop: nn.Module) -> torch.Tensor:
+    """Unfused attention as the original BERT and NVIDIA's DeepLearningExamples BERT compute it:
+    a score product, a scale, an additive mask, a softmax and a dropout, each its own kernel
+    over the (batch, heads, T, T) scores, then a second product."""
+    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + mask
+    return torch.matmul(drop(F.softmax(scores, dim=-1)), v)
+
+
 class BertLayer(nn.Module):
-    def __init__(self, c: TransformerConfig):
+    def __init__(self, c: TransformerConfig, attention: str = "fused"):
         super().__init__()
-        self.n_heads = c.n_heads
+        self.n_heads, self.attention = c.n_heads, attention
         self.query = nn.Linear(c.d_model, c.d_model)
         self.key = nn.Linear(c.d_model, c.d_model)
         self.value = nn.Linear(c.d_model, c.d_model)
@@ -118,9 +130,12 @@ class BertLayer(nn.Module):
         self.out_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
         self.drop = nn.Dropout(c.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         q, k, v = (_split_heads(p(x), self.n_heads) for p in (self.query, self.key, self.value))
-        a = _merge_heads(F.scaled_dot_product_attention(q, k, v))
+        if self.attention == "eager":
+            a = _merge_heads(eager_attention(q, k, v, mask, self.drop))
+        else:
+            a = _merge_heads(F.scaled_dot_product_attention(q, k, v))
         x = self.attn_norm(x + self.drop(self.attn_out(a)))
         return self.out_norm(x + self.drop(self.output(F.gelu(self.intermediate(x)))))
 
@@ -132,15 +147,17 @@ class Bert(nn.Module):
     sequence (15% of them, as in BERT pre-training, which predicts only masked tokens).
     """
 
-    def __init__(self, c: TransformerConfig, mlm_fraction: float = 0.15):
+    def __init__(self, c: TransformerConfig, mlm_fraction: float = 0.15, attention: str = "fused"):
         super().__init__()
-        self.config, self.mlm_fraction = c, mlm_fraction
+        if attention not in ("fused", "eager"):
+            raise ValueError(f"attention must be 'fused' or 'eager', not {attention!r}")
+        self.config, self.mlm_fraction, self.attention = c, mlm_fraction, attention
         self.word = nn.Embedding(c.vocab_size, c.d_model)
         self.position = nn.Embedding(c.max_positions, c.d_model)
         self.token_type = nn.Embedding(c.type_vocab_size, c.d_model)
         self.emb_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
         self.drop = nn.Dropout(c.dropout)
-        self.layers = nn.ModuleList(BertLayer(c) for _ in range(c.n_layers))
+        self.layers = nn.ModuleList(BertLayer(c, attention) for _ in range(c.n_layers))
         self.pooler = nn.Linear(c.d_model, c.d_model)
         self.mlm_dense = nn.Linear(c.d_model, c.d_model)
         self.mlm_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
@@ -151,8 +168,11 @@ class Bert(nn.Module):
         pos = torch.arange(t, device=tokens.device)
         x = self.word(tokens) + self.position(pos) + self.token_type(torch.zeros_like(tokens))
         x = self.drop(self.emb_norm(x))
+        mask = None
+        if self.attention == "eager":  # the additive padding mask, (batch, 1, 1, T); no padding here
+            mask = (1.0 - torch.ones_like(tokens, dtype=x.dtype)[:, None, None, :]) * -10000.0
         for layer in self.layers:
-            x = layer(x)
+            x = layer(x, mask)
         self.pooled = torch.tanh(self.pooler(x[:, 0]))
         n_pred = max(1, round(self.mlm_fraction * t))
         h = self.mlm_norm(F.gelu(self.mlm_dense(x[:, :n_pred])))

@@ -72,6 +72,11 @@ _preset(name="bert-base", description="BERT-base encoder + masked-LM head (Devli
 _preset(name="bert-large", description="BERT-large encoder + masked-LM head (Devlin et al. 2019), ~336M params",
         build=lambda: nets.Bert(nets.BERT_LARGE), modality="tokens", vocab=30522, default_batch=8,
         default_size=128, max_seq_len=512, source="accelscope.workload.nets.Bert")
+for _n, _c, _d in (("bert-base-eager", nets.BERT_BASE, "BERT-base"), ("bert-large-eager", nets.BERT_LARGE, "BERT-large")):
+    _preset(name=_n, description=f"{_d} with unfused attention (score product, scale, mask, softmax, dropout, "
+            "product: the original BERT and NVIDIA DeepLearningExamples implementations)",
+            build=partial(nets.Bert, _c, attention="eager"), modality="tokens", vocab=30522, default_batch=8,
+            default_size=128, max_seq_len=512, source="accelscope.workload.nets.Bert(attention='eager')")
 _preset(name="gpt2-small", description="GPT-2 small decoder (Radford et al. 2019), 124.4M params",
         build=lambda: nets.GPT2(nets.GPT2_SMALL), modality="tokens", vocab=50257, default_batch=8,
         default_size=1024, max_seq_len=1024, source="accelscope.workload.nets.GPT2")
