@@ -180,3 +180,57 @@ def test_recurrent_layers_are_one_fused_dispatch_per_layer():
     assert tagged > 100 and len(untagged) < 12  # loss, decoder and embedding gradients only
     assert {op.attrs["fused_in"] for op in bwd if op.attrs.get("fused_in")} == {"LSTM"}
     assert sum(op.count for op in train.ops if op.attrs.get("fused_call")) == 4
+
+
+def test_training_dropout_is_one_fused_kernel_each_way():
+    """F.dropout in training is traced as native_dropout (what CUDA runs), not CPU's
+    empty_like / bernoulli_ / div_ / mul decomposition."""
+    p = profile("bert-base", task="train", batch_size=2, seq_len=16)
+    names = {op.name for op in p.ops}
+    assert "aten.bernoulli_.float" not in names and "aten.empty_like.default" not in names
+    fwd = [op for op in p.ops if op.name == "aten.native_dropout.default"]
+    bwd = [op for op in p.ops if op.name == "aten.native_dropout_backward.default"]
+    assert fwd and {op.phase for op in fwd} == {"forward"} and {op.phase for op in bwd} == {"backward"}
+    assert sum(op.count for op in fwd) == sum(op.count for op in bwd) == 1 + 12 * 2  # embeddings + 2 per layer
+    [hidden] = [op for op in fwd if op.input_shapes[0] == (2, 16, 768)]
+    n = 2 * 16 * 768
+    assert hidden.bytes_read == 4 * n and hidden.bytes_written == 4 * n + n  # output + boolean mask
+    infer = profile("bert-base", batch_size=2, seq_len=16)
+    assert not any("dropout" in op.name for op in infer.ops)
+
+
+def test_allocations_move_no_bytes():
+    class Scratch(torch.nn.Module):
+        def forward(self, x):
+            return torch.empty_like(x).copy_(x) * 2
+
+    w = Workload(name="scratch", build_model=Scratch, make_inputs=lambda b: (torch.randn(b, 1000),),
+                 loss_fn=lambda out, t: out.sum(), batch_size=4)
+    p = profile(w)
+    [empty] = [op for op in p.ops if op.name == "aten.empty_like.default"]
+    [copy] = [op for op in p.ops if op.name == "aten.copy_.default"]
+    assert empty.bytes_read == empty.bytes_written == 0 and not empty.is_view  # a dispatch, no kernel
+    assert copy.bytes_written == 4 * 4000
+
+
+@pytest.mark.parametrize("task", ["infer", "train"])
+def test_channels_last_inputs_keep_every_convolution_channels_last(task):
+    for cl in (False, True):
+        p = profile("resnet18", task=task, batch_size=2, image_size=64, channels_last=cl)
+        convs = [op for op in p.ops if op.name.startswith(("aten.convolution.", "aten.convolution_backward."))]
+        assert len({op.name for op in convs}) == (2 if task == "train" else 1)
+        assert all(op.attrs["channels_last"] is cl for op in convs)
+        assert p.channels_last is cl and p.to_dict()["channels_last"] is cl
+
+
+def test_eager_bert_attention_is_unfused_with_the_same_flops():
+    fused = profile("bert-base", batch_size=2, seq_len=16)
+    eager = profile("bert-base-eager", batch_size=2, seq_len=16)
+    assert any(op.category == "attention" for op in fused.ops)
+    assert not any(op.category == "attention" for op in eager.ops)
+    [softmax] = [op for op in eager.ops if op.name == "aten._softmax.default"]
+    assert softmax.output_shapes == ((2, 12, 16, 16),) and softmax.count == 12
+    assert eager.flops == fused.flops  # QK^T and PV as two batched products: 4 B H T^2 d either way
+    train = profile("bert-base-eager", task="train", batch_size=2, seq_len=16)
+    probs = [op for op in train.ops if op.name == "aten.native_dropout.default" and op.input_shapes[0] == (2, 12, 16, 16)]
+    assert sum(op.count for op in probs) == 12  # attention-probability dropout, one per layer

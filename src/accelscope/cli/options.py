@@ -16,4 +16,5 @@ Optimizer = Annotated[str, typer.Option("--optimizer", help="adamw or sgd (train
 InputShape = Annotated[Optional[str], typer.Option("--input-shape", help="Per-sample input shape for user/torchvision models, e.g. 3,224,224.")]
 InputDtype = Annotated[str, typer.Option("--input-dtype", help="float32, or int64 for token ids (user models).")]
 Inputs = Annotated[Optional[str], typer.Option("--inputs", help="package.module:callable(batch_size) -> inputs, for user models.")]
+ChannelsLast = Annotated[bool, typer.Option("--channels-last", help="Image inputs in channels-last (NHWC) memory format, as `bench --channels-last` runs them.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]

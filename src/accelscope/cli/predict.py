@@ -60,6 +60,7 @@ def predict_cmd(
     input_shape: o.InputShape = None,
     input_dtype: o.InputDtype = "float32",
     inputs: o.Inputs = None,
+    channels_last: o.ChannelsLast = False,
     samples: Optional[float] = typer.Option(None, "--samples", help="Also price a run of this many samples (e.g. a training run)."),
     ops: bool = typer.Option(False, "--ops", help="Include per-op estimates in --json output."),
     json_out: o.Json = False,
@@ -75,7 +76,7 @@ def predict_cmd(
 
     p = make_profile(model, task=task, batch_size=batch, seq_len=seq_len, image_size=image_size,
                      precision=precision, optimizer=optimizer, input_shape=input_shape,
-                     input_dtype=input_dtype, inputs=inputs)
+                     input_dtype=input_dtype, inputs=inputs, channels_last=channels_last)
     estimates, unavailable = predict_many(p, specs, load_calibrations())
     if json_out:
         out = []

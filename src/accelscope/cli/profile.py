@@ -101,13 +101,14 @@ def profile_cmd(
     input_shape: o.InputShape = None,
     input_dtype: o.InputDtype = "float32",
     inputs: o.Inputs = None,
+    channels_last: o.ChannelsLast = False,
     top: int = typer.Option(10, "--top", help="How many top ops to list."),
     json_out: o.Json = False,
 ) -> None:
     """Count the FLOPs and bytes of every op of one inference pass or training step."""
     p = make_profile(model, task=task, batch_size=batch, seq_len=seq_len, image_size=image_size,
                      precision=precision, optimizer=optimizer, input_shape=input_shape,
-                     input_dtype=input_dtype, inputs=inputs)
+                     input_dtype=input_dtype, inputs=inputs, channels_last=channels_last)
     if json_out:
         print_json(p.to_dict())
     else:

@@ -8,9 +8,10 @@ __all__ = ["CATEGORIES", "PHASES", "TENSOR_CATEGORIES", "Op", "Profile", "PRECIS
            "Workload", "ZOO", "load_workload", "model_names", "profile"]
 
 
-def profile(model: "str | Workload", **options) -> Profile:
-    """Profile a model by name (see :func:`load_workload` for the options) or a Workload."""
+def profile(model: "str | Workload", *, channels_last: bool = False, **options) -> Profile:
+    """Profile a model by name (see :func:`load_workload` for the options) or a Workload;
+    ``channels_last`` traces image inputs in channels-last (NHWC) memory format."""
     from accelscope.workload.trace import trace
 
     workload = model if isinstance(model, Workload) else load_workload(model, **options)
-    return trace(workload)
+    return trace(workload, channels_last=channels_last)

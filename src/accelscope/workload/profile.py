@@ -142,6 +142,8 @@ class Profile:
     image_size: int | None = None
     samples_per_step: int = 1
     notes: tuple[str, ...] = ()
+    #: image inputs traced in channels-last (NHWC) memory format
+    channels_last: bool = False
 
     # -- totals -------------------------------------------------------------------------
     @property
@@ -238,6 +240,7 @@ class Profile:
             "precision": self.precision,
             "seq_len": self.seq_len,
             "image_size": self.image_size,
+            "channels_last": self.channels_last,
             "optimizer": self.optimizer,
             "params": self.params,
             "trainable_params": self.trainable_params,

@@ -34,6 +34,7 @@ from typing import Any
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 
@@ -67,6 +68,28 @@ def _footprint_bytes(t: torch.Tensor) -> int:
 #: Ops that gather rows of a table (their first input): they read what they return.
 _GATHERS = {torch.ops.aten.embedding, torch.ops.aten.index_select, torch.ops.aten.gather,
             torch.ops.aten.index}
+
+
+_CONVOLUTIONS = {torch.ops.aten.convolution, torch.ops.aten.convolution_backward}
+#: Ops that only allocate: no kernel touches the memory (the op that fills it is charged).
+_ALLOCATIONS = {torch.ops.aten.empty, torch.ops.aten.empty_like, torch.ops.aten.empty_strided,
+                torch.ops.aten.new_empty, torch.ops.aten.new_empty_strided}
+
+
+class _FusedDropout(TorchFunctionMode):
+    """Trace ``F.dropout`` in training as ``aten.native_dropout``, the one kernel CUDA runs
+    (mask and output in one pass; ``native_dropout_backward`` in the backward pass).
+    On CPU tensors ATen takes its unfused path instead (``empty_like``, ``bernoulli_``,
+    ``div_``, ``mul``: three passes and a mask in the input's dtype), which no accelerator runs."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.nn.functional.dropout:
+            names = ("input", "p", "training", "inplace")
+            a = {**dict(zip(names, (None, 0.5, True, False))), **dict(zip(names, args)), **kwargs}
+            if a["training"] and 0.0 < a["p"] < 1.0 and not a["inplace"] and torch.is_grad_enabled():
+                return torch.ops.aten.native_dropout(a["input"], a["p"], True)[0]
+        return func(*args, **kwargs)
 
 
 def _nbytes(t: torch.Tensor) -> int:
@@ -133,7 +156,7 @@ class _Recorder(TorchDispatchMode):
             # Ops like aten.to alias their input only when nothing changes; a cast copies.
             in_keys = {_storage_key(t) for t in ins}
             is_view = all(_storage_key(t) in in_keys for t in outs)
-        if is_view:
+        if is_view or func.overloadpacket in _ALLOCATIONS:
             read = written = 0
         else:
             seen: set[int] = set()
@@ -154,6 +177,9 @@ class _Recorder(TorchDispatchMode):
         except Exception as exc:  # a rule that cannot handle these arguments
             raise ProfileError(f"cost rule for {func} failed on shapes {_shapes(args)}: {exc}") from exc
         attrs = _attrs(func, args, kwargs)
+        if func.overloadpacket in _CONVOLUTIONS and ins and ins[0].dim() == 4:
+            # the activation's layout: cuDNN's tensor-core kernels want NHWC (channels last)
+            attrs += (("channels_last", ins[0].is_contiguous(memory_format=torch.channels_last)),)
         fused = self.fused
         if fused is not None:
             # Autograd attaches grad_fn after dispatch: collect the nodes of tensors made in
@@ -293,8 +319,19 @@ def _state_bytes(opt: torch.optim.Optimizer) -> int:
     return total
 
 
-def trace(workload: Workload) -> Profile:
-    """Profile one inference pass or training step of ``workload`` on fake tensors."""
+def _channels_last(x: Any) -> Any:
+    if isinstance(x, torch.Tensor) and x.dim() == 4 and x.is_floating_point():
+        return x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
+def trace(workload: Workload, *, channels_last: bool = False) -> Profile:
+    """Profile one inference pass or training step of ``workload`` on fake tensors.
+
+    ``channels_last``: the 4-D image inputs are in channels-last (NHWC) memory format, as
+    ``accelscope bench --channels-last`` runs them; convolutions then keep that layout and
+    each convolution op records whether its activation is channels-last.
+    """
     w = workload
     fake = FakeTensorMode(allow_non_fake_inputs=True)
     notes: list[str] = []
@@ -305,6 +342,8 @@ def trace(workload: Workload) -> Profile:
             model = w.build_model()
         try:
             inputs = w.cast_inputs(w.make_inputs(w.batch_size))
+            if channels_last:
+                inputs = tuple(_channels_last(x) for x in inputs)
             targets = w.make_targets(w.batch_size) if (w.task == "train" and w.make_targets) else None
         except WorkloadError:
             raise
@@ -351,7 +390,7 @@ def trace(workload: Workload) -> Profile:
                     found_inf = torch.zeros(())
                 with rec, rec.fused_layers(model):
                     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                        with autocast:
+                        with autocast, _FusedDropout():
                             out = model(*inputs)
                             loss = w.loss_fn(out, targets)
                         if scaler:
@@ -393,4 +432,5 @@ def trace(workload: Workload) -> Profile:
         grad_bytes=grad_bytes, optimizer_state_bytes=state_bytes, activation_bytes=activation_bytes,
         input_bytes=input_bytes, optimizer=w.optimizer if w.task == "train" else None,
         seq_len=w.seq_len, image_size=w.image_size, samples_per_step=w.batch_size, notes=tuple(notes),
+        channels_last=channels_last,
     )
