@@ -66,7 +66,8 @@ def _op_terms(profile: Profile, rates: roofline.DeviceRates, p: roofline.Rooflin
     memory = np.array([o.memory_s for o in ops])
     work = np.array([1.0 if o.time_s > 0 else 0.0 for o in ops])
     alloc = np.array([o.alloc_s for o in ops])  # OS page faults: no scale applies
-    return n * (1 - later), n * later, gemm, conv, vector, memory, work, alloc
+    layout = np.array([o.layout_s for o in ops])  # layout transposes: memory traffic
+    return n * (1 - later), n * later, gemm, conv, vector, memory, work, alloc, layout
 
 
 class Calibrator:
@@ -95,7 +96,7 @@ class Calibrator:
         tied = sc is None
         sc_axis = np.ones(1) if tied else sc  # tied: convolutions are folded into gemm below
         loss = 0.0
-        for (n_fwd, n_later, gemm, conv, vec, mem, work, alloc), y in zip(terms, measured):
+        for (n_fwd, n_later, gemm, conv, vec, mem, work, alloc, layout), y in zip(terms, measured):
             if tied:
                 gemm, conv = gemm + conv, np.zeros_like(conv)
             # per op: (ops, sm, sc, sb)
@@ -104,10 +105,13 @@ class Calibrator:
                            conv[:, None, None, None] / sc_axis[None, None, :, None]),
                 np.maximum(np.maximum(vec, mem)[:, None, None, None] / sb[None, None, None, :],
                            (floor * work)[:, None, None, None]),
-            ) + alloc[:, None, None, None]
+            ) + alloc[:, None, None, None] + layout[:, None, None, None] / sb[None, None, None, :]
             device = (np.tensordot(n_fwd, t, axes=1)[None]
                       + bs[:, None, None, None] * np.tensordot(n_later, t, axes=1)[None])
             host = host_overhead[:, None, None, None, None] * (n_fwd.sum() + n_later.sum())
+            # On accelerators the predictor runs the launch queue (roofline.launch_queue); over
+            # this grid its lower bound max(device, host) stands in for it (the queue is
+            # sequential over ops); errors_ below are the full predictor's.
             step = (np.maximum(device[None], host) if self.params.host_overlaps_device
                     else device[None] + host)
             loss = loss + np.abs(np.log(step / y))
@@ -211,7 +215,8 @@ def calibrate_device(store, device: str, *, hardware: str | None = None) -> tupl
     for pt in points:
         rec = pt["data"]
         key = dict(model=rec["model"], task=rec["task"], batch_size=rec["batch_size"],
-                   precision=rec["precision"], seq_len=rec.get("seq_len"), image_size=rec.get("image_size"))
+                   precision=rec["precision"], seq_len=rec.get("seq_len"), image_size=rec.get("image_size"),
+                   channels_last=bool(rec.get("channels_last")))
         if rec.get("optimizer") and rec["task"] == "train":
             key["optimizer"] = rec["optimizer"]
         try:

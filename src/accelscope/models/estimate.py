@@ -22,6 +22,7 @@ class OpEstimate:
     efficiency: float  # achieved fraction of peak for the compute term
     unit: str = "vector"  # "matrix" (tensor cores, systolic arrays) or "vector"
     alloc_s: float = 0.0  # first touch of freshly allocated output pages (CPUs), in time_s
+    layout_s: float = 0.0  # NCHW <-> NHWC transposes around a tensor-core convolution, in time_s
     dnn_library: bool = False  # matrix work in the DNN library (convolutions, fused RNN layers)
 
     def to_dict(self) -> dict[str, Any]:

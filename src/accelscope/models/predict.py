@@ -113,7 +113,6 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
         ops = [replace(o, time_s=o.time_s * calibration.backward_scale) if o.phase != "forward" else o
                for o in ops]
     step_s, device_s, host_s = roofline.step_time(ops, params)
-    host_bound = host_s > device_s if params.host_overlaps_device else False
     by_bound: dict[str, float] = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}
     by_cat: dict[str, float] = {}
     by_phase: dict[str, float] = {}
@@ -121,16 +120,12 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
         t = o.time_s * o.count
         by_bound[o.bound] += t
         by_cat[o.category] = by_cat.get(o.category, 0.0) + t
-        host_t = o.overhead_s * o.count
-        if params.host_overlaps_device:
-            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + (max(t, host_t) if host_bound else t)
-        else:
-            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + t + host_t
-    by_bound["overhead"] += step_s - device_s
+        if not params.host_overlaps_device:
+            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + t + o.overhead_s * o.count
     if params.host_overlaps_device:
-        bound = "overhead" if host_bound else max(("compute", "memory"), key=lambda b: by_bound[b])
-    else:
-        bound = max(by_bound, key=lambda b: by_bound[b])
+        by_phase = roofline.launch_queue(ops)[1]  # each phase's span of the launch queue
+    by_bound["overhead"] += step_s - device_s  # the device waiting for the host (or the host's own time)
+    bound = max(by_bound, key=lambda b: by_bound[b])
 
     peak = spec.peak_flops_per_s(profile.precision) or None
     mem_cap = _value(spec.mem_bytes)
