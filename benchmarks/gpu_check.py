@@ -3,7 +3,7 @@
 On a CUDA machine it measures, for each model and task, the CPU in fp32 and amp-bf16 (small
 batches, short time caps) and the GPU in fp32, amp-bf16 and amp-fp16 at the same batch,
 so every GPU row has a speedup over the CPU with a bootstrap CI; then a few GPU-only rows
-at realistic batch sizes. Energy comes from NVML (pip install nvidia-ml-py) on the GPU and
+at realistic batch sizes, ResNet-50 training also in channels-last memory format. Energy comes from NVML (pip install nvidia-ml-py) on the GPU and
 RAPL on the CPU where readable; peak memory from the CUDA caching allocator. It prints a
 compact table and, with --json-out, writes every Measurement (raw samples included). Last, it
 predicts every GPU row with the uncalibrated predictor for the catalog entry that matches the
@@ -71,13 +71,13 @@ def predictor_vs_measured(results) -> None:
     errors = []
     for m in rows:
         spec = match_catalog(m.device_model or "", "gpu")
-        label = f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.precision:<9}"
+        label = f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.precision:<9}{' NHWC' if m.channels_last else ''}"
         if spec is None:
             print(f"{label} {m.device_model!r} is not in the catalog")
             continue
         try:
             prof = accelscope.profile(m.model, task=m.task, batch_size=m.batch_size, precision=m.precision,
-                                      seq_len=m.seq_len, image_size=m.image_size)
+                                      seq_len=m.seq_len, image_size=m.image_size, channels_last=m.channels_last)
             e = estimate(prof, spec)
         except AccelscopeError as exc:
             print(f"{label} no estimate on {spec.name}: {exc}")
@@ -126,12 +126,13 @@ def main() -> None:
     results = []
     skipped = []
 
-    def run(model, opts, devices, tasks, batch, precisions, max_time):
+    def run(model, opts, devices, tasks, batch, precisions, max_time, channels_last=False):
         if time.perf_counter() - t_start > args.budget:
             skipped.append(f"{model} {tasks} b{batch} {devices} {precisions}")
             return []
         r = bench(model, devices=devices, tasks=tasks, batch_sizes=[batch], precisions=precisions,
-                  max_time_s=max_time, store=store, command="benchmarks/gpu_check.py", **opts)
+                  max_time_s=max_time, store=store, command="benchmarks/gpu_check.py",
+                  channels_last=channels_last, **opts)
         return list(r.measurements)
 
     for model, opts, batch, big_batch in plan:
@@ -146,6 +147,9 @@ def main() -> None:
     if has_cuda:  # realistic GPU batches (no CPU counterpart: too slow there)
         for model, opts, batch, big_batch in plan:
             results += run(model, opts, ["cuda"], "infer,train", big_batch, ("amp-bf16",), args.gpu_max_time)
+        # NCHW vs channels-last tensor-core convolutions: the predictor charges cuDNN's transposes
+        model, opts, batch, big_batch = plan[0]
+        results += run(model, opts, ["cuda"], "train", big_batch, ("amp-bf16",), args.gpu_max_time, channels_last=True)
 
     print()
     print(f"{'model':<11} {'task':<5} {'bat':>4} {'device':<7} {'precision':<9} {'median':>9} {'IQR':>9} "
