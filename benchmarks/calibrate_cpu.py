@@ -1,11 +1,11 @@
 """Calibrate the predictor on half of a zoo sweep measured on this CPU; score the other half.
 
 Measures 24 small zoo workloads (the 10 zoo models that run in seconds here, inference and
-training) on the local CPU (``measure.bench``; two interleaved rounds, each workload's faster
+training) on the local CPU (``measure.bench``; three interleaved rounds, each workload's fastest
 median kept), fits the CPU's matrix and convolution scales, bandwidth scale, per-op overhead
 and backward scale on every other workload (``models.calibrate.Calibrator``), and prints the
 prediction error on the held-out half, plus the reverse split. Goal (issue 4): median
-absolute error <= 10% on the held-out half. Takes about 4 minutes on 2 cores.
+absolute error <= 10% on the held-out half. Takes about 5 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ WORKLOADS = [
 ]
 
 
-def main(max_time_s: float, rounds: int = 2) -> None:
+def main(max_time_s: float, rounds: int = 3) -> None:
     t0 = time.perf_counter()
     # Interleaved rounds over the whole list, keeping each workload's fastest median: on a
     # shared machine other tenants only ever slow a step down, and interleaving spreads a
@@ -80,4 +80,4 @@ def main(max_time_s: float, rounds: int = 2) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 4.0, int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 4.0, int(sys.argv[2]) if len(sys.argv) > 2 else 3)

@@ -334,3 +334,42 @@ def test_launch_queue_idles_the_device_in_host_bound_stretches():
     # one kind of op only: bound by the slower side, plus one op of the other
     assert roofline.launch_queue_time([_op(100, 2e-6, 10e-6)]) == pytest.approx(2e-6 + 100 * 10e-6)
     assert roofline.launch_queue_time([_op(100, 10e-6, 2e-6)]) == pytest.approx(100 * 10e-6 + 2e-6)
+
+
+def test_cpu_runs_dropout_as_atens_four_kernel_decomposition():
+    prof = accelscope.profile("bert-base", task="train", batch_size=2, seq_len=16)
+    cpu = roofline.DEFAULTS["cpu"]
+    ops = [o for o in prof.ops if not o.is_view]
+    rates = replace(NOMINAL_CPU_RATES, cache_bytes=0)  # every byte from memory at 20 GB/s
+    unfused = roofline.estimate_ops(prof, rates, cpu)
+    fused = roofline.estimate_ops(prof, rates, replace(cpu, unfused_dropout=False))
+    seen = set()
+    for o, u, f in zip(ops, unfused, fused):
+        kind = roofline.op_kind(o)
+        if kind not in ("native_dropout", "native_dropout_backward"):
+            assert u == f
+            continue
+        seen.add(kind)
+        assert f.memory_s == pytest.approx((o.bytes_read + o.bytes_written) / (2e10 * cpu.bw_efficiency))
+        if kind == "native_dropout":  # bernoulli_ (w), div_ (r+w), mul (2r+w) of the input's size
+            assert u.memory_s == pytest.approx(6 * o.bytes_read / (2e10 * cpu.bw_efficiency))
+            assert u.overhead_s == pytest.approx(4 * cpu.host_overhead_s)
+        else:  # one mul of gradient and mask
+            assert u.memory_s == pytest.approx(3 * o.bytes_written / (2e10 * cpu.bw_efficiency))
+            assert u.overhead_s == pytest.approx(cpu.host_overhead_s)
+    assert seen == {"native_dropout", "native_dropout_backward"}
+    assert roofline.DEFAULTS["gpu"].unfused_dropout is False
+
+
+def test_calibration_counts_dispatches_as_the_predictor_does():
+    from accelscope.models.calibrate import _op_terms
+
+    cpu = roofline.DEFAULTS["cpu"]
+    for name, opts in (("lstm-lm", dict(seq_len=8)), ("bert-base", dict(seq_len=16))):
+        prof = accelscope.profile(name, task="train", batch_size=2, **opts)
+        ops = [o for o in prof.ops if not o.is_view]
+        dispatch = _op_terms(prof, NOMINAL_CPU_RATES, cpu)[-1]
+        expected = [0 if o.attrs.get("fused_in") else 4 if roofline.op_kind(o) == "native_dropout" else 1
+                    for o in ops]
+        assert list(dispatch) == pytest.approx(expected)
+        assert 0 in expected if name == "lstm-lm" else 4 in expected

@@ -67,7 +67,10 @@ def _op_terms(profile: Profile, rates: roofline.DeviceRates, p: roofline.Rooflin
     work = np.array([1.0 if o.time_s > 0 else 0.0 for o in ops])
     alloc = np.array([o.alloc_s for o in ops])  # OS page faults: no scale applies
     layout = np.array([o.layout_s for o in ops])  # layout transposes: memory traffic
-    return n * (1 - later), n * later, gemm, conv, vector, memory, work, alloc, layout
+    # dispatches per occurrence, relative to one op's (0 inside fused kernels, a share of a
+    # foreach launch, several for an op that runs as several kernels)
+    dispatch = np.array([o.overhead_s / p.host_overhead_s if p.host_overhead_s else 1.0 for o in ops])
+    return n * (1 - later), n * later, gemm, conv, vector, memory, work, alloc, layout, dispatch
 
 
 class Calibrator:
@@ -96,7 +99,7 @@ class Calibrator:
         tied = sc is None
         sc_axis = np.ones(1) if tied else sc  # tied: convolutions are folded into gemm below
         loss = 0.0
-        for (n_fwd, n_later, gemm, conv, vec, mem, work, alloc, layout), y in zip(terms, measured):
+        for (n_fwd, n_later, gemm, conv, vec, mem, work, alloc, layout, dispatch), y in zip(terms, measured):
             if tied:
                 gemm, conv = gemm + conv, np.zeros_like(conv)
             # per op: (ops, sm, sc, sb)
@@ -108,7 +111,7 @@ class Calibrator:
             ) + alloc[:, None, None, None] + layout[:, None, None, None] / sb[None, None, None, :]
             device = (np.tensordot(n_fwd, t, axes=1)[None]
                       + bs[:, None, None, None] * np.tensordot(n_later, t, axes=1)[None])
-            host = host_overhead[:, None, None, None, None] * (n_fwd.sum() + n_later.sum())
+            host = host_overhead[:, None, None, None, None] * float((n_fwd + n_later) @ dispatch)
             # On accelerators the predictor runs the launch queue (roofline.launch_queue); over
             # this grid its lower bound max(device, host) stands in for it (the queue is
             # sequential over ops); errors_ below are the full predictor's.

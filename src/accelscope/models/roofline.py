@@ -104,6 +104,10 @@ class RooflineParams:
     #: same card reports ~30% faster ResNet-50 training on V100/A100 with channels last; this
     #: model gives 1.36x for AMP at batch 256: README, accuracy section.)
     nchw_transposes: bool = False
+    #: Dropout as ATen runs it on CPU tensors (``_dropout_impl``: ``empty_like``, ``bernoulli_``,
+    #: ``div_``, ``mul``, a mask in the input's dtype; its backward a ``mul``) rather than as
+    #: CUDA's one ``native_dropout`` kernel, which is how profiles record it (``UNFUSED_DROPOUT``).
+    unfused_dropout: bool = False
     #: Outputs larger than this are fresh pages from the OS on every step (glibc malloc serves
     #: them with mmap and unmaps them on free: its mmap threshold adapts up to
     #: DEFAULT_MMAP_THRESHOLD_MAX = 32 MiB on 64-bit, mallopt(3)); the first write to each
@@ -135,7 +139,7 @@ DEFAULTS: dict[str, RooflineParams] = {
                            tiles=((32, 32, 1.0),)),
     "cpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.7, attention_efficiency=0.4,
                           bw_efficiency=0.7, vector_efficiency=0.25, kernel_floor_s=1e-6,
-                          host_overhead_s=8e-6, m_half=20.0,
+                          host_overhead_s=8e-6, m_half=20.0, unfused_dropout=True,
                           scalar_kernels=("max_pool2d_with_indices", "max_pool3d_with_indices"),
                           fresh_alloc_threshold_bytes=32 * 2**20,
                           # per-thread blocks of a CPU GEMM library (register/cache blocking)
@@ -163,6 +167,13 @@ class DeviceRates:
     #: rate for those ops.
     conv_factor: float = 1.0
 
+
+#: ATen's CPU dropout for each traced op: (dispatches, bytes moved per byte of the input (forward)
+#: or of the gradient (backward), FLOPs relative to the traced op's). Forward: bernoulli_ writes a
+#: mask in the input's dtype (1), div_ scales it in place (2), mul reads input and mask and
+#: writes the output (3): 6x; the traced native_dropout reads 1x and writes 1x plus a bool mask.
+#: Backward: one mul of gradient and mask, 3x the gradient's bytes.
+UNFUSED_DROPOUT = {"native_dropout": (4, 6, 1.5), "native_dropout_backward": (1, 3, 1.0)}
 
 #: Tensors one foreach (multi-tensor) kernel launch covers for 4-list ops such as Adam's
 #: (param, grad, exp_avg, exp_avg_sq): ATen's MultiTensorApply.cuh ``depth_to_max_tensors``.
@@ -321,6 +332,11 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
             floor_s = p.kernel_floor_s / FOREACH_TENSORS_PER_LAUNCH
         flops = op.flops or 0
         moved = op.bytes_read * read_passes(op) + op.bytes_written
+        if p.unfused_dropout and op_kind(op) in UNFUSED_DROPOUT:
+            kernels, traffic, work = UNFUSED_DROPOUT[op_kind(op)]
+            host_s, floor_s = host_s * kernels, floor_s * kernels
+            moved = traffic * (op.bytes_read if op_kind(op) == "native_dropout" else op.bytes_written)
+            flops = int(flops * work)
         eff = p.vector_efficiency
         peak = vector / p.vector_efficiency if p.vector_efficiency else vector
         compute_s = flops / vector if flops else 0.0
