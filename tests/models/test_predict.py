@@ -134,6 +134,19 @@ def test_calibrations_persist_in_the_store(tmp_path):
     assert got["cpu"].rates == NOMINAL_CPU_RATES and got["cpu"].params == roofline.DEFAULTS["cpu"]
 
 
+def test_calibrations_stored_by_older_versions_still_load():
+    from accelscope.store.calibrations import calibration_from_dict, calibration_to_dict
+
+    for kind in ("cpu", "gpu"):
+        d = calibration_to_dict(Calibrated(device=kind, params=roofline.DEFAULTS[kind], matrix_scale=0.7,
+                                           fitted_on=4))
+        for added in ("unfused_dropout", "nchw_transposes", "scalar_kernels"):
+            del d["params"][added]  # parameters a calibration from an older version lacks
+        d["params"]["from_a_newer_version"] = 1
+        got = calibration_from_dict(d)
+        assert got.params == roofline.DEFAULTS[kind] and got.matrix_scale == 0.7
+
+
 def test_predict_cli_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ACCELSCOPE_STORE", str(tmp_path / "s.sqlite"))
     with pytest.raises(SystemExit) as e:

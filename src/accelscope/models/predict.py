@@ -21,7 +21,7 @@ from accelscope.models import roofline
 from accelscope.models.estimate import Estimate
 from accelscope.workload.profile import Profile
 
-MODEL_NAME = "roofline-wave-overhead/1"
+MODEL_NAME = "roofline-wave-overhead/2"  # 2: launch queue, NCHW transposes, CPU dropout
 USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
 
 

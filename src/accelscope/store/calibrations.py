@@ -6,7 +6,7 @@ ever overwritten).
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from accelscope.models import roofline
@@ -26,10 +26,14 @@ def calibration_to_dict(c: Calibrated) -> dict[str, Any]:
 
 
 def calibration_from_dict(d: dict[str, Any]) -> Calibrated:
-    params = dict(d["params"])
+    stored = dict(d["params"])
+    # A calibration stored by an older version lacks the parameters added since: they take
+    # the defaults of its kind of device (CPUs are the ones whose host does not overlap).
+    kind = "gpu" if stored.get("host_overlaps_device", True) else "cpu"
+    known = {f.name for f in fields(roofline.RooflineParams)}
+    params = {**asdict(roofline.DEFAULTS[kind]), **{k: v for k, v in stored.items() if k in known}}
     params["tiles"] = tuple(tuple(t) for t in params["tiles"])
-    if "scalar_kernels" in params:
-        params["scalar_kernels"] = tuple(params["scalar_kernels"])
+    params["scalar_kernels"] = tuple(params["scalar_kernels"])
     return Calibrated(
         device=d["device"], params=roofline.RooflineParams(**params), matrix_scale=d["matrix_scale"],
         conv_scale=d.get("conv_scale"),
