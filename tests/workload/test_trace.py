@@ -234,3 +234,22 @@ def test_eager_bert_attention_is_unfused_with_the_same_flops():
     train = profile("bert-base-eager", task="train", batch_size=2, seq_len=16)
     probs = [op for op in train.ops if op.name == "aten.native_dropout.default" and op.input_shapes[0] == (2, 12, 16, 16)]
     assert sum(op.count for op in probs) == 12  # attention-probability dropout, one per layer
+
+
+@pytest.mark.parametrize("groups", [1, 4, 32])
+def test_convolution_backward_costs_twice_the_forward_grouped_or_not(groups):
+    """torch's conv_backward_flop counts a grouped convolution's weight gradient ``groups``
+    times over; both gradients cost what the forward pass costs."""
+    conv = lambda: torch.nn.Conv2d(32, 64, 3, padding=1, groups=groups, bias=False)
+    w = Workload(name="conv", build_model=conv, make_inputs=lambda b: (torch.randn(b, 32, 16, 16),),
+                 loss_fn=lambda out, t: out.sum(), task="train", batch_size=2, optimizer="sgd")
+    p = profile(w)
+    [fwd] = [op for op in p.ops if op.name.startswith("aten.convolution.")]
+    [bwd] = [op for op in p.ops if op.name.startswith("aten.convolution_backward.")]
+    assert fwd.flops == 2 * 2 * 64 * (32 // groups) * 9 * 16 * 16
+    # the input is a leaf without grad: only the weight gradient is computed
+    assert bwd.attrs["output_mask"] == (False, True, False) and bwd.flops == fwd.flops
+    mid = profile(w.with_(build_model=lambda: torch.nn.Sequential(torch.nn.Conv2d(32, 32, 1), conv())))
+    [bwd2] = [op for op in mid.ops if op.name.startswith("aten.convolution_backward.")
+              and op.input_shapes[2] == (64, 32 // groups, 3, 3)]
+    assert bwd2.attrs["output_mask"][:2] == (True, True) and bwd2.flops == 2 * fwd.flops

@@ -74,7 +74,25 @@ def torch_flops(func: torch._ops.OpOverload, args: tuple, kwargs: dict, out: Any
     fn = TORCH_FLOP_RULES.get(func._overloadpacket)
     if fn is None:
         return None
+    if func._overloadpacket is torch.ops.aten.convolution_backward and len(args) > 10 and args[9] > 1:
+        return _grouped_conv_backward_flops(fn, args, kwargs, out)
     return int(fn(*args, **kwargs, out_val=out))
+
+
+def _grouped_conv_backward_flops(fn: Callable, args: tuple, kwargs: dict, out: Any) -> int:
+    """torch's ``conv_backward_flop`` (torch <= 2.14) counts the weight gradient of a grouped
+    convolution as if every input channel met every output channel: ``groups`` times too many
+    FLOPs (672x for a depthwise 672-channel layer). Its input-gradient term is right. Both
+    gradients of a convolution cost what its forward pass costs, grouped or not; this divides
+    torch's weight-gradient term by ``groups`` (the correction of pytorch/pytorch PR #183405)."""
+    groups, (want_input, want_weight, _) = args[9], args[10]
+    head = args[:10]
+    total = 0
+    if want_input:
+        total += int(fn(*head, [True, False, False], *args[11:], **kwargs, out_val=out))
+    if want_weight:
+        total += int(fn(*head, [False, True, False], *args[11:], **kwargs, out_val=out)) // groups
+    return total
 
 
 # -- 2. accelscope's rules -------------------------------------------------------------------
