@@ -326,6 +326,10 @@ def _op(count, host_s, device_s):
                       compute_s=device_s, memory_s=0.0, overhead_s=host_s, bound="memory", efficiency=1.0)
 
 
+def _queue(ops):
+    return roofline.launch_queue(ops)[0]
+
+
 def test_launch_queue_idles_the_device_in_host_bound_stretches():
     # 5 host-heavy ops (10 us host, 1 us device), then 3 device-heavy ones (2 us host, 10 us device)
     ops = [_op(5, 10e-6, 1e-6), _op(3, 2e-6, 10e-6)]
@@ -334,19 +338,21 @@ def test_launch_queue_idles_the_device_in_host_bound_stretches():
         for _ in range(o.count):
             h += o.overhead_s
             d = max(d, h) + o.time_s
-    t = roofline.launch_queue_time(ops)
+    t = _queue(ops)
     # the device idles until the host reaches the big kernels at 52 us, then runs 30 us of them
     assert t == pytest.approx(max(d, h)) and t == pytest.approx(82e-6)
     device, host = 5 * 1e-6 + 3 * 10e-6, 5 * 10e-6 + 3 * 2e-6
     assert max(device, host) == pytest.approx(56e-6)
-    step, busy, issued = roofline.step_time(ops, roofline.DEFAULTS["gpu"])
+    step, busy, issued, by_phase = roofline.step_time(ops, roofline.DEFAULTS["gpu"])
     assert (step, busy, issued) == (t, pytest.approx(device), pytest.approx(host))
-    assert roofline.step_time(ops, roofline.DEFAULTS["cpu"])[0] == pytest.approx(device + host)
+    assert by_phase == {"forward": pytest.approx(t)}  # the phases' spans of the queue add up to it
+    cpu_step, _, _, cpu_phases = roofline.step_time(ops, roofline.DEFAULTS["cpu"])
+    assert cpu_step == pytest.approx(device + host) and cpu_phases == {"forward": pytest.approx(device + host)}
     # device-heavy work first overlaps the host's later work: all 56 us of host, then the last kernel
-    assert roofline.launch_queue_time(ops[::-1]) == pytest.approx(56e-6 + 1e-6)
+    assert _queue(ops[::-1]) == pytest.approx(56e-6 + 1e-6)
     # one kind of op only: bound by the slower side, plus one op of the other
-    assert roofline.launch_queue_time([_op(100, 2e-6, 10e-6)]) == pytest.approx(2e-6 + 100 * 10e-6)
-    assert roofline.launch_queue_time([_op(100, 10e-6, 2e-6)]) == pytest.approx(100 * 10e-6 + 2e-6)
+    assert _queue([_op(100, 2e-6, 10e-6)]) == pytest.approx(2e-6 + 100 * 10e-6)
+    assert _queue([_op(100, 10e-6, 2e-6)]) == pytest.approx(100 * 10e-6 + 2e-6)
 
 
 def test_cpu_runs_dropout_as_atens_four_kernel_decomposition():

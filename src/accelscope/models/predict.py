@@ -112,18 +112,13 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None
     if calibration is not None and calibration.backward_scale != 1.0:
         ops = [replace(o, time_s=o.time_s * calibration.backward_scale) if o.phase != "forward" else o
                for o in ops]
-    step_s, device_s, host_s = roofline.step_time(ops, params)
+    step_s, device_s, host_s, by_phase = roofline.step_time(ops, params)
     by_bound: dict[str, float] = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}
     by_cat: dict[str, float] = {}
-    by_phase: dict[str, float] = {}
     for o in ops:
         t = o.time_s * o.count
         by_bound[o.bound] += t
         by_cat[o.category] = by_cat.get(o.category, 0.0) + t
-        if not params.host_overlaps_device:
-            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + t + o.overhead_s * o.count
-    if params.host_overlaps_device:
-        by_phase = roofline.launch_queue(ops)[1]  # each phase's span of the launch queue
     by_bound["overhead"] += step_s - device_s  # the device waiting for the host (or the host's own time)
     bound = max(by_bound, key=lambda b: by_bound[b])
 

@@ -332,15 +332,15 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
             floor_s = p.kernel_floor_s / FOREACH_TENSORS_PER_LAUNCH
         flops = op.flops or 0
         moved = op.bytes_read * read_passes(op) + op.bytes_written
-        if p.unfused_dropout and op_kind(op) in UNFUSED_DROPOUT:
-            kernels, traffic, work = UNFUSED_DROPOUT[op_kind(op)]
+        kind = op_kind(op)
+        if p.unfused_dropout and kind in UNFUSED_DROPOUT:
+            kernels, traffic, work = UNFUSED_DROPOUT[kind]
             host_s, floor_s = host_s * kernels, floor_s * kernels
-            moved = traffic * (op.bytes_read if op_kind(op) == "native_dropout" else op.bytes_written)
+            moved = traffic * (op.bytes_read if kind == "native_dropout" else op.bytes_written)
             flops = int(flops * work)
         eff = p.vector_efficiency
         peak = vector / p.vector_efficiency if p.vector_efficiency else vector
         compute_s = flops / vector if flops else 0.0
-        kind = op_kind(op)
         if kind in p.scalar_kernels:
             eff /= p.scalar_kernel_slowdown
             compute_s *= p.scalar_kernel_slowdown
@@ -412,18 +412,19 @@ def launch_queue(ops: list[OpEstimate]) -> tuple[float, dict[str, float]]:
     return d_end, spans  # d_end >= h_end: every op ends on the device after its issue
 
 
-def launch_queue_time(ops: list[OpEstimate]) -> float:
-    """The step time of ``launch_queue``."""
-    return launch_queue(ops)[0]
-
-
-def step_time(ops: list[OpEstimate], p: RooflineParams) -> tuple[float, float, float]:
-    """(step_s, device_busy_s, host_s): on accelerators the host enqueues kernels while the
-    device runs earlier ones (``launch_queue_time``, at least ``max(device, host)``); on CPUs
-    the same cores do both, so the times add."""
+def step_time(ops: list[OpEstimate], p: RooflineParams) -> tuple[float, float, float, dict[str, float]]:
+    """(step_s, device_busy_s, host_s, time by phase): on accelerators the host enqueues
+    kernels while the device runs earlier ones (``launch_queue``, at least
+    ``max(device, host)``); on CPUs the same cores do both, so the times add."""
     device = sum(o.time_s * o.count for o in ops)
     host = sum(o.overhead_s * o.count for o in ops)
-    return (launch_queue_time(ops) if p.host_overlaps_device else device + host), device, host
+    if p.host_overlaps_device:
+        step, by_phase = launch_queue(ops)
+        return step, device, host, by_phase
+    by_phase: dict[str, float] = {}
+    for o in ops:
+        by_phase[o.phase] = by_phase.get(o.phase, 0.0) + (o.time_s + o.overhead_s) * o.count
+    return device + host, device, host, by_phase
 
 
 def with_params(p: RooflineParams, **changes: float) -> RooflineParams:
