@@ -23,6 +23,7 @@ formula and are stated next to each rule.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -74,9 +75,23 @@ def torch_flops(func: torch._ops.OpOverload, args: tuple, kwargs: dict, out: Any
     fn = TORCH_FLOP_RULES.get(func._overloadpacket)
     if fn is None:
         return None
-    if func._overloadpacket is torch.ops.aten.convolution_backward and len(args) > 10 and args[9] > 1:
+    if (func._overloadpacket is torch.ops.aten.convolution_backward and len(args) > 10 and args[9] > 1
+            and _torch_overcounts_grouped_weight_grad()):
         return _grouped_conv_backward_flops(fn, args, kwargs, out)
     return int(fn(*args, **kwargs, out_val=out))
+
+
+@functools.cache
+def _torch_overcounts_grouped_weight_grad() -> bool:
+    """Whether this torch's ``conv_backward_flop`` counts a grouped weight gradient ``groups``
+    times over (torch <= 2.14 does; pytorch/pytorch PR #183405 corrects it), probed on a
+    depthwise 1x1 convolution of 4 channels whose weight gradient is 2 x 4 x 2 x 2 = 32 FLOPs."""
+    fn = TORCH_FLOP_RULES[torch.ops.aten.convolution_backward]
+    t = torch.empty((1, 4, 2, 2))
+    w = torch.empty((4, 1, 1, 1))
+    counted = fn(t, t, w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 4, [False, True, False],
+                 out_val=(None, w, None))
+    return int(counted) == 4 * 32
 
 
 def _grouped_conv_backward_flops(fn: Callable, args: tuple, kwargs: dict, out: Any) -> int:
