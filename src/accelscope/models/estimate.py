@@ -24,6 +24,10 @@ class OpEstimate:
     alloc_s: float = 0.0  # first touch of freshly allocated output pages (CPUs), in time_s
     layout_s: float = 0.0  # NCHW <-> NHWC transposes around a tensor-core convolution, in time_s
     dnn_library: bool = False  # matrix work in the DNN library (convolutions, fused RNN layers)
+    #: An algorithm that does less arithmetic than the profile counts (Winograd convolutions):
+    #: the op executes ``flops / algorithm_speedup``; ``efficiency`` is the fraction of the
+    #: peak that executed work reaches, so it never exceeds 1.
+    algorithm_speedup: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}

@@ -2,7 +2,7 @@
 
 For every op of a Profile (per occurrence; then multiplied by its count)::
 
-    compute_s  = flops / (peak(op dtype) * efficiency(op shape))
+    compute_s  = (flops / algorithm_speedup) / (peak(op dtype) * efficiency(op shape))
     memory_s   = bytes / (bandwidth * bw_efficiency)   (multi-pass kernels: READ_PASSES)
     device_s   = max(compute_s, memory_s, kernel_floor_s)     (0 for ops that move nothing)
     host_s     = host_overhead_s                               (framework dispatch + launch)
@@ -30,6 +30,22 @@ Depthwise convolutions and matrix-vector products run on the vector units. Ops t
 not matrix work (norms, activations, reductions, optimizer updates, copies) use the
 device's fp32 vector rate times ``vector_efficiency`` and are in practice memory-bound.
 
+``estimate_ops`` builds each op's ``base_cost`` (the op as traced, on the vector units, one
+dispatch, one kernel) and then applies the adjustment rules of ``ADJUSTMENTS``, each a small
+registered function, in this order:
+
+1. ``fused_recurrent``: ops inside a fused recurrent kernel have no dispatch and no floor;
+2. ``foreach_optimizer``: optimizer ops share one dispatch per op type, one floor per launch;
+3. ``unfused_dropout``: CPU dropout as ATen's several kernels (``UNFUSED_DROPOUT``);
+4. ``scalar_kernels``: scalar-loop kernels (CPU max pooling) run ``scalar_kernel_slowdown`` slower;
+5. ``matrix_work``: matrix work on the matrix units at the efficiency above (attention, fused
+   recurrent layers; vector-matrix ops stay on the vector units);
+6. ``nchw_transposes``: NCHW <-> NHWC transposes around tensor-core convolutions (``layout_s``);
+7. ``dnn_library_rate``: the DNN library's rate (``DeviceRates.conv_factor``);
+8. ``winograd``: Winograd convolutions do less arithmetic (``algorithm_speedup``);
+9. ``last_level_cache``: ops that fit in the last-level cache stream at its bandwidth;
+10. ``first_touch``: first touch of fresh output pages (``alloc_s``).
+
 The parameters are typical achieved fractions, not fitted to any validation row; each
 device kind has its own defaults (``DEFAULTS``) and ``calibrate`` refits them from the
 user's measurements. Everything this model assumes is returned in ``Estimate.parameters``.
@@ -38,10 +54,12 @@ user's measurements. Everything this model assumes is returned in ``Estimate.par
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from accelscope.models.estimate import OpEstimate
+from accelscope.registry import Registry
 from accelscope.workload.profile import Op, Profile
 
 MATRIX = ("matmul", "conv", "attention")
@@ -91,8 +109,9 @@ class RooflineParams:
     scalar_kernel_slowdown: float = 32.0
     #: FP32 3x3 stride-1 convolutions on CUDA cores: cuDNN's Winograd kernels compute each
     #: 2x2 output tile with 16 multiplications instead of 36 (F(2x2, 3x3), Lavin & Gray,
-    #: "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), so they run this many
-    #: times the direct-convolution FLOP rate the profile counts (transforms taken as hidden).
+    #: "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), so they do 1 / this of
+    #: the direct-convolution arithmetic the profile counts (transforms taken as hidden): the
+    #: op's ``algorithm_speedup``; its peak and efficiency stay those of the executed work.
     #: 1: not used (tensor-core and TF32 convolutions use implicit GEMM; CPUs' oneDNN does not
     #: pick Winograd by default).
     winograd_speedup: float = 1.0
@@ -303,87 +322,265 @@ def _is_vector_matrix_op(dims: tuple[int, int, int, int]) -> bool:
     return min(m, n) <= 4 or k <= 4
 
 
+# -- per-op cost: a base cost, then adjustment rules --------------------------------------
+#
+# Every op starts from ``base_cost`` (the op as traced, on the vector units, one dispatch,
+# one kernel); the rules of ``ADJUSTMENTS`` then adjust that record in the order they are
+# registered below, and ``OpCost.estimate`` freezes it into an ``OpEstimate``. The order
+# matters: rules that change what the op does (dispatches, bytes, FLOPs) come before rules
+# that price it, and the matrix rate's factors (DNN library, Winograd) come after the rule
+# that puts the op on the matrix units.
+
+
+@dataclass(frozen=True, slots=True)
+class CostContext:
+    """What the rules share for one ``estimate_ops`` call: the device, the parameters and the
+    figures derived from them once per profile."""
+
+    rates: DeviceRates
+    p: RooflineParams
+    bandwidth: float  # achieved memory bandwidth: rates.bandwidth_bytes_per_s * p.bw_efficiency
+    vector: float  # achieved vector rate: rates.vector_flops_per_s * p.vector_efficiency
+    #: dispatches of each optimizer op over the profile (``foreach_optimizer``); empty where
+    #: the host does not overlap the device (CPUs)
+    foreach_calls: dict[str, int]
+    #: ``p`` without GEMM packing or short-K penalty, for fused recurrent kernels (``matrix_work``)
+    blocked: RooflineParams
+
+    @classmethod
+    def build(cls, profile: Profile, rates: DeviceRates, p: RooflineParams) -> CostContext:
+        foreach_calls: dict[str, int] = {}
+        if p.host_overlaps_device:
+            for op in profile.ops:
+                if op.phase == "optimizer" and not op.is_view:
+                    foreach_calls[op.name] = foreach_calls.get(op.name, 0) + op.count
+        return cls(rates=rates, p=p, bandwidth=rates.bandwidth_bytes_per_s * p.bw_efficiency,
+                   vector=rates.vector_flops_per_s * p.vector_efficiency, foreach_calls=foreach_calls,
+                   blocked=replace(p, m_half=0.0, k_half=0.0))
+
+
+@dataclass(slots=True, kw_only=True)
+class OpCost:
+    """The cost of one op (per occurrence) while the rules adjust it."""
+
+    op: Op
+    kind: str  # op_kind(op)
+    flops: int  # arithmetic the op's kernels do, as the profile counts it
+    moved: int  # bytes its kernels read and write
+    compute_s: float
+    memory_s: float
+    host_s: float  # host time: framework dispatch + launch
+    floor_s: float  # shortest time its kernels take on the device
+    efficiency: float  # fraction of ``peak`` the executed arithmetic reaches
+    peak: float  # FLOP/s of the unit it runs on, at efficiency 1
+    unit: str = "vector"
+    #: the algorithm does flops / algorithm_speedup of arithmetic (``winograd``)
+    algorithm_speedup: float = 1.0
+    tensor: bool = False  # matrix work on tensor cores / matrix units (not FP32 CUDA cores)
+    dnn_library: bool = False
+    layout_s: float = 0.0
+    alloc_s: float = 0.0
+
+    @property
+    def fused(self) -> bool:
+        """Inside a fused kernel (a fused recurrent layer): its one dispatch is its own op."""
+        return bool(self.op.attrs.get("fused_in"))
+
+    def set_work(self, flops: int, moved: int, ctx: CostContext) -> None:
+        """Replace what the op does and re-derive the base compute and memory terms from it."""
+        self.flops, self.moved = flops, moved
+        self.compute_s = flops / ctx.vector if flops else 0.0
+        self.memory_s = moved / ctx.bandwidth if moved else 0.0
+
+    def price_matrix(self) -> None:
+        """compute_s = (flops / algorithm_speedup) / (peak * efficiency), evaluated as
+        flops / (peak * algorithm_speedup * efficiency): the rounding of a peak raised by the
+        speedup, so Winograd convolutions' compute_s is bit-identical to that model's."""
+        eff = self.efficiency
+        self.compute_s = self.flops / (self.peak * self.algorithm_speedup * eff) if eff > 0 else math.inf
+
+    def estimate(self) -> OpEstimate:
+        """device_s = max(compute_s, memory_s, floor_s) + alloc_s + layout_s (0 for an op that
+        moves nothing); bound by the larger term, or by the kernel floor."""
+        compute_s, memory_s, floor_s = self.compute_s, self.memory_s, self.floor_s
+        device_s = (max(compute_s, memory_s, floor_s) + self.alloc_s + self.layout_s
+                    if (self.moved or self.flops) else 0.0)
+        bound = "compute" if compute_s >= memory_s else "memory"
+        if device_s == floor_s and max(compute_s, memory_s) < floor_s:
+            bound = "overhead"
+        op = self.op
+        return OpEstimate(
+            name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=device_s,
+            compute_s=compute_s, memory_s=memory_s, overhead_s=self.host_s, bound=bound,
+            efficiency=self.efficiency, unit=self.unit, alloc_s=self.alloc_s, layout_s=self.layout_s,
+            dnn_library=self.dnn_library, algorithm_speedup=self.algorithm_speedup,
+        )
+
+
+def base_cost(op: Op, ctx: CostContext) -> OpCost:
+    """The op as the profile records it, on the vector units, one dispatch and one kernel::
+
+        compute_s = flops / (vector rate * vector_efficiency)
+        memory_s  = bytes / (bandwidth * bw_efficiency)   (multi-pass kernels: READ_PASSES)
+        host_s    = host_overhead_s,  floor_s = kernel_floor_s
+    """
+    p = ctx.p
+    cost = OpCost(op=op, kind=op_kind(op), flops=0, moved=0, compute_s=0.0, memory_s=0.0,
+                  host_s=p.host_overhead_s, floor_s=p.kernel_floor_s, efficiency=p.vector_efficiency,
+                  peak=ctx.rates.vector_flops_per_s)
+    cost.set_work(op.flops or 0, op.bytes_read * read_passes(op) + op.bytes_written, ctx)
+    return cost
+
+
+Adjustment = Callable[[OpCost, CostContext], None]
+#: The adjustment rules, applied to every op in registration order (the order below).
+ADJUSTMENTS: Registry[Adjustment] = Registry("roofline adjustment")
+
+
+def adjustment(name: str) -> Callable[[Adjustment], Adjustment]:
+    """Register ``fn(cost, ctx)``, which adjusts ``cost`` in place, as the next rule."""
+
+    def deco(fn: Adjustment) -> Adjustment:
+        ADJUSTMENTS.add(name, fn)
+        return fn
+
+    return deco
+
+
+@adjustment("fused_recurrent")
+def _fused_recurrent(c: OpCost, ctx: CostContext) -> None:
+    """An op inside a fused kernel (a fused recurrent layer) has no dispatch and no kernel of
+    its own: the fused kernel's one dispatch is its own op."""
+    if c.fused:
+        c.host_s = c.floor_s = 0.0
+
+
+@adjustment("foreach_optimizer")
+def _foreach_optimizer(c: OpCost, ctx: CostContext) -> None:
+    """On accelerators the optimizer runs as foreach kernels (PyTorch's default on CUDA): one
+    dispatch per op type for all parameters, each launch covering up to
+    FOREACH_TENSORS_PER_LAUNCH tensors. The profile traces the per-parameter form, so spread
+    one dispatch over each op type's occurrences and one kernel floor over each launch."""
+    op = c.op
+    if c.fused or op.phase != "optimizer" or op.name not in ctx.foreach_calls:
+        return
+    c.host_s = ctx.p.host_overhead_s / ctx.foreach_calls[op.name]
+    c.floor_s = ctx.p.kernel_floor_s / FOREACH_TENSORS_PER_LAUNCH
+
+
+@adjustment("unfused_dropout")
+def _unfused_dropout(c: OpCost, ctx: CostContext) -> None:
+    """Dropout as ATen runs it on CPU tensors (``unfused_dropout``): the kernels, bytes and
+    FLOPs of ``UNFUSED_DROPOUT`` instead of the traced fused op's."""
+    if not ctx.p.unfused_dropout or c.kind not in UNFUSED_DROPOUT:
+        return
+    kernels, traffic, work = UNFUSED_DROPOUT[c.kind]
+    c.host_s, c.floor_s = c.host_s * kernels, c.floor_s * kernels
+    moved = traffic * (c.op.bytes_read if c.kind == "native_dropout" else c.op.bytes_written)
+    c.set_work(int(c.flops * work), moved, ctx)
+
+
+@adjustment("scalar_kernels")
+def _scalar_kernels(c: OpCost, ctx: CostContext) -> None:
+    """Kernels that are scalar loops on this device (``scalar_kernels``: CPU max pooling) run
+    ``scalar_kernel_slowdown`` times slower than vectorised arithmetic."""
+    if c.kind in ctx.p.scalar_kernels:
+        c.efficiency /= ctx.p.scalar_kernel_slowdown
+        c.compute_s *= ctx.p.scalar_kernel_slowdown
+
+
+@adjustment("matrix_work")
+def _matrix_work(c: OpCost, ctx: CostContext) -> None:
+    """Matrix work (matmul, convolution as implicit GEMM, attention) on the matrix units, at the
+    matrix peak of its dtype (float32's if none) times the module docstring's efficiency:
+    tile fill, wave quantisation and short K for GEMMs (``matrix_efficiency``); fused attention
+    at ``attention_efficiency`` times its own wave quantisation. Depthwise convolutions and
+    matrix-vector products (``_is_vector_matrix_op``) stay on the vector units.
+
+    A fused recurrent kernel blocks its per-time-step products over the steps (weights
+    packed once, weight gradients as one product over all steps): neither GEMM packing nor
+    a short K limits them (``CostContext.blocked``), and its small per-step products still
+    run on the matrix path. Convolutions and fused recurrent layers run in the DNN library.
+    """
+    op, rates, p = c.op, ctx.rates, ctx.p
+    if op.category not in MATRIX or not c.flops:
+        return
+    dims = gemm_dims(op)
+    peak = rates.matrix_flops_per_s.get(op.dtype) or rates.matrix_flops_per_s.get("float32")
+    if dims is None or not peak or (not c.fused and _is_vector_matrix_op(dims)):
+        return
+    c.tensor = op.dtype != "float32" or rates.fp32_is_tensor
+    if op.category == "attention":
+        c.efficiency = p.attention_efficiency * attention_wave_efficiency(dims, rates.compute_units)
+    else:
+        base = p.matrix_efficiency if c.tensor else p.fp32_matrix_efficiency
+        c.efficiency = base * matrix_efficiency(dims, rates.compute_units, ctx.blocked if c.fused else p)
+    c.unit, c.peak = "matrix", peak
+    c.dnn_library = op.category == "conv" or c.fused
+    c.price_matrix()
+
+
+@adjustment("nchw_transposes")
+def _nchw_transposes(c: OpCost, ctx: CostContext) -> None:
+    """Tensor-core convolutions of NCHW activations (``nchw_transposes``): into NHWC and back,
+    one more read and write of every tensor, two kernels."""
+    if (ctx.p.nchw_transposes and c.unit == "matrix" and c.tensor and c.op.category == "conv"
+            and c.op.attrs.get("channels_last") is False):
+        c.layout_s = max(2 * c.moved / ctx.bandwidth, 2 * ctx.p.kernel_floor_s)
+
+
+@adjustment("dnn_library_rate")
+def _dnn_library_rate(c: OpCost, ctx: CostContext) -> None:
+    """Matrix work in the DNN library (convolutions, fused recurrent layers) runs at the matrix
+    rate times ``DeviceRates.conv_factor``."""
+    if c.unit == "matrix" and c.dnn_library:
+        c.peak *= ctx.rates.conv_factor
+        c.price_matrix()
+
+
+@adjustment("winograd")
+def _winograd(c: OpCost, ctx: CostContext) -> None:
+    """FP32 3x3 stride-1 convolutions on CUDA cores (``winograd_speedup``, ``is_winograd_conv``)
+    do 1 / winograd_speedup of the arithmetic the profile counts: ``algorithm_speedup``. The
+    peak and the efficiency stay those of the executed work."""
+    p = ctx.p
+    if (c.unit == "matrix" and c.dnn_library and not c.tensor and p.winograd_speedup != 1.0
+            and is_winograd_conv(c.op)):
+        c.algorithm_speedup = p.winograd_speedup
+        c.price_matrix()
+
+
+@adjustment("last_level_cache")
+def _last_level_cache(c: OpCost, ctx: CostContext) -> None:
+    """An op whose inputs and outputs fit in the last-level cache streams at the cache
+    bandwidth (``DeviceRates.cache_bytes``), times ``bw_efficiency``."""
+    rates = ctx.rates
+    if rates.cache_bytes and c.moved <= rates.cache_bytes:
+        c.memory_s = c.moved / (rates.cache_bandwidth_bytes_per_s * ctx.p.bw_efficiency)
+
+
+@adjustment("first_touch")
+def _first_touch(c: OpCost, ctx: CostContext) -> None:
+    """Outputs above ``fresh_alloc_threshold_bytes`` are fresh pages from the OS, faulted and
+    zeroed on first write at ``first_touch_bytes_per_s`` (``fresh_output_bytes``)."""
+    p = ctx.p
+    if p.fresh_alloc_threshold_bytes:
+        c.alloc_s = fresh_output_bytes(c.op, p) / p.first_touch_bytes_per_s
+
+
 def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> list[OpEstimate]:
-    """Per-op time estimates (per occurrence) for one device."""
-    bw = rates.bandwidth_bytes_per_s * p.bw_efficiency
-    vector = rates.vector_flops_per_s * p.vector_efficiency
-    # On accelerators the optimizer runs as foreach kernels (PyTorch's default on CUDA): one
-    # dispatch per op type for all parameters, each launch covering up to
-    # FOREACH_TENSORS_PER_LAUNCH tensors. The profile traces the per-parameter form, so spread
-    # one dispatch over each op type's occurrences and one kernel floor over each launch.
-    foreach_calls: dict[str, int] = {}
-    if p.host_overlaps_device:
-        for op in profile.ops:
-            if op.phase == "optimizer" and not op.is_view:
-                foreach_calls[op.name] = foreach_calls.get(op.name, 0) + op.count
-    # A fused recurrent kernel blocks its per-time-step products over the steps (weights
-    # packed once, weight gradients as one product over all steps): neither GEMM packing nor
-    # a short K limits them, and its small per-step products still run on the matrix path.
-    blocked = replace(p, m_half=0.0, k_half=0.0)
+    """Per-op time estimates (per occurrence) for one device: every non-view op's
+    ``base_cost``, adjusted by the rules of ``ADJUSTMENTS`` in order."""
+    ctx = CostContext.build(profile, rates, p)
+    rules = [fn for _, fn in ADJUSTMENTS.items()]
     out = []
     for op in profile.ops:
         if op.is_view:
             continue
-        host_s, floor_s = p.host_overhead_s, p.kernel_floor_s
-        if op.attrs.get("fused_in"):
-            host_s = floor_s = 0.0  # inside a fused kernel: its one dispatch is its own op
-        elif op.name in foreach_calls and op.phase == "optimizer":
-            host_s = p.host_overhead_s / foreach_calls[op.name]
-            floor_s = p.kernel_floor_s / FOREACH_TENSORS_PER_LAUNCH
-        flops = op.flops or 0
-        moved = op.bytes_read * read_passes(op) + op.bytes_written
-        kind = op_kind(op)
-        if p.unfused_dropout and kind in UNFUSED_DROPOUT:
-            kernels, traffic, work = UNFUSED_DROPOUT[kind]
-            host_s, floor_s = host_s * kernels, floor_s * kernels
-            moved = traffic * (op.bytes_read if kind == "native_dropout" else op.bytes_written)
-            flops = int(flops * work)
-        eff = p.vector_efficiency
-        peak = vector / p.vector_efficiency if p.vector_efficiency else vector
-        compute_s = flops / vector if flops else 0.0
-        if kind in p.scalar_kernels:
-            eff /= p.scalar_kernel_slowdown
-            compute_s *= p.scalar_kernel_slowdown
-        unit = "vector"
-        dnn = False
-        layout_s = 0.0
-        if op.category in MATRIX and flops:
-            dims = gemm_dims(op)
-            mat_peak = rates.matrix_flops_per_s.get(op.dtype) or rates.matrix_flops_per_s.get("float32")
-            fused = bool(op.attrs.get("fused_in"))
-            if dims is not None and (fused or not _is_vector_matrix_op(dims)) and mat_peak:
-                tensor = op.dtype != "float32" or rates.fp32_is_tensor
-                base = p.matrix_efficiency if tensor else p.fp32_matrix_efficiency
-                if op.category == "attention":
-                    eff = p.attention_efficiency * attention_wave_efficiency(dims, rates.compute_units)
-                else:
-                    eff = base * matrix_efficiency(dims, rates.compute_units, blocked if fused else p)
-                dnn = op.category == "conv" or fused
-                if (p.nchw_transposes and tensor and op.category == "conv"
-                        and op.attrs.get("channels_last") is False):
-                    # into NHWC and back: one more read and write of every tensor, two kernels
-                    layout_s = max(2 * moved / bw, 2 * p.kernel_floor_s)
-                if dnn:
-                    mat_peak *= rates.conv_factor
-                    if not tensor and p.winograd_speedup != 1.0 and is_winograd_conv(op):
-                        mat_peak *= p.winograd_speedup
-                peak = mat_peak
-                unit = "matrix"
-                compute_s = flops / (peak * eff) if eff > 0 else math.inf
-        if rates.cache_bytes and moved <= rates.cache_bytes:
-            memory_s = moved / (rates.cache_bandwidth_bytes_per_s * p.bw_efficiency)
-        else:
-            memory_s = moved / bw if moved else 0.0
-        alloc_s = fresh_output_bytes(op, p) / p.first_touch_bytes_per_s if p.fresh_alloc_threshold_bytes else 0.0
-        device_s = max(compute_s, memory_s, floor_s) + alloc_s + layout_s if (moved or flops) else 0.0
-        bound = "compute" if compute_s >= memory_s else "memory"
-        if device_s == floor_s and max(compute_s, memory_s) < floor_s:
-            bound = "overhead"
-        out.append(OpEstimate(
-            name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=device_s,
-            compute_s=compute_s, memory_s=memory_s, overhead_s=host_s, bound=bound,
-            efficiency=eff, unit=unit, alloc_s=alloc_s, layout_s=layout_s, dnn_library=dnn,
-        ))
+        cost = base_cost(op, ctx)
+        for rule in rules:
+            rule(cost, ctx)
+        out.append(cost.estimate())
     return out
 
 
