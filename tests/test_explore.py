@@ -3,11 +3,13 @@ import json
 import pytest
 
 from accelscope.cli.main import run
-from accelscope.explore import auto_precision, explore
+from accelscope.jobs.explore import explore
+from accelscope.models.predict import auto_precision
 from accelscope.hardware.catalog import load_hardware
 from accelscope.store import Store
+from accelscope.workload import WorkloadSpec
 
-TINY = [{"model": "mlp", "task": "infer", "batch_size": 16}]
+TINY = [WorkloadSpec(model="mlp", task="infer", batch_size=16, precision="auto")]
 
 
 def test_explore_measures_predicts_ranks_and_stores(tmp_path):

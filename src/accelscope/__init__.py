@@ -1,13 +1,30 @@
 """accelscope: measure, predict and price deep-learning workloads on any hardware.
 
-The public API lives here; everything else is an implementation detail::
+The public API (see :mod:`accelscope.api`; importing it imports no torch)::
 
     import accelscope
     p = accelscope.profile("resnet50", task="train", batch_size=32, precision="amp-bf16")
-    print(p.flops, p.flops_by_phase, p.uncovered_ops)
+    pred = accelscope.predict("resnet50", hardware="h100-sxm,tpu-v1", batch_size=32)
+    [(r.hardware, r.step_time_s, r.usd_per_million_samples) for r in pred.results]
 """
 
-from accelscope.workload import Op, Profile, Workload, load_workload, model_names, profile
+from accelscope._version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["Op", "Profile", "Workload", "load_workload", "model_names", "profile", "__version__"]
+from accelscope.api import (  # noqa: E402
+    Store,
+    WorkloadSpec,
+    bench,
+    calibrate,
+    dse,
+    explore,
+    fpga_estimate,
+    list_hardware,
+    load_hardware,
+    predict,
+    profile,
+    simulate,
+)
+from accelscope.cost.price import Assumptions  # noqa: E402
+
+__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "calibrate", "dse", "explore",
+           "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]

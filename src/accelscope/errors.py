@@ -45,3 +45,9 @@ class ConfigError(AccelscopeError, ValueError):
 
 class CatalogError(AccelscopeError, ValueError):
     """A hardware catalog file is invalid (the message names the file and the field)."""
+
+
+class PredictionError(AccelscopeError):
+    """A performance model cannot predict this workload on this hardware: the catalog entry
+    lacks a figure the model needs, or the model does not handle the workload (the message
+    says which, and what to do)."""

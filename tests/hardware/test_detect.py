@@ -1,6 +1,7 @@
 import pytest
 
-from accelscope.hardware.detect import detect, match_catalog
+from accelscope.hardware.detect import match_catalog
+from accelscope.measure.detect import detect
 
 
 @pytest.mark.parametrize("reported,expected", [

@@ -7,10 +7,10 @@ from torch import nn
 from accelscope.errors import ConfigError
 from accelscope.measure import bench, get_device
 from accelscope.measure.bench import classify_error, sweep_points, with_speedup
-from accelscope.measure.result import Measurement
+from accelscope.measure.result import Measurement, stored_measurements
 from accelscope.measure.stats import summarize
 from accelscope.store import Store
-from accelscope.workload import Workload, load_workload
+from accelscope.workload import Workload, WorkloadSpec, load_workload
 
 FAST = dict(max_time_s=0.1, min_energy_window_s=0.02, threads=1)
 
@@ -118,7 +118,7 @@ def test_interrupted_sweep_keeps_completed_points(tmp_path):
     with Store(path) as store:  # a fresh connection sees what was committed
         run = store.list_runs()[0]
         assert run.status == "interrupted" and run.n_points == 2
-        ms = store.measurements(run.id)
+        ms = stored_measurements(store, run.id)
         assert [m.batch_size for m in ms] == [1, 2] and all(m.ok and m.step_time_s.n >= 1 for m in ms)
 
 
@@ -137,7 +137,7 @@ def test_ctrl_c_between_points_via_progress(tmp_path):
 
 def test_speedup_against_the_cpu_with_bootstrap_ci():
     def m(device, precision, samples, status="ok"):
-        return Measurement(model="x", device=device, task="infer", batch_size=4, precision=precision, threads=2,
+        return Measurement(spec=WorkloadSpec(model="x", task="infer", batch_size=4, precision=precision), device=device, threads=2,
                            status=status, error=None if status == "ok" else "boom",
                            step_time_s=summarize(samples) if status == "ok" else None)
 

@@ -59,7 +59,7 @@ def test_bench_table(tmp_path, capsys):
     code, out, _ = _cli(["bench", "mlp", "--device", "null", "--batch", "2", "--max-time", "0.2", "--no-store"],
                         capsys)
     assert code == 0
-    for word in ("median±IQR", "samples/s", "vs CPU", "J/sample", "peak mem", "verdict", "energy: fake"):
+    for word in ("step ± IQR", "samples/s", "vs CPU", "J/sample", "peak mem", "verdict", "energy: fake"):
         assert word in out
 
 

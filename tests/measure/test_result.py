@@ -5,10 +5,12 @@ import pytest
 from accelscope.measure.environment import collect_environment
 from accelscope.measure.result import Measurement
 from accelscope.measure.stats import summarize
+from accelscope.workload import WorkloadSpec
 
 
 def _m(**kw):
-    base = dict(model="mlp", device="cuda:0", task="train", batch_size=8, precision="amp-bf16", threads=4,
+    base = dict(spec=WorkloadSpec(model="mlp", task="train", batch_size=8, precision="amp-bf16"), device="cuda:0",
+                threads=4,
                 status="ok", step_time_s=summarize([0.010, 0.011, 0.012, 0.010, 0.011, 0.010]),
                 energy_j=24.0, energy_window_s=1.2, energy_iterations=100, energy_method="nvml-energy-counter",
                 energy_scope="gpu board", energy_confidence="high")

@@ -11,7 +11,9 @@ from accelscope.models.estimate import Estimate
 from accelscope.models.fpga import fpga_estimate
 from accelscope.models.fpga.dataflow import DesignOptions, LayerFold, dataflow
 from accelscope.models.fpga.network import layers_from_profile, load_layer_list, reference_design
+from accelscope.cost import Assumptions, price
 from accelscope.workload.profile import Op, Profile
+from accelscope.workload.spec import WorkloadSpec
 
 
 def _profile(task="infer"):
@@ -26,7 +28,7 @@ def _profile(task="infer"):
            input_shapes=((10,), (2, 4096), (4096, 10)), output_shapes=((2, 10),), count=2),
         Op(name="aten.relu.default", category="elementwise", phase="forward", flops=1, bytes_read=1, bytes_written=1),
     )
-    return Profile(model="toy", task=task, batch_size=2, precision="fp32", ops=ops, params=0, trainable_params=0,
+    return Profile(spec=WorkloadSpec(model="toy", task=task, batch_size=2), ops=ops, params=0, trainable_params=0,
                    param_bytes=0, grad_bytes=0, optimizer_state_bytes=0, activation_bytes=0, input_bytes=0)
 
 
@@ -47,9 +49,10 @@ def test_fpga_estimate_dataflow_fields():
     assert e.step_time_s == pytest.approx(1 / p["throughput_fps"])
     assert p["latency_s"] >= e.step_time_s
     assert e.fits_in_memory is True and any(n.startswith("fits (") for n in e.notes)
-    assert e.energy_j_per_step is None and e.energy_method.startswith("unavailable")
-    e2 = fpga_estimate(_profile(), load_hardware("zcu104"), w_bits=4, a_bits=4, power_w=10.0)
-    assert e2.energy_j_per_sample == pytest.approx(10.0 * e2.step_time_s)
+    priced = price(e, load_hardware("zcu104"))  # energy is the cost layer's: board power x time per frame
+    assert priced.energy_j_per_step is None and priced.energy_method.startswith("unavailable")
+    e2 = price(e, load_hardware("zcu104"), Assumptions(power_w=10.0))
+    assert e2.energy_j_per_sample == pytest.approx(10.0 * e.step_time_s)
 
 
 def test_fpga_estimate_does_not_fit_says_which_resource():

@@ -9,10 +9,18 @@ from accelscope.hardware.catalog import list_hardware, load_hardware
 from accelscope.hardware.schema import HardwareSpec
 from accelscope.models import roofline
 from accelscope.models.calibrate import NOMINAL_CPU_RATES, CalibrationError, Calibrator
-from accelscope.cost import estimate
-from accelscope.models.predict import Calibrated, PredictionError, naive_step_time, predict
+from accelscope.cost import price
+from accelscope.jobs.predict import load_calibrations
+from accelscope.models.predict import PredictionError, naive_step_time, predict
+from accelscope.models.roofline_model import Calibrated
 from accelscope.store import Store
-from accelscope.store.calibrations import load_all, save
+from accelscope.store.calibrations import save
+from accelscope.workload import WorkloadSpec
+
+
+def estimate(profile, spec, calibration=None):
+    """Predicted and priced, as `accelscope predict` does."""
+    return price(predict(profile, spec, calibration), spec)
 
 P = roofline.RooflineParams(tiles=((128, 128, 1.0),), k_half=0.0)
 
@@ -57,7 +65,7 @@ def test_gpu_small_batch_is_host_bound_large_batch_is_not(r50_1, r50_128):
     # the host issues every op; the device then runs the last one
     assert small.host_s < small.step_time_s < small.host_s * 1.01
     assert large.bound in ("compute", "memory")
-    assert large.gpu_busy_s <= large.step_time_s < large.gpu_busy_s * 1.15
+    assert large.device_busy_s <= large.step_time_s < large.device_busy_s * 1.15
     assert large.throughput_samples_per_s > 10 * small.throughput_samples_per_s
     assert 0 < large.mfu < 1
 
@@ -73,20 +81,20 @@ def test_cpu_host_time_adds_to_compute(r50_1):
     spec = HardwareSpec(name="c", kind="cpu", vendor="v", display_name="c")
     cal = Calibrated(device="c", params=roofline.DEFAULTS["cpu"], rates=NOMINAL_CPU_RATES)
     e = estimate(r50_1, spec, cal)
-    assert e.step_time_s == pytest.approx(e.gpu_busy_s + e.host_s)
-    assert e.calibrated and e.energy_j_per_sample is None and e.energy_method.startswith("unavailable")
+    assert e.step_time_s == pytest.approx(e.estimate.device_busy_s + e.estimate.host_s)
+    assert e.estimate.calibrated and e.energy_j_per_sample is None and e.energy_method.startswith("unavailable")
 
 
 def test_memory_fit_energy_and_cost(r50_128):
     h100 = load_hardware("h100-sxm")
     e = estimate(r50_128, h100)
-    assert e.fits_in_memory is True
+    assert e.estimate.fits_in_memory is True
     tdp = h100.tdp_w.value
     assert 0.25 * tdp <= e.power_w <= tdp
     assert e.energy_j_per_step == pytest.approx(e.power_w * e.step_time_s)
     offer = h100.cheapest_offering()
     assert e.usd_per_million_samples == pytest.approx(
-        offer.usd_per_device_hour / 3600 * e.step_time_s / e.samples_per_step * 1e6)
+        offer.usd_per_device_hour / 3600 * e.step_time_s / e.estimate.samples_per_step * 1e6)
     assert e.usd_for_samples(2e6) == pytest.approx(2 * e.usd_per_million_samples)
     big = accelscope.profile("llama-70b", task="train", batch_size=1, seq_len=128)  # ~1.1 TB of state
     assert predict(big, h100).fits_in_memory is False
@@ -126,24 +134,21 @@ def test_calibrations_persist_in_the_store(tmp_path):
     cal = Calibrated(device="cpu", params=roofline.DEFAULTS["cpu"], matrix_scale=0.5, rates=NOMINAL_CPU_RATES,
                      fitted_on=3, median_abs_error=0.04)
     with Store(tmp_path / "s.sqlite") as s:
-        save(cal, s, hardware="my-cpu")
-        save(replace(cal, matrix_scale=0.6), s, hardware="my-cpu")
-        got = load_all(s)
+        save(cal.to_dict(), s, hardware="my-cpu")
+        save(replace(cal, matrix_scale=0.6).to_dict(), s, hardware="my-cpu")
+        got = load_calibrations(s)
         assert len(s.list_runs(kind="calibration")) == 2  # the older one is kept
     assert got["cpu"].matrix_scale == 0.6 and got["my-cpu"] == got["cpu"]
     assert got["cpu"].rates == NOMINAL_CPU_RATES and got["cpu"].params == roofline.DEFAULTS["cpu"]
 
 
 def test_calibrations_stored_by_older_versions_still_load():
-    from accelscope.store.calibrations import calibration_from_dict, calibration_to_dict
-
     for kind in ("cpu", "gpu"):
-        d = calibration_to_dict(Calibrated(device=kind, params=roofline.DEFAULTS[kind], matrix_scale=0.7,
-                                           fitted_on=4))
+        d = Calibrated(device=kind, params=roofline.DEFAULTS[kind], matrix_scale=0.7, fitted_on=4).to_dict()
         for added in ("unfused_dropout", "nchw_transposes", "scalar_kernels"):
             del d["params"][added]  # parameters a calibration from an older version lacks
         d["params"]["from_a_newer_version"] = 1
-        got = calibration_from_dict(d)
+        got = Calibrated.from_dict(d)
         assert got.params == roofline.DEFAULTS[kind] and got.matrix_scale == 0.7
 
 
@@ -205,8 +210,7 @@ def test_cpu_first_touch_of_large_fresh_outputs():
                bytes_read=big, bytes_written=big, output_shapes=((big // 4,),), dtype="float32")
     inplace = replace(fresh, name="aten.sqrt_.default")
     small = replace(fresh, bytes_read=2**20, bytes_written=2**20, output_shapes=((2**18,),), flops=2**18)
-    prof = accelscope.workload.Profile(model="m", task="infer", batch_size=1, precision="fp32",
-                                       ops=(fresh, inplace, small), params=0, trainable_params=0,
+    prof = accelscope.workload.Profile(spec=WorkloadSpec(model="m", batch_size=1), ops=(fresh, inplace, small), params=0, trainable_params=0,
                                        param_bytes=0, grad_bytes=0, optimizer_state_bytes=0,
                                        activation_bytes=0, input_bytes=0)
     cpu = roofline.DEFAULTS["cpu"]

@@ -5,13 +5,14 @@ from accelscope.cli.main import run as cli_run
 from accelscope.measure.result import Measurement
 from accelscope.measure.stats import summarize
 from accelscope.store import Store, compare_points, compare_runs
+from accelscope.workload import WorkloadSpec
 
 RNG = np.random.default_rng(7)
 BASE = RNG.lognormal(np.log(0.010), 0.01, 200)  # 10 ms steps, ~1% spread
 
 
 def _point(samples, *, device="cpu", batch=8, status="ok"):
-    m = Measurement(model="mlp", device=device, task="train", batch_size=batch, precision="fp32", threads=2,
+    m = Measurement(spec=WorkloadSpec(model="mlp", task="train", batch_size=batch, precision="fp32"), device=device, threads=2,
                     status=status, error=None if status == "ok" else "boom",
                     step_time_s=summarize(samples) if status == "ok" else None)
     return m.to_dict(environment=False)

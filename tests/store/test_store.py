@@ -3,13 +3,14 @@ import sqlite3
 
 import pytest
 
-from accelscope.measure.result import Measurement
+from accelscope.measure.result import Measurement, stored_measurements
 from accelscope.measure.stats import summarize
 from accelscope.store import SCHEMA_VERSION, Store, StoreError, default_store_path, export_runs
+from accelscope.workload import WorkloadSpec
 
 
 def _m(batch=1, samples=(0.010, 0.011, 0.012, 0.010, 0.011, 0.010), status="ok", **kw):
-    return Measurement(model="mlp", device="cpu", task="infer", batch_size=batch, precision="fp32", threads=2,
+    return Measurement(spec=WorkloadSpec(model="mlp", task="infer", batch_size=batch, precision="fp32"), device="cpu", threads=2,
                        status=status, error=None if status == "ok" else "out of memory: boom",
                        error_kind=None if status == "ok" else "oom",
                        step_time_s=summarize(samples) if status == "ok" else None, **kw)
@@ -75,7 +76,7 @@ def test_store_list_show_and_measurements_roundtrip(tmp_path):
         pts = s.points(a)
         assert [p["batch_size"] for p in pts] == [1, 2, 4] and [p["point_seq"] for p in pts] == [0, 1, 2]
         assert pts[0]["step_time_s"]["samples"] == [0.010, 0.011, 0.012, 0.010, 0.011, 0.010]
-        back = s.measurements(a)
+        back = stored_measurements(s, a)
         assert back[0].step_time_s == _m(1).step_time_s and back[1].error == "out of memory: boom"
         assert back[0].environment.hostname == "h1"
         for bad in ("99", "latest~5", "first", "-1"):

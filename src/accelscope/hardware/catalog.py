@@ -92,7 +92,7 @@ _SECTIONS: dict[str, dict[str, _Rule]] = {
     "release": {"launch_year": _YEAR, "process_node": _TEXT},
 }
 _TOP_KEYS = {"schema_version", "kind", "vendor", "display_name", "aliases", "notes",
-             "override", "sources", "purchase_price", "cloud", "interconnects", "systolic",
+             "override", "model", "sources", "purchase_price", "cloud", "interconnects", "systolic",
              "fpga", *_SECTIONS}
 _FIGURE_KEYS = {"value", "source", "note", "derived", "unknown", "unsupported"}
 _DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-Q[1-4])?$")
@@ -231,7 +231,7 @@ def _parse_file(path: Path, origin: str) -> tuple[HardwareSpec, bool]:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"hardware file {path}: not valid TOML ({exc}). Fix the syntax; "
-                           "see docs/hardware.md for the file format.") from None
+                           "the README's `accelscope hardware` section shows the file format.") from None
     except OSError as exc:
         raise CatalogError(f"hardware file {path}: cannot be read ({exc}).") from None
     return _spec_from_dict(data, path, origin=origin)
@@ -279,6 +279,7 @@ def _spec_from_dict(data: dict[str, Any], path: Path, *, origin: str
     override = data.get("override", False)
     if not isinstance(override, bool):
         raise ctx.fail("override", "true or false", override)
+    performance_model = ctx.text("model", data.get("model"), optional=True)
 
     figs: dict[str, Figure] = {}
     peaks: dict[str, Figure] = {}
@@ -307,6 +308,7 @@ def _spec_from_dict(data: dict[str, Any], path: Path, *, origin: str
         purchase_price=_purchase(ctx, data.get("purchase_price")),
         cloud=_cloud(ctx, data.get("cloud", [])),
         fpga=_fpga(ctx, data.get("fpga")),
+        performance_model=performance_model,
         file=str(path),
         origin=origin,
         **figs,
@@ -314,13 +316,26 @@ def _spec_from_dict(data: dict[str, Any], path: Path, *, origin: str
     return spec, override
 
 
+_SRAM = _Rule("int", "bytes", 100, 1e12, "64 KiB is written 65536")
+_OPERANDS = ("ifmap", "filter", "ofmap")
+
+
 def _systolic(ctx: _Ctx, raw: Any) -> SystolicArray | None:
     if raw is None:
         return None
-    t = ctx.table("systolic", raw, {"rows", "cols", "count", "dtype", "source", "note"})
+    t = ctx.table("systolic", raw, {"rows", "cols", "count", "dtype", "source", "note", "dataflow",
+                                    "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes",
+                                    "offchip_operands"})
     for key in ("rows", "cols", "count", "dtype", "source"):
         if key not in t:
             raise ctx.fail(f"systolic.{key}", "this required key", None)
+    sram = {k: ctx.number(f"systolic.{k}", t[k], _SRAM) if k in t else None
+            for k in ("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes")}
+    operands = t.get("offchip_operands")
+    if operands is not None:
+        if not isinstance(operands, list) or not operands or any(o not in _OPERANDS for o in operands):
+            raise ctx.fail("systolic.offchip_operands", f"a list of {', '.join(_OPERANDS)}", operands)
+        operands = tuple(operands)
     return SystolicArray(
         rows=ctx.number("systolic.rows", t["rows"], _COUNT),  # type: ignore[arg-type]
         cols=ctx.number("systolic.cols", t["cols"], _COUNT),  # type: ignore[arg-type]
@@ -328,6 +343,9 @@ def _systolic(ctx: _Ctx, raw: Any) -> SystolicArray | None:
         dtype=ctx.text("systolic.dtype", t["dtype"]),  # type: ignore[arg-type]
         source=ctx.source("systolic.source", t["source"]),
         note=ctx.text("systolic.note", t.get("note"), optional=True),
+        dataflow=ctx.text("systolic.dataflow", t.get("dataflow"), optional=True),
+        offchip_operands=operands,
+        **sram,  # type: ignore[arg-type]
     )
 
 

@@ -1,8 +1,8 @@
-"""What this machine has: local devices and the catalog entries they correspond to.
+"""Which catalog entry a reported device name is (``match_catalog``).
 
-``detect()`` lists the CPU, every CUDA GPU and an Apple MPS device, each with the catalog
-spec it matches (by the model name the driver reports), or ``None`` when the catalog has
-no such part. Matching is by name tokens: the catalog entry's own model token (``h100``,
+``accelscope.measure.detect`` lists this machine's devices (the CPU, every CUDA GPU, an
+Apple MPS device) and matches each through this module, by the model name the driver or
+the OS reports; ``None`` when the catalog has no such part. Matching is by name tokens: the catalog entry's own model token (``h100``,
 ``a100``, ``t4``, ...) must appear in the reported name; among candidates the one sharing
 most tokens wins (``NVIDIA H100 PCIe`` -> ``h100-pcie``, ``NVIDIA H100 80GB HBM3`` ->
 ``h100-sxm``); a generic name (``AMD EPYC``) matches nothing rather than a wrong part.
@@ -11,7 +11,6 @@ most tokens wins (``NVIDIA H100 PCIe`` -> ``h100-pcie``, ``NVIDIA H100 80GB HBM3
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from accelscope.hardware.catalog import list_hardware
 from accelscope.hardware.schema import HardwareSpec
@@ -52,28 +51,3 @@ def match_catalog(reported_name: str, kind: str | None = None) -> HardwareSpec |
         if score > best_score:
             best, best_score = spec, score
     return best
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LocalDevice:
-    name: str          # accelscope device name: cpu, cuda:0, mps
-    kind: str          # catalog kind: cpu or gpu
-    model: str | None  # what the OS / driver reports
-    spec: HardwareSpec | None
-
-
-def detect() -> list[LocalDevice]:
-    """The devices of this machine, CPU first."""
-    import torch
-
-    from accelscope.measure.environment import cpu_model
-
-    cpu = cpu_model()
-    out = [LocalDevice(name="cpu", kind="cpu", model=cpu, spec=match_catalog(cpu or "", "cpu"))]
-    if torch.cuda.is_available():
-        for i in range(torch.cuda.device_count()):
-            name = torch.cuda.get_device_name(i)
-            out.append(LocalDevice(name=f"cuda:{i}", kind="gpu", model=name, spec=match_catalog(name, "gpu")))
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        out.append(LocalDevice(name="mps", kind="gpu", model="Apple GPU (MPS)", spec=None))
-    return out

@@ -139,7 +139,13 @@ class Interconnect:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SystolicArray:
-    """Matrix-unit geometry: ``count`` arrays of ``rows x cols`` multiply-accumulate cells."""
+    """Matrix-unit geometry: ``count`` arrays of ``rows x cols`` multiply-accumulate cells.
+
+    A device simulated by the systolic engine (``model = "systolic"``) also says how the
+    array is fed, in SCALE-Sim's terms: the ``dataflow`` (``os``, ``ws`` or ``is``: output-,
+    weight- or input-stationary), the three scratchpads in bytes, and which operands come
+    from off-chip memory (``offchip_operands``; the catalog's memory bandwidth bounds them).
+    """
 
     rows: int
     cols: int
@@ -147,6 +153,11 @@ class SystolicArray:
     dtype: str
     source: str
     note: str | None = None
+    dataflow: str | None = None
+    ifmap_sram_bytes: int | None = None
+    filter_sram_bytes: int | None = None
+    ofmap_sram_bytes: int | None = None
+    offchip_operands: tuple[str, ...] | None = None
 
     @property
     def macs(self) -> int:
@@ -154,7 +165,10 @@ class SystolicArray:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "cols": self.cols, "count": self.count, "dtype": self.dtype,
-                "source": self.source, "note": self.note}
+                "source": self.source, "note": self.note, "dataflow": self.dataflow,
+                "ifmap_sram_bytes": self.ifmap_sram_bytes, "filter_sram_bytes": self.filter_sram_bytes,
+                "ofmap_sram_bytes": self.ofmap_sram_bytes,
+                "offchip_operands": list(self.offchip_operands) if self.offchip_operands else None}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -292,6 +306,8 @@ class HardwareSpec:
     purchase_price: PurchasePrice = PurchasePrice(reason="not in the catalog file")
     cloud: tuple[CloudOffering, ...] = ()
     fpga: FpgaResources | None = None
+    #: the performance model the file asks for (``model = "systolic"``); None: its kind's default
+    performance_model: str | None = None
     file: str | None = field(default=None, compare=False)
     origin: str = field(default="builtin", compare=False)
 
@@ -410,6 +426,7 @@ class HardwareSpec:
             "name": self.name, "kind": self.kind, "vendor": self.vendor,
             "display_name": self.display_name, "aliases": list(self.aliases),
             "origin": self.origin, "file": self.file, "notes": list(self.notes),
+            "model": self.performance_model,
             "dense_peaks": self.dense_peaks.to_dict(),
         }
         for key in ("mem_bytes", "mem_bandwidth_bytes_per_s", "mem_type", "onchip_mem_bytes",

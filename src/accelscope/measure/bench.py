@@ -36,7 +36,7 @@ import contextlib
 import gc
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 
 import torch
@@ -48,8 +48,8 @@ from accelscope.measure.environment import Environment, collect_environment, phy
 from accelscope.measure.result import Measurement
 from accelscope.measure.stats import bootstrap_ratio_ci
 from accelscope.measure.timer import TimerConfig, time_step
-from accelscope.workload import PRECISIONS, TASKS, Workload, load_workload
-from accelscope.workload.workload import make_optimizer, temporarily
+from accelscope.workload import PRECISIONS, TASKS, WorkloadSpec, as_spec, load_workload
+from accelscope.workload.workload import Workload, make_optimizer, map_inputs, temporarily
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -57,21 +57,18 @@ from accelscope.workload.workload import make_optimizer, temporarily
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenchConfig:
-    """Everything that defines a sweep (stored with the run)."""
+    """Everything that defines a sweep (stored with the run): the workload, and the axes swept
+    over it (``tasks``, ``batch_sizes`` and ``precisions`` replace the spec's own values)."""
 
-    model: str
+    spec: WorkloadSpec
     devices: tuple[str, ...] = ("cpu",)
     tasks: tuple[str, ...] = ("infer",)
-    batch_sizes: tuple[int, ...] | None = None  #: None: the preset's default batch
+    batch_sizes: tuple[int, ...] = ()            #: () : the spec's batch (the preset's default)
     precisions: tuple[str, ...] = ("fp32",)
     compile: bool = False
-    channels_last: bool = False
     threads: int | None = None                  #: None: physical cores
     max_time_s: float = 10.0                    #: cap on each point's measured phase
     min_energy_window_s: float = MIN_ENERGY_WINDOW_S
-    optimizer: str = "adamw"
-    seq_len: int | None = None
-    image_size: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -80,8 +77,9 @@ class BenchConfig:
                 raise ConfigError(f"task {t!r} is not one of {', '.join(TASKS)} (e.g. --task train,infer)")
         for p in self.precisions:
             if p not in PRECISIONS:
-                raise ConfigError(f"precision {p!r} is not one of {', '.join(PRECISIONS)}")
-        for b in self.batch_sizes or ():
+                raise ConfigError(f"precision {p!r} is not one of {', '.join(PRECISIONS)} (a measurement "
+                                  "needs a concrete precision; 'auto' is for predict and explore)")
+        for b in self.batch_sizes:
             if not isinstance(b, int) or b < 1:
                 raise ConfigError(f"batch sizes must be positive integers, got {b!r} (e.g. --batch 1,8,64)")
         if self.threads is not None and self.threads < 1:
@@ -91,8 +89,14 @@ class BenchConfig:
         if not self.max_time_s > 0:
             raise ConfigError(f"max time must be positive, got {self.max_time_s!r} seconds")
 
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["spec"] = self.spec.to_dict()
+        d["model"] = self.spec.model
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
@@ -136,16 +140,14 @@ def cpu_threads(n: int):
     return temporarily(torch.get_num_threads, torch.set_num_threads, n)
 
 
-def _to_device(x, device: torch.device, channels_last: bool):
+def _to_device(x, device: torch.device):
+    """Tensors (also inside tuples, lists and dicts) moved to ``device``, strides kept."""
     if isinstance(x, torch.Tensor):
-        x = x.to(device)
-        if channels_last and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        return x.to(device)
     if isinstance(x, (tuple, list)):
-        return type(x)(_to_device(v, device, channels_last) for v in x)
+        return type(x)(_to_device(v, device) for v in x)
     if isinstance(x, dict):
-        return {k: _to_device(v, device, channels_last) for k, v in x.items()}
+        return {k: _to_device(v, device) for k, v in x.items()}
     return x
 
 
@@ -162,9 +164,9 @@ class PreparedStep:
         self.step = lambda: None
 
 
-def build_step(workload: Workload, device: Device, *, compile: bool = False,
-               channels_last: bool = False) -> PreparedStep:
-    """Build ``workload``'s model and inputs on ``device`` and return its step function."""
+def build_step(workload: Workload, device: Device, *, compile: bool = False) -> PreparedStep:
+    """Build ``workload``'s model and inputs on ``device`` and return its step function
+    (weights and 4-D inputs channels-last when the workload says so)."""
     w = workload
     dev = device.torch_device
     notes: list[str] = []
@@ -172,11 +174,11 @@ def build_step(workload: Workload, device: Device, *, compile: bool = False,
     model = model.to(device=dev)
     if w.param_dtype != torch.float32:
         model = model.to(dtype=w.param_dtype)
-    if channels_last:
+    if w.channels_last:
         model = model.to(memory_format=torch.channels_last)
     try:
-        inputs = _to_device(w.cast_inputs(w.make_inputs(w.batch_size)), dev, channels_last)
-        targets = (_to_device(w.make_targets(w.batch_size), dev, False)
+        args, kwargs = map_inputs(lambda x: _to_device(x, dev), *w.make_model_inputs())
+        targets = (_to_device(w.make_targets(w.batch_size), dev)
                    if w.task == "train" and w.make_targets is not None else None)
     except WorkloadError:
         raise
@@ -190,13 +192,13 @@ def build_step(workload: Workload, device: Device, *, compile: bool = False,
             return contextlib.nullcontext()
         return torch.autocast(device_type=device.autocast_device_type, dtype=amp_dtype)
 
-    keep: dict = {"model": model, "run_model": run_model, "inputs": inputs, "targets": targets}
+    keep: dict = {"model": model, "run_model": run_model, "inputs": (args, kwargs), "targets": targets}
     if w.task == "infer":
         model.eval()
 
         def step() -> None:
             with torch.inference_mode(), autocast():
-                run_model(*inputs)
+                run_model(*args, **kwargs)
     else:
         model.train()
         opt = make_optimizer(model, w.optimizer)
@@ -208,7 +210,7 @@ def build_step(workload: Workload, device: Device, *, compile: bool = False,
 
             def step() -> None:
                 with autocast():
-                    loss = loss_fn(run_model(*inputs), targets)
+                    loss = loss_fn(run_model(*args, **kwargs), targets)
                 scaler.scale(loss).backward()
                 scaler.step(opt)
                 scaler.update()
@@ -216,7 +218,7 @@ def build_step(workload: Workload, device: Device, *, compile: bool = False,
         else:
             def step() -> None:
                 with autocast():
-                    loss = loss_fn(run_model(*inputs), targets)
+                    loss = loss_fn(run_model(*args, **kwargs), targets)
                 loss.backward()
                 opt.step()
                 opt.zero_grad(set_to_none=True)
@@ -245,15 +247,12 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
 
 
 def measure_point(workload: Workload, device: Device, *, timer: TimerConfig = TimerConfig(),
-                  compile: bool = False, channels_last: bool = False,
-                  min_energy_window_s: float = MIN_ENERGY_WINDOW_S, seed: int = 0,
+                  compile: bool = False, min_energy_window_s: float = MIN_ENERGY_WINDOW_S, seed: int = 0,
                   environment: Environment | None = None, run_id: int | None = None) -> Measurement:
     """Measure one (workload, device) point. Failures are returned, not raised (except Ctrl-C)."""
     w = workload
-    base = dict(model=w.name, device=device.name, task=w.task, batch_size=w.batch_size, precision=w.precision,
-                optimizer=w.optimizer if w.task == "train" else None, seq_len=w.seq_len,
-                image_size=w.image_size, compile=compile, channels_last=channels_last,
-                threads=torch.get_num_threads(), environment=environment, run_id=run_id,
+    base = dict(spec=w.spec, device=device.name, compile=compile, threads=torch.get_num_threads(),
+                environment=environment, run_id=run_id,
                 timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     try:
         base["device_model"] = device.describe().get("model")
@@ -271,7 +270,7 @@ def measure_point(workload: Workload, device: Device, *, timer: TimerConfig = Ti
         with device.activate(), precision_mode(w.precision):
             torch.manual_seed(seed)
             device.reset_peak_memory()
-            prepared = build_step(w, device, compile=compile, channels_last=channels_last)
+            prepared = build_step(w, device, compile=compile)
             notes += prepared.notes
             step = prepared.step
             meter = device.energy_meter()
@@ -350,20 +349,22 @@ def sweep_points(tasks: Sequence[str], batches: Sequence[int], devices: Sequence
     return [(t, b, d, p) for t in tasks for b in batches for d in ordered for p in precisions]
 
 
-def bench(model: str | Workload, *, devices: str | Iterable[str | Device] = ("cpu",),
-          tasks: str | Iterable[str] = ("infer",), batch_sizes: Iterable[int] | None = None,
-          precisions: str | Iterable[str] = ("fp32",), compile: bool = False, channels_last: bool = False,
-          threads: int | None = None, max_time_s: float = 10.0,
-          min_energy_window_s: float = MIN_ENERGY_WINDOW_S, optimizer: str = "adamw",
-          seq_len: int | None = None, image_size: int | None = None, store=None,
+def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str | Device] = ("cpu",),
+          tasks: str | Iterable[str] | None = None, batch_sizes: Iterable[int] | None = None,
+          precisions: str | Iterable[str] | None = None, compile: bool = False, threads: int | None = None,
+          max_time_s: float = 10.0, min_energy_window_s: float = MIN_ENERGY_WINDOW_S, store=None,
           progress: ProgressFn | None = None, timer: TimerConfig | None = None, seed: int = 0,
           command: str = "", **workload_options) -> BenchRun:
     """Measure ``model`` on ``devices`` for every task x batch size x precision.
 
+    ``model`` is a :class:`~accelscope.workload.spec.WorkloadSpec`, a model name with workload
+    options (the spec's fields: ``seq_len``, ``image_size``, ``channels_last``, ``optimizer``,
+    ``input_shape``, ``inputs``, ...), or a hand-built Workload. ``tasks``, ``batch_sizes`` and
+    ``precisions`` sweep over the spec (default: its own task, batch and precision).
     ``store`` is a :class:`accelscope.store.Store` (each finished point is committed at
     once, so an interrupted sweep keeps its completed points), or None to keep nothing.
     ``progress(i, total, label, measurement)`` is called before (measurement None) and
-    after each point. Extra keyword arguments go to :func:`accelscope.load_workload`.
+    after each point.
     """
     def _tuple(v):
         return tuple(s.strip() for s in v.split(",") if s.strip()) if isinstance(v, str) else tuple(v)
@@ -377,18 +378,20 @@ def bench(model: str | Workload, *, devices: str | Iterable[str | Device] = ("cp
         if d.name not in names:
             names.append(d.name)
             devs.append(d)
-    model_name = model.name if isinstance(model, Workload) else model
-    cfg = BenchConfig(model=model_name, devices=tuple(names), tasks=_tuple(tasks),
-                      batch_sizes=tuple(batch_sizes) if batch_sizes is not None else None,
-                      precisions=_tuple(precisions), compile=compile, channels_last=channels_last,
-                      threads=threads, max_time_s=max_time_s, min_energy_window_s=min_energy_window_s,
-                      optimizer=optimizer, seq_len=seq_len, image_size=image_size, seed=seed)
     if isinstance(model, Workload):
-        base = model
+        base = model if not workload_options else model.with_(**workload_options)
+        spec = base.spec
     else:
-        base = load_workload(model, task=cfg.tasks[0], batch_size=cfg.batch_sizes[0] if cfg.batch_sizes else None,
-                             seq_len=seq_len, image_size=image_size, precision=cfg.precisions[0],
-                             optimizer=optimizer, **workload_options)
+        spec = as_spec(model, **workload_options)
+        first = dict(task=_tuple(tasks)[0] if tasks else None,
+                     precision=_tuple(precisions)[0] if precisions else None,
+                     batch_size=list(batch_sizes)[0] if batch_sizes else None)
+        spec = spec.with_(**{k: v for k, v in first.items() if v is not None}).resolved()
+        base = load_workload(spec)
+    cfg = BenchConfig(spec=spec, devices=tuple(names), tasks=_tuple(tasks) if tasks else (spec.task,),
+                      batch_sizes=tuple(batch_sizes) if batch_sizes is not None else (),
+                      precisions=_tuple(precisions) if precisions else (spec.precision,), compile=compile,
+                      threads=threads, max_time_s=max_time_s, min_energy_window_s=min_energy_window_s, seed=seed)
     batches = cfg.batch_sizes or (base.batch_size,)
     n_threads = threads if threads is not None else physical_cores()
     timer_cfg = timer or TimerConfig(max_time_s=max_time_s)
@@ -397,17 +400,17 @@ def bench(model: str | Workload, *, devices: str | Iterable[str | Device] = ("cp
     with cpu_threads(n_threads):
         env = collect_environment()
         recording = (store.recording(kind="measurement", config=cfg.to_dict(), environment=env.to_dict(),
-                                     command=command, label=model_name)
+                                     command=command, label=spec.model)
                      if store is not None else contextlib.nullcontext(None))
         results: list[Measurement] = []
         cpu_points: dict[tuple, Measurement] = {}
         with recording as run_id:
             for i, (task, batch, dev, precision) in enumerate(points):
-                label = f"{model_name} {task} b{batch} {precision} on {dev.name}"
+                label = f"{spec.model} {task} b{batch} {precision} on {dev.name}"
                 if progress:
                     progress(i, len(points), label, None)
-                w = base.with_(task=task, batch_size=batch, precision=precision, optimizer=optimizer)
-                m = measure_point(w, dev, timer=timer_cfg, compile=compile, channels_last=channels_last,
+                w = base.with_(task=task, batch_size=batch, precision=precision)
+                m = measure_point(w, dev, timer=timer_cfg, compile=compile,
                                   min_energy_window_s=min_energy_window_s, seed=seed, environment=env,
                                   run_id=run_id)
                 if dev.kind == "cpu":

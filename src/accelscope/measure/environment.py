@@ -136,7 +136,7 @@ def collect_environment() -> Environment:
     """Read the environment now (versions, CPU, GPUs and driver, memory, OS, host, UTC time)."""
     import torch
 
-    from accelscope import __version__
+    from accelscope._version import __version__
     from accelscope.measure.energy import nvml_driver_version
 
     notes: list[str] = []

@@ -1,8 +1,10 @@
 """Measurement: one point of a benchmark sweep, as plain, serialisable data.
 
 A Measurement is what the results store keeps and what ``models/calibrate.py`` reads, so
-it holds numbers and strings only (and :class:`Stats` / :class:`Environment`, which turn
-into dicts). A failed point is a Measurement too, with ``status="failed"`` and ``error``.
+it holds numbers and strings only (and :class:`Stats`, :class:`Environment` and the
+:class:`~accelscope.workload.spec.WorkloadSpec` measured, which turn into dicts; calibration
+re-profiles the point from that spec). A failed point is a Measurement too, with
+``status="failed"`` and ``error``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from accelscope.measure.environment import Environment
 from accelscope.measure.stats import Stats
+from accelscope.workload.spec import WorkloadSpec
 
 STATUSES = ("ok", "failed")
 
@@ -18,17 +21,10 @@ STATUSES = ("ok", "failed")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Measurement:
     # -- what was run -------------------------------------------------------------------
-    model: str
+    spec: WorkloadSpec               #: the workload (resolved: batch and sizes concrete)
     device: str                      #: "cpu", "cuda:0", "mps", "null"
     device_model: str | None = None  #: e.g. "NVIDIA H100 80GB HBM3", "AMD EPYC 9654"
-    task: str                        #: "infer" | "train"
-    batch_size: int
-    precision: str
-    optimizer: str | None = None     #: training only
-    seq_len: int | None = None
-    image_size: int | None = None
     compile: bool = False
-    channels_last: bool = False
     threads: int                     #: torch CPU threads during the point
     # -- outcome ------------------------------------------------------------------------
     status: str                      #: "ok" | "failed"
@@ -76,6 +72,40 @@ class Measurement:
         if self.energy_j is not None and self.energy_method == "unavailable":
             raise ValueError("an energy figure needs its method")
 
+    # -- the workload -------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def task(self) -> str:
+        return self.spec.task
+
+    @property
+    def batch_size(self) -> int:
+        return self.spec.batch_size or 1
+
+    @property
+    def precision(self) -> str:
+        return self.spec.precision
+
+    @property
+    def optimizer(self) -> str | None:
+        """The optimizer of a training step (None for inference)."""
+        return self.spec.optimizer if self.spec.task == "train" else None
+
+    @property
+    def seq_len(self) -> int | None:
+        return self.spec.seq_len
+
+    @property
+    def image_size(self) -> int | None:
+        return self.spec.image_size
+
+    @property
+    def channels_last(self) -> bool:
+        return self.spec.channels_last
+
     # -- derived ------------------------------------------------------------------------
     @property
     def ok(self) -> bool:
@@ -118,10 +148,12 @@ class Measurement:
 
     # -- serialisation ------------------------------------------------------------------
     def to_dict(self, *, samples: bool = True, environment: bool = True) -> dict:
-        d: dict = {}
+        d: dict = {k: getattr(self, k) for k in _WORKLOAD_KEYS}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "step_time_s":
+            if f.name == "spec":
+                v = v.to_dict()
+            elif f.name == "step_time_s":
                 v = v.to_dict(samples=samples) if v is not None else None
             elif f.name == "environment":
                 if not environment:
@@ -138,12 +170,31 @@ class Measurement:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Measurement":
+    def from_dict(cls, d: dict, *, environment: dict | Environment | None = None) -> "Measurement":
+        """A Measurement from :meth:`to_dict` output (also records stored before the spec was:
+        their workload fields become the spec); ``environment`` fills one stored with the run."""
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
+        kw["spec"] = WorkloadSpec.from_dict(d["spec"] if isinstance(d.get("spec"), dict)
+                                            else {k: d.get(k) for k in _WORKLOAD_KEYS if d.get(k) is not None})
+        if environment is not None and kw.get("environment") is None:
+            kw["environment"] = environment
         if isinstance(kw.get("step_time_s"), dict):
             kw["step_time_s"] = Stats.from_dict(kw["step_time_s"])
         if isinstance(kw.get("environment"), dict):
             kw["environment"] = Environment.from_dict(kw["environment"])
         kw["notes"] = tuple(kw.get("notes") or ())
         return cls(**kw)
+
+
+#: The workload's fields, also written flat into every record (``bench --json`` documents them).
+_WORKLOAD_KEYS = ("model", "task", "batch_size", "precision", "optimizer", "seq_len", "image_size",
+                  "channels_last")
+
+
+def stored_measurements(store, ref) -> list[Measurement]:
+    """The measurement points of a stored run (``store.measurement_records``) as Measurements,
+    each with the run's environment and raw samples."""
+    run, records = store.measurement_records(ref)
+    env = Environment.from_dict(run.environment) if run.environment else None
+    return [Measurement.from_dict(r, environment=env) for r in records]

@@ -17,11 +17,12 @@ to the odd workload the model does not capture):
   gradients of convolutions, are often less optimised; 1 on the default model). It is only
   fitted when the measurements include training steps.
 
-It stores them in ``calibration_`` (a :class:`~accelscope.models.predict.Calibrated`) and
+It stores them in ``calibration_`` (a :class:`~accelscope.models.roofline_model.Calibrated`) and
 returns ``self``; ``predict`` then uses them. Devices without catalog peaks (a local CPU
 not in the catalog) start from nominal rates (``NOMINAL_CPU_RATES``) that the scales then
 correct; their fitted rates are absolute achieved rates. Measurements are plain data: this
-module never imports ``accelscope.measure``.
+module never imports ``accelscope.measure`` or ``accelscope.store`` (``accelscope.jobs.calibrate``
+reads the store, re-profiles each point and saves the result).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from accelscope.errors import AccelscopeError
 from accelscope.hardware.schema import HardwareSpec
 from accelscope.models import roofline
-from accelscope.models.predict import Calibrated, device_rates, predict
+from accelscope.models.roofline_model import Calibrated, RooflineModel, device_rates
 from accelscope.workload.profile import Profile
 
 #: Starting point for a CPU without catalog figures (order of a few-core desktop part).
@@ -184,52 +185,4 @@ class Calibrator:
     def predict(self, profile: Profile):
         if not hasattr(self, "calibration_"):
             raise CalibrationError("call fit() before predict()")
-        return predict(profile, self._spec(), self.calibration_)
-
-
-def load_calibrations(store=None) -> dict[str, Calibrated]:
-    """Calibrations stored by ``accelscope calibrate``, by device and hardware name."""
-    from accelscope.store.calibrations import load_all
-
-    return load_all(store)
-
-
-def calibrate_device(store, device: str, *, hardware: str | None = None) -> tuple[Calibrator, list[dict]]:
-    """Fit ``device`` from the successful measurements in ``store``, save the calibration.
-
-    Returns the fitted Calibrator and one row per measured point (workload, measured,
-    predicted, error). Each distinct configuration is profiled again from its stored spec.
-    """
-    from accelscope.hardware.catalog import load_hardware
-    from accelscope.store.calibrations import save
-    from accelscope.workload import profile as make_profile
-
-    points = [p for p in store.points_where(kind="measurement", device=device) if p["status"] == "ok"]
-    if not points:
-        raise CalibrationError(
-            f"no successful measurements of {device!r} in {store.path}; run "
-            f"`accelscope bench MODEL --device {device}` on a few models first")
-    spec = load_hardware(hardware) if hardware else None
-    if spec is None and device == "cpu":
-        from accelscope.hardware.detect import detect
-
-        spec = next((d.spec for d in detect() if d.name == "cpu"), None)
-    profiles, times, labels = [], [], []
-    for pt in points:
-        rec = pt["data"]
-        key = dict(model=rec["model"], task=rec["task"], batch_size=rec["batch_size"],
-                   precision=rec["precision"], seq_len=rec.get("seq_len"), image_size=rec.get("image_size"),
-                   channels_last=bool(rec.get("channels_last")))
-        if rec.get("optimizer") and rec["task"] == "train":
-            key["optimizer"] = rec["optimizer"]
-        try:
-            profiles.append(make_profile(**key))
-        except AccelscopeError:
-            continue  # a user model no longer importable: skip it
-        times.append(pt["time_s"])
-        labels.append(f"{key['model']} {key['task']} b{key['batch_size']} {key['precision']}")
-    c = Calibrator(device, spec, kind=spec.kind if spec else "cpu").fit(profiles, times)
-    save(c.calibration_, store, hardware=spec.name if spec else None)
-    rows = [{"workload": lab, "measured_s": m, "predicted_s": m * (1 + e), "error": float(e)}
-            for lab, m, e in zip(labels, times, c.errors_)]
-    return c, rows
+        return RooflineModel().predict(profile, self._spec(), calibration=self.calibration_)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from accelscope.workload.spec import WorkloadSpec
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpEstimate:
@@ -35,23 +37,29 @@ class OpEstimate:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Estimate:
-    """Predicted step time, throughput, utilisation, memory, energy and cost.
+    """Predicted step time, throughput, utilisation, bounds and memory of one workload on
+    one device: time only (energy, money and carbon are :func:`accelscope.cost.price`'s).
 
     ``model`` and ``parameters`` say which performance model made it and with which
     parameters; ``calibrated`` says whether those came from the user's own measurements.
+    ``flops`` are the model's matmul/convolution/attention FLOPs as the profile counts them;
+    ``executed_flops`` what the device executes (fewer where an algorithm such as Winograd
+    does less arithmetic), which :attr:`mfu` divides, so an MFU is never above 1; the credit
+    shows in :attr:`effective_flops_per_s` instead. ``activity`` holds the action counts a
+    per-action energy model prices (the systolic engine's MACs and SRAM/DRAM words), empty
+    for models that have none.
     """
 
     hardware: str
     kind: str
-    workload: str
-    task: str
-    batch_size: int
-    precision: str
+    spec: WorkloadSpec
+    precision: str  # what the device runs (w8a8 for an FPGA design, int8 for a systolic array)
     step_time_s: float
     samples_per_step: int
     flops: int
+    executed_flops: int
     peak_flops_per_s: float | None
-    gpu_busy_s: float
+    device_busy_s: float
     host_s: float
     bound: str
     time_by_bound_s: dict[str, float]
@@ -63,54 +71,52 @@ class Estimate:
     model: str
     parameters: dict[str, Any]
     calibrated: bool = False
-    # Filled in by accelscope.cost (energy and money), None until then.
-    power_w: float | None = None
-    energy_j_per_step: float | None = None
-    energy_method: str = "unavailable: not priced"
-    usd_per_hour: float | None = None
-    usd_per_million_samples: float | None = None
-    offering: str | None = None
-    price_date: str | None = None
+    activity: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     ops: tuple[OpEstimate, ...] = field(default=(), repr=False)
+
+    @property
+    def workload(self) -> str:
+        return self.spec.model
+
+    @property
+    def task(self) -> str:
+        return self.spec.task
+
+    @property
+    def batch_size(self) -> int:
+        return self.spec.batch_size or 1
 
     @property
     def throughput_samples_per_s(self) -> float:
         return self.samples_per_step / self.step_time_s
 
     @property
-    def mfu(self) -> float | None:
-        """Model FLOPs utilisation: matmul/conv/attention FLOPs per second over the dense peak."""
-        if not self.peak_flops_per_s:
-            return None
-        return self.flops / self.step_time_s / self.peak_flops_per_s
+    def effective_flops_per_s(self) -> float:
+        """Model FLOPs per second (above the peak where an algorithm does less arithmetic)."""
+        return self.flops / self.step_time_s
 
     @property
-    def energy_j_per_sample(self) -> float | None:
-        return None if self.energy_j_per_step is None else self.energy_j_per_step / self.samples_per_step
-
-    def usd_for_samples(self, samples: float) -> float | None:
-        """Cost of processing ``samples`` samples (e.g. a training run) at the cheapest offering."""
-        if self.usd_per_million_samples is None:
+    def mfu(self) -> float | None:
+        """Model FLOPs utilisation: the matmul/conv/attention FLOPs the device executes per
+        second over its dense peak (never above 1)."""
+        if not self.peak_flops_per_s:
             return None
-        return self.usd_per_million_samples * samples / 1e6
+        return self.executed_flops / self.step_time_s / self.peak_flops_per_s
 
     def to_dict(self, include_ops: bool = False) -> dict[str, Any]:
         d = {
             "hardware": self.hardware, "kind": self.kind, "workload": self.workload, "task": self.task,
-            "batch_size": self.batch_size, "precision": self.precision,
+            "batch_size": self.batch_size, "precision": self.precision, "spec": self.spec.to_dict(),
             "step_time_s": self.step_time_s, "throughput_samples_per_s": self.throughput_samples_per_s,
-            "mfu": self.mfu, "flops": self.flops, "peak_flops_per_s": self.peak_flops_per_s,
-            "gpu_busy_s": self.gpu_busy_s, "host_s": self.host_s, "bound": self.bound,
+            "mfu": self.mfu, "flops": self.flops, "executed_flops": self.executed_flops,
+            "effective_flops_per_s": self.effective_flops_per_s, "peak_flops_per_s": self.peak_flops_per_s,
+            "device_busy_s": self.device_busy_s, "host_s": self.host_s, "bound": self.bound,
             "time_by_bound_s": self.time_by_bound_s, "time_by_category_s": self.time_by_category_s,
             "time_by_phase_s": self.time_by_phase_s,
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
-            "fits_in_memory": self.fits_in_memory, "power_w": self.power_w,
-            "energy_j_per_step": self.energy_j_per_step, "energy_j_per_sample": self.energy_j_per_sample,
-            "energy_method": self.energy_method, "usd_per_hour": self.usd_per_hour,
-            "usd_per_million_samples": self.usd_per_million_samples, "offering": self.offering,
-            "price_date": self.price_date, "model": self.model, "parameters": self.parameters,
-            "calibrated": self.calibrated, "notes": list(self.notes),
+            "fits_in_memory": self.fits_in_memory, "model": self.model, "parameters": self.parameters,
+            "calibrated": self.calibrated, "activity": self.activity, "notes": list(self.notes),
         }
         if include_ops:
             d["ops"] = [o.to_dict() for o in self.ops]

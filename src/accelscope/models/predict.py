@@ -1,149 +1,85 @@
-"""predict(profile, hardware) -> Estimate: time, throughput, MFU, bound and memory fit.
+"""predict(profile, hardware) -> Estimate, through a registry of performance models.
 
-Pure functions: a Profile (hardware-agnostic counts) and a catalog spec in, an Estimate out.
-GPUs, CPUs, TPUs, ASICs and FPGAs all go through the per-op roofline of
-:mod:`accelscope.models.roofline` with their kind's default efficiencies (TPUs, ASICs and
-FPGAs at spec level: their peaks, bandwidth and matrix units; the systolic-array and FPGA
-models refine them). A calibration (:mod:`accelscope.models.calibrate`) replaces the
-defaults with parameters fitted to the user's own measurements.
+Pure functions: a Profile (hardware-agnostic counts) and a catalog entry in, an Estimate
+(time, memory, bounds) out. The hardware entry chooses the model: its ``model`` key when the
+file has one (``model = "systolic"`` for a systolic-array design such as TPU v1 or a design
+saved by ``accelscope dse``), otherwise its kind's default (:data:`DEFAULT_BY_KIND`):
 
-Energy and money are added by :mod:`accelscope.cost` (``cost.estimate`` composes both).
+* ``roofline``: the per-op roofline with wave quantisation and launch overhead for CPUs,
+  GPUs, TPUs and commercial ASICs at spec level (:mod:`accelscope.models.roofline_model`);
+* ``systolic``: SCALE-Sim 3.0.0's cycle model of a systolic array, vectorised
+  (:mod:`accelscope.models.systolic.model`);
+* ``fpga``: the FPGA dataflow (FINN) and overlay (DPU) models (:mod:`accelscope.models.fpga.estimate`).
+
+Models are registered by name (:data:`MODELS`, which rejects duplicates and answers unknown
+names with the valid ones) and imported when first used. Each has ``predict(profile, spec,
+*, calibration=None)`` and ``auto_precision(spec)``: the precision a practitioner would use
+on that device, which ``precision="auto"`` resolves to. Energy and money are added by
+:func:`accelscope.cost.price`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+import importlib
+from typing import Any, Protocol
 
-from accelscope.errors import AccelscopeError
+from accelscope.errors import PredictionError
 from accelscope.hardware.schema import HardwareSpec
-from accelscope.models import roofline
 from accelscope.models.estimate import Estimate
+from accelscope.registry import Registry
 from accelscope.workload.profile import Profile
 
-MODEL_NAME = "roofline-wave-overhead/2"  # 2: launch queue, NCHW transposes, CPU dropout
-USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
+__all__ = ["DEFAULT_BY_KIND", "MODELS", "PerformanceModel", "PredictionError", "auto_precision",
+           "model_for", "naive_step_time", "predict"]
 
 
-class PredictionError(AccelscopeError):
-    """The spec lacks a figure the prediction needs (the message says which)."""
+class PerformanceModel(Protocol):
+    name: str
+
+    def auto_precision(self, spec: HardwareSpec) -> str: ...
+
+    def predict(self, profile: Profile, spec: HardwareSpec, *, calibration: Any = None) -> Estimate: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Calibrated:
-    """Parameters fitted to measurements of one device (see ``models.calibrate``)."""
+#: ``name -> "module:class"``; the class is imported and instantiated on first use.
+MODELS: Registry[str] = Registry("performance model")
+MODELS.add("roofline", "accelscope.models.roofline_model:RooflineModel")
+MODELS.add("systolic", "accelscope.models.systolic.model:SystolicModel")
+MODELS.add("fpga", "accelscope.models.fpga.estimate:FpgaModel")
 
-    device: str
-    params: roofline.RooflineParams
-    matrix_scale: float = 1.0
-    conv_scale: float | None = None  # convolutions' own matrix scale (None: matrix_scale)
-    bandwidth_scale: float = 1.0
-    backward_scale: float = 1.0  # device time of backward and optimizer ops, relative
-    rates: roofline.DeviceRates | None = None
-    fitted_on: int = 0
-    median_abs_error: float | None = None
+DEFAULT_BY_KIND = {"cpu": "roofline", "gpu": "roofline", "tpu": "roofline", "asic": "roofline", "fpga": "fpga"}
+_loaded: dict[str, PerformanceModel] = {}
 
 
-def _value(fig) -> float | None:
-    v = getattr(fig, "value", None)
-    return float(v) if isinstance(v, (int, float)) else None
+def get_model(name: str) -> PerformanceModel:
+    """The performance model registered as ``name`` (UnknownNameError lists the valid ones)."""
+    if name not in _loaded:
+        module, _, cls = MODELS.get(name).partition(":")
+        _loaded[name] = getattr(importlib.import_module(module), cls)()
+    return _loaded[name]
 
 
-def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
-    """The figures of ``spec`` the roofline needs, or PredictionError naming what is missing."""
-    fp32 = spec.peak_flops_per_s("fp32")
-    matrix: dict[str, float] = {}
-    fp32_tensor = False
-    if precision == "tf32":
-        tf32 = spec.peak("tf32")
-        if tf32.flops_per_s:
-            matrix["float32"] = tf32.flops_per_s
-            fp32_tensor = not tf32.fallback
-    if "float32" not in matrix and fp32:
-        matrix["float32"] = fp32
-    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16")):
-        v = spec.peak_flops_per_s(col)
-        if v:
-            matrix[dtype] = v
-    need = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "amp-bf16": "bfloat16",
-            "fp16": "float16", "amp-fp16": "float16"}[precision]
-    if need not in matrix:
-        peak = spec.peak(precision)
-        raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
-                              "cannot predict this precision there")
-    bw = _value(spec.mem_bandwidth_bytes_per_s)
-    if not bw:
-        raise PredictionError(f"{spec.name}: memory bandwidth unknown; add it to the catalog file")
-    units = _value(spec.matrix_units) if spec.kind in ("tpu", "asic") else None
-    units = units or _value(spec.compute_units)
-    if spec.systolic is not None and spec.kind == "tpu":
-        units = spec.systolic.count or units
-    return roofline.DeviceRates(
-        matrix_flops_per_s=matrix, vector_flops_per_s=fp32 or max(matrix.values()) / 8,
-        bandwidth_bytes_per_s=bw, compute_units=int(units) if units else 1,
-        fp32_is_tensor=fp32_tensor,
-    )
+def model_for(spec: HardwareSpec) -> PerformanceModel:
+    """The model the hardware entry asks for, or its kind's default."""
+    return get_model(spec.performance_model or DEFAULT_BY_KIND[spec.kind])
 
 
-def predict(profile: Profile, spec: HardwareSpec, calibration: Calibrated | None = None) -> Estimate:
-    """Estimate ``profile`` on ``spec`` (optionally with parameters fitted to measurements)."""
-    notes: list[str] = []
-    if calibration is not None:
-        params = calibration.params
-        rates = calibration.rates or device_rates(spec, profile.precision)
-        rates = replace(
-            rates,
-            matrix_flops_per_s={k: v * calibration.matrix_scale for k, v in rates.matrix_flops_per_s.items()},
-            vector_flops_per_s=rates.vector_flops_per_s * calibration.bandwidth_scale,
-            bandwidth_bytes_per_s=rates.bandwidth_bytes_per_s * calibration.bandwidth_scale,
-            cache_bandwidth_bytes_per_s=rates.cache_bandwidth_bytes_per_s * calibration.bandwidth_scale,
-            conv_factor=rates.conv_factor * (calibration.conv_scale / calibration.matrix_scale
-                                             if calibration.conv_scale else 1.0),
-        )
-        notes.append(f"calibrated on {calibration.fitted_on} measurements of {calibration.device}")
-    else:
-        params = roofline.DEFAULTS.get(spec.kind, roofline.DEFAULTS["gpu"])
-        rates = device_rates(spec, profile.precision)
-    if rates.compute_units <= 1 and spec.kind != "cpu":
-        # With one unit every tile count fills whole waves: no quantisation is modelled.
-        notes.append("compute-unit count unknown: no wave quantisation")
+def auto_precision(spec: HardwareSpec) -> str:
+    """The precision ``auto`` means on ``spec`` (its performance model decides)."""
+    return model_for(spec).auto_precision(spec)
 
-    ops = roofline.estimate_ops(profile, rates, params)
-    if calibration is not None and calibration.backward_scale != 1.0:
-        ops = [replace(o, time_s=o.time_s * calibration.backward_scale) if o.phase != "forward" else o
-               for o in ops]
-    step_s, device_s, host_s, by_phase = roofline.step_time(ops, params)
-    by_bound: dict[str, float] = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}
-    by_cat: dict[str, float] = {}
-    for o in ops:
-        t = o.time_s * o.count
-        by_bound[o.bound] += t
-        by_cat[o.category] = by_cat.get(o.category, 0.0) + t
-    by_bound["overhead"] += step_s - device_s  # the device waiting for the host (or the host's own time)
-    bound = max(by_bound, key=lambda b: by_bound[b])
 
-    peak = spec.peak_flops_per_s(profile.precision) or None
-    mem_cap = _value(spec.mem_bytes)
-    fits = None if mem_cap is None else profile.memory_bytes <= USABLE_MEMORY_FRACTION * mem_cap
-
-    parameters: dict[str, Any] = {
-        **params.to_dict(),
-        "matrix_flops_per_s": rates.matrix_flops_per_s, "vector_flops_per_s": rates.vector_flops_per_s,
-        "bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s, "compute_units": rates.compute_units,
-        "usable_memory_fraction": USABLE_MEMORY_FRACTION,
-    }
-    return Estimate(
-        hardware=spec.name, kind=spec.kind, workload=profile.model, task=profile.task,
-        batch_size=profile.batch_size, precision=profile.precision, step_time_s=step_s,
-        samples_per_step=profile.samples_per_step, flops=profile.flops, peak_flops_per_s=peak,
-        gpu_busy_s=device_s, host_s=host_s, bound=bound, time_by_bound_s=by_bound,
-        time_by_category_s=by_cat, time_by_phase_s=by_phase, memory_bytes=profile.memory_bytes, memory_capacity_bytes=int(mem_cap) if mem_cap else None,
-        fits_in_memory=fits, model=MODEL_NAME, parameters=parameters, calibrated=calibration is not None,
-        notes=tuple(notes), ops=tuple(ops),
-    )
+def predict(profile: Profile, spec: HardwareSpec, calibration: Any = None) -> Estimate:
+    """Estimate ``profile`` on ``spec`` with the model its entry names (optionally with
+    parameters fitted to measurements; only the roofline takes a calibration)."""
+    model = model_for(spec)
+    if calibration is not None and model.name != "roofline":
+        raise PredictionError(f"{spec.name}: calibrations fit the roofline's parameters; the "
+                              f"{model.name} model takes none")
+    return model.predict(profile, spec, calibration=calibration)
 
 
 def naive_step_time(profile: Profile, spec: HardwareSpec) -> float | None:
-    """The baseline the issue compares against: total FLOPs / datasheet peak."""
+    """The baseline the accuracy benchmarks compare against: total FLOPs / datasheet peak."""
     peak = spec.peak_flops_per_s(profile.precision)
     return profile.flops / peak if peak else None

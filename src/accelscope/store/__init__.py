@@ -4,12 +4,23 @@
 >>> with Store(path) as s:
 ...     rid = s.begin_run(kind="measurement", config={...}, environment={...})
 ...     s.add_measurement(rid, m); s.finish_run(rid)
+
+``compare`` and ``export`` (statistics, CSV) load on first use.
 """
 
-from accelscope.store.compare import Comparison, PointChange, compare_points, compare_runs
-from accelscope.store.db import (ENV_VAR, SCHEMA_VERSION, RunRecord, Store, StoreError,
-                                 default_store_path)
-from accelscope.store.export import FORMATS, export_runs
+from __future__ import annotations
 
-__all__ = ["Comparison", "ENV_VAR", "FORMATS", "PointChange", "RunRecord", "SCHEMA_VERSION", "Store",
-           "StoreError", "compare_points", "compare_runs", "default_store_path", "export_runs"]
+import importlib
+from typing import Any
+
+from accelscope.store.db import ENV_VAR, SCHEMA_VERSION, RunRecord, Store, StoreError, default_store_path
+
+_LAZY = {"Comparison": "compare", "PointChange": "compare", "compare_points": "compare", "compare_runs": "compare",
+         "FORMATS": "export", "export_runs": "export"}
+__all__ = ["ENV_VAR", "RunRecord", "SCHEMA_VERSION", "Store", "StoreError", "default_store_path", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"accelscope.store.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,8 @@ Where it lives: ``--store PATH``, else ``$ACCELSCOPE_STORE``, else
 
 Layout (schema version 1, ``PRAGMA user_version``):
 
-* ``runs``: one row per run: ``kind`` (``measurement`` today; ``estimate`` for
-  ``predict``/``explore`` later), ``status`` (``running``, ``complete``, ``interrupted``,
+* ``runs``: one row per run: ``kind`` (``measurement``, ``estimate`` for ``explore``'s
+  predictions, ``calibration``), ``status`` (``running``, ``complete``, ``interrupted``,
   ``failed``), the config and the environment as JSON, timestamps, the command line.
 * ``points``: one row per point of a run, with the columns one filters and sorts on
   (model, device, task, batch size, precision, status, ``time_s``, throughput, energy per
@@ -345,18 +345,15 @@ class Store:
         return [{"point_id": r["id"], "run_id": r["run_id"], "status": r["status"], "time_s": r["time_s"],
                  "data": json.loads(r["data_json"])} for r in rows]
 
-    def measurements(self, ref: str | int):
-        """A run's points as :class:`accelscope.measure.Measurement` objects (with samples and environment)."""
-        from accelscope.measure.environment import Environment
-        from accelscope.measure.result import Measurement
-
+    def measurement_records(self, ref: str | int) -> tuple[RunRecord, list[dict]]:
+        """A run and the records of its measurement points (with raw samples), as plain dicts:
+        ``accelscope.measure.Measurement.from_dict(record, environment=run.environment)``
+        rebuilds each."""
         run = self.get_run(ref)
-        env = Environment.from_dict(run.environment) if run.environment else None
         out = []
         for d in self.points(run.id):
             if d.pop("point_kind") != "measurement":
                 continue
             d.pop("point_seq")
-            d["environment"] = env
-            out.append(Measurement.from_dict(d))
-        return out
+            out.append(d)
+        return run, out

@@ -1,17 +1,67 @@
-"""What is computed: workloads (model + inputs + task + batch + precision) and their profiles."""
+"""What is computed: workload specs, the model zoo, and the profiles traced from them.
+
+Importing this package does not import torch: the spec, the zoo's metadata, the Profile and
+the profile cache are plain Python; tracing (``trace.py``) and building models
+(``workload.py``, ``nets.py``) import torch when they run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from accelscope.workload.profile import CATEGORIES, PHASES, TENSOR_CATEGORIES, Op, Profile
-from accelscope.workload.workload import PRECISIONS, TASKS, Workload
-from accelscope.workload.zoo import ZOO, load_workload, model_names
+from accelscope.workload.spec import AUTO, OPTIMIZERS, PRECISIONS, TASKS, WorkloadSpec, as_spec
+from accelscope.workload.zoo import RESOLVERS, ZOO, load_workload, model_names
 
-__all__ = ["CATEGORIES", "PHASES", "TENSOR_CATEGORIES", "Op", "Profile", "PRECISIONS", "TASKS",
-           "Workload", "ZOO", "load_workload", "model_names", "profile"]
+if TYPE_CHECKING:
+    from accelscope.workload.workload import Workload
+
+__all__ = ["AUTO", "CATEGORIES", "OPTIMIZERS", "PHASES", "PRECISIONS", "RESOLVERS", "TASKS",
+           "TENSOR_CATEGORIES", "Op", "Profile", "Workload", "WorkloadSpec", "ZOO", "as_spec",
+           "load_workload", "model_names", "profile"]
 
 
-def profile(model: "str | Workload", *, channels_last: bool = False, **options) -> Profile:
-    """Profile a model by name (see :func:`load_workload` for the options) or a Workload;
-    ``channels_last`` traces image inputs in channels-last (NHWC) memory format."""
+def __getattr__(name: str) -> Any:
+    if name == "Workload":  # the runnable form imports torch
+        from accelscope.workload.workload import Workload
+
+        return Workload
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def profile(model: "str | WorkloadSpec | Workload", *, cache: bool = True, **options: Any) -> Profile:
+    """Profile one inference pass or training step on fake tensors (see ``trace.py``).
+
+    ``model`` is a spec, a model name with workload options (``task``, ``batch_size``,
+    ``seq_len``, ``image_size``, ``precision``, ``optimizer``, ``channels_last``,
+    ``input_shape``, ``input_dtype``, ``inputs``: the fields of
+    :class:`~accelscope.workload.spec.WorkloadSpec`), or a hand-built Workload. Zoo and
+    torchvision profiles come from the on-disk cache when one was traced before
+    (``cache=False`` traces anew and does not store).
+    """
+    from accelscope.workload import cache as profile_cache
+
+    if not isinstance(model, (str, WorkloadSpec)):
+        from accelscope.workload.trace import trace
+
+        return trace(model if not options else model.with_(**options))
+    spec = as_spec(model, **options)
+    if spec.precision == AUTO:
+        raise_auto()
+    spec = spec.resolved()
+    use_cache = cache and profile_cache.cacheable(spec)
+    if use_cache and (hit := profile_cache.load(spec)) is not None:
+        return hit
     from accelscope.workload.trace import trace
 
-    workload = model if isinstance(model, Workload) else load_workload(model, **options)
-    return trace(workload, channels_last=channels_last)
+    traced = trace(load_workload(spec))
+    if use_cache:
+        profile_cache.save(traced)
+    return traced
+
+
+def raise_auto() -> None:
+    from accelscope.errors import ConfigError
+
+    raise ConfigError("precision 'auto' is chosen per device, by `predict` and `explore`; to profile, "
+                      "give one of fp32, tf32, bf16, fp16, amp-fp16, amp-bf16")

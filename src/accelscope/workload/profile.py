@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from accelscope.errors import ProfileError
+from accelscope.workload.spec import WorkloadSpec
+
 CATEGORIES = (
     "matmul",
     "conv",
@@ -106,6 +109,19 @@ class Op:
             "attrs": dict(self.attrs),
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Op":
+        """The Op of :meth:`to_dict` output (lists back to tuples, as the trace records them)."""
+        def shapes(xs):
+            return tuple(tuple(s) if s is not None else None for s in xs)
+
+        attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in d.get("attrs", {}).items()}
+        return cls(name=d["name"], category=d["category"], phase=d["phase"], count=int(d["count"]),
+                   flops=d["flops"], bytes_read=int(d["bytes_read"]), bytes_written=int(d["bytes_written"]),
+                   input_shapes=shapes(d.get("input_shapes", ())), output_shapes=shapes(d.get("output_shapes", ())),
+                   dtype=d.get("dtype", ""), is_view=bool(d.get("is_view", False)),
+                   attrs=MappingProxyType(attrs))
+
 
 def _sum_by(ops: Iterable[Op], key: str, value: str) -> dict[str, int]:
     out: dict[str, int] = {}
@@ -125,10 +141,8 @@ class Profile:
     of any single op (a lower bound on peak working memory).
     """
 
-    model: str
-    task: str
-    batch_size: int
-    precision: str
+    #: the workload traced (resolved: batch, sizes and precision are concrete)
+    spec: WorkloadSpec
     ops: tuple[Op, ...]
     params: int
     trainable_params: int
@@ -137,13 +151,43 @@ class Profile:
     optimizer_state_bytes: int
     activation_bytes: int
     input_bytes: int
-    optimizer: str | None = None
-    seq_len: int | None = None
-    image_size: int | None = None
     samples_per_step: int = 1
     notes: tuple[str, ...] = ()
-    #: image inputs traced in channels-last (NHWC) memory format
-    channels_last: bool = False
+
+    # -- the workload -------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def task(self) -> str:
+        return self.spec.task
+
+    @property
+    def batch_size(self) -> int:
+        return self.spec.batch_size or 1
+
+    @property
+    def precision(self) -> str:
+        return self.spec.precision
+
+    @property
+    def optimizer(self) -> str | None:
+        """The optimizer of a training step (None for inference)."""
+        return self.spec.optimizer if self.spec.task == "train" else None
+
+    @property
+    def seq_len(self) -> int | None:
+        return self.spec.seq_len
+
+    @property
+    def image_size(self) -> int | None:
+        return self.spec.image_size
+
+    @property
+    def channels_last(self) -> bool:
+        """Image inputs traced in channels-last (NHWC) memory format."""
+        return self.spec.channels_last
 
     # -- totals -------------------------------------------------------------------------
     @property
@@ -265,7 +309,24 @@ class Profile:
             },
             "uncovered_ops": self.uncovered_ops,
             "notes": list(self.notes),
+            "samples_per_step": self.samples_per_step,
+            "spec": self.spec.to_dict(),
         }
         if include_ops:
             d["ops"] = [op.to_dict() for op in self.ops]
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Profile":
+        """The Profile of ``to_dict(include_ops=True)`` output (what the profile cache stores).
+        Raises ProfileError when the record is not one."""
+        try:
+            mem = d["memory"]
+            return cls(spec=WorkloadSpec.from_dict(d["spec"]), ops=tuple(Op.from_dict(o) for o in d["ops"]),
+                       params=int(d["params"]), trainable_params=int(d["trainable_params"]),
+                       param_bytes=int(mem["param_bytes"]), grad_bytes=int(mem["grad_bytes"]),
+                       optimizer_state_bytes=int(mem["optimizer_state_bytes"]),
+                       activation_bytes=int(mem["activation_bytes"]), input_bytes=int(mem["input_bytes"]),
+                       samples_per_step=int(d["samples_per_step"]), notes=tuple(d.get("notes", ())))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProfileError(f"not a stored profile ({type(exc).__name__}: {exc})") from exc

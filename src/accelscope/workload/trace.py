@@ -29,6 +29,7 @@ How it works:
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -319,31 +320,95 @@ def _state_bytes(opt: torch.optim.Optimizer) -> int:
     return total
 
 
-def _channels_last(x: Any) -> Any:
-    if isinstance(x, torch.Tensor) and x.dim() == 4 and x.is_floating_point():
-        return x.contiguous(memory_format=torch.channels_last)
-    return x
+@dataclass(slots=True)
+class _Traced:
+    """What the inference and training paths measure besides the ops."""
+
+    activation_bytes: int
+    grad_bytes: int = 0
+    optimizer_state_bytes: int = 0
+    notes: tuple[str, ...] = ()
 
 
-def trace(workload: Workload, *, channels_last: bool = False) -> Profile:
+def _trace_inference(model, args: tuple, kwargs: dict, rec: "_Recorder", autocast) -> _Traced:
+    """One forward pass in eval mode under ``inference_mode``. Activation memory is the largest
+    set of non-parameter inputs and outputs of any single op (a lower bound on the peak)."""
+    model.eval()
+    with torch.inference_mode(), autocast, rec, rec.fused_layers(model):
+        model(*args, **kwargs)
+    return _Traced(activation_bytes=rec.peak_working_bytes)
+
+
+def _trace_training(w: Workload, model, args: tuple, kwargs: dict, targets, rec: "_Recorder",
+                    autocast, excluded: set[int]) -> _Traced:
+    """One steady-state training step: forward and loss (autocast), backward, optimizer step
+    (single-tensor AdamW or SGD with momentum, state created beforehand), ``zero_grad``;
+    ``amp-fp16`` adds the GradScaler's kernels. Activation memory is the bytes of the distinct
+    storages autograd saves for the backward pass."""
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = make_optimizer(model, w.optimizer, foreach=False)
+    _prefill_optimizer_state(opt, w.optimizer)
+    saved: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        k = _storage_key(t)
+        if k not in excluded:
+            saved[k] = t.untyped_storage().nbytes()
+        return t
+
+    scaler = w.precision == "amp-fp16"
+    if scaler:
+        scale = torch.full((), 65536.0)
+        growth = torch.zeros((), dtype=torch.int32)
+        found_inf = torch.zeros(())
+    with rec, rec.fused_layers(model):
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            with autocast, _FusedDropout():
+                out = model(*args, **kwargs)
+                loss = w.loss_fn(out, targets)
+            if scaler:
+                loss = loss * scale
+            del out
+        rec.phase = "backward"
+        loss.backward()
+        rec.phase = "optimizer"
+        if scaler:
+            grads = [p.grad for p in trainable if p.grad is not None]
+            torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, scale.reciprocal())
+        # The step counter is a real CPU scalar, read with .item() as on CPU.
+        with unset_fake_temporarily():
+            opt.step()
+        if scaler:
+            torch._amp_update_scale_(scale, growth, found_inf, 2.0, 0.5, 2000)
+        opt.zero_grad(set_to_none=True)
+    notes = ("amp-fp16 includes GradScaler loss scaling, unscale/inf-check and scale update",) if scaler else ()
+    return _Traced(activation_bytes=sum(saved.values()), grad_bytes=sum(_nbytes(p) for p in trainable),
+                   optimizer_state_bytes=_state_bytes(opt), notes=notes)
+
+
+def _input_shapes(args: tuple, kwargs: dict) -> str:
+    shapes = [str(tuple(x.shape)) for x in args if isinstance(x, torch.Tensor)]
+    shapes += [f"{k}={tuple(v.shape)}" for k, v in kwargs.items() if isinstance(v, torch.Tensor)]
+    return ", ".join(shapes)
+
+
+def trace(workload: Workload, *, channels_last: bool | None = None) -> Profile:
     """Profile one inference pass or training step of ``workload`` on fake tensors.
 
-    ``channels_last``: the 4-D image inputs are in channels-last (NHWC) memory format, as
-    ``accelscope bench --channels-last`` runs them; convolutions then keep that layout and
-    each convolution op records whether its activation is channels-last.
+    Image inputs are channels-last (NHWC) when the workload says so (``channels_last`` here
+    overrides it), as ``accelscope bench --channels-last`` runs them; convolutions then keep
+    that layout and each convolution op records whether its activation is channels-last.
     """
-    w = workload
+    w = workload if channels_last is None else workload.with_(channels_last=channels_last)
     fake = FakeTensorMode(allow_non_fake_inputs=True)
-    notes: list[str] = []
     with fake, torch.device("cpu"), _onednn_disabled():
         # Parameters are created directly in the precision's dtype (Module.to cannot swap
         # fake parameters); oneDNN is off so recurrent layers show their per-step matmuls.
         with _skip_weight_init(), _default_dtype(w.param_dtype):
             model = w.build_model()
         try:
-            inputs = w.cast_inputs(w.make_inputs(w.batch_size))
-            if channels_last:
-                inputs = tuple(_channels_last(x) for x in inputs)
+            args, kwargs = w.make_model_inputs()
             targets = w.make_targets(w.batch_size) if (w.task == "train" and w.make_targets) else None
         except WorkloadError:
             raise
@@ -351,86 +416,35 @@ def trace(workload: Workload, *, channels_last: bool = False) -> Profile:
             raise WorkloadError(f"model {w.name!r}: making its inputs failed: {type(exc).__name__}: {exc}") from exc
 
         params = list(model.parameters())
-        n_params = sum(p.numel() for p in params)
-        trainable = [p for p in params if p.requires_grad]
-        param_bytes = sum(_nbytes(p) for p in params) + sum(_nbytes(b) for b in model.buffers())
-        excluded = {_storage_key(p) for p in params} | {_storage_key(b) for b in model.buffers()}
-        excluded |= {_storage_key(x) for x in inputs if isinstance(x, torch.Tensor)}
-        input_bytes = sum(_nbytes(x) for x in tree_flatten((inputs, targets))[0] if isinstance(x, torch.Tensor))
-
-        autocast = (
-            torch.autocast("cpu", dtype=w.autocast_dtype) if w.autocast_dtype is not None
-            else contextlib.nullcontext()
-        )
+        inputs = [x for x in tree_flatten((args, kwargs))[0] if isinstance(x, torch.Tensor)]
+        excluded = {_storage_key(t) for t in params + list(model.buffers()) + inputs}
+        autocast = (torch.autocast("cpu", dtype=w.autocast_dtype) if w.autocast_dtype is not None
+                    else contextlib.nullcontext())
         rec = _Recorder(excluded)
-        saved: dict[int, int] = {}
-
-        def pack(t: torch.Tensor) -> torch.Tensor:
-            k = _storage_key(t)
-            if k not in excluded:
-                saved[k] = t.untyped_storage().nbytes()
-            return t
-
-        opt = grad_bytes = state_bytes = None
         try:
             if w.task == "infer":
-                model.eval()
-                with torch.inference_mode(), autocast, rec, rec.fused_layers(model):
-                    model(*inputs)
-                activation_bytes = rec.peak_working_bytes
-                grad_bytes = state_bytes = 0
+                traced = _trace_inference(model, args, kwargs, rec, autocast)
             else:
-                model.train()
-                opt = make_optimizer(model, w.optimizer, foreach=False)
-                _prefill_optimizer_state(opt, w.optimizer)
-                scaler = w.precision == "amp-fp16"
-                if scaler:
-                    scale = torch.full((), 65536.0)
-                    growth = torch.zeros((), dtype=torch.int32)
-                    found_inf = torch.zeros(())
-                with rec, rec.fused_layers(model):
-                    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                        with autocast, _FusedDropout():
-                            out = model(*inputs)
-                            loss = w.loss_fn(out, targets)
-                        if scaler:
-                            loss = loss * scale
-                        del out
-                    rec.phase = "backward"
-                    loss.backward()
-                    rec.phase = "optimizer"
-                    if scaler:
-                        grads = [p.grad for p in trainable if p.grad is not None]
-                        torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, scale.reciprocal())
-                    # The step counter is a real CPU scalar, read with .item() as on CPU.
-                    with unset_fake_temporarily():
-                        opt.step()
-                    if scaler:
-                        torch._amp_update_scale_(scale, growth, found_inf, 2.0, 0.5, 2000)
-                    opt.zero_grad(set_to_none=True)
-                activation_bytes = sum(saved.values())
-                grad_bytes = sum(_nbytes(p) for p in trainable)
-                state_bytes = _state_bytes(opt)
-                if scaler:
-                    notes.append("amp-fp16 includes GradScaler loss scaling, unscale/inf-check and scale update")
+                traced = _trace_training(w, model, args, kwargs, targets, rec, autocast, excluded)
         except (WorkloadError, ProfileError):
             raise
         except Exception as exc:
-            shapes = ", ".join(str(tuple(x.shape)) for x in inputs if isinstance(x, torch.Tensor))
             raise WorkloadError(
-                f"model {w.name!r}: running a {w.task} step on inputs of shape {shapes} failed: "
-                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
+                f"model {w.name!r}: running a {w.task} step on inputs of shape {_input_shapes(args, kwargs)} "
+                f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
                 "Check the input shape (--input-shape / --image-size / --seq-len) and dtype; "
                 "run with --debug for the traceback."
             ) from exc
+        input_bytes = sum(_nbytes(x) for x in tree_flatten((args, kwargs, targets))[0] if isinstance(x, torch.Tensor))
 
+    notes = list(traced.notes)
     if w.precision == "tf32":
         notes.append("tf32: tensors are float32; matmuls and convolutions may use TensorFloat-32 math")
     return Profile(
-        model=w.name, task=w.task, batch_size=w.batch_size, precision=w.precision, ops=rec.ops(),
-        params=n_params, trainable_params=sum(p.numel() for p in trainable), param_bytes=param_bytes,
-        grad_bytes=grad_bytes, optimizer_state_bytes=state_bytes, activation_bytes=activation_bytes,
-        input_bytes=input_bytes, optimizer=w.optimizer if w.task == "train" else None,
-        seq_len=w.seq_len, image_size=w.image_size, samples_per_step=w.batch_size, notes=tuple(notes),
-        channels_last=channels_last,
+        spec=w.spec, ops=rec.ops(), params=sum(p.numel() for p in params),
+        trainable_params=sum(p.numel() for p in params if p.requires_grad),
+        param_bytes=sum(_nbytes(p) for p in params) + sum(_nbytes(b) for b in model.buffers()),
+        grad_bytes=traced.grad_bytes, optimizer_state_bytes=traced.optimizer_state_bytes,
+        activation_bytes=traced.activation_bytes, input_bytes=input_bytes, samples_per_step=w.batch_size,
+        notes=tuple(notes),
     )

@@ -18,14 +18,13 @@ import torch.nn.functional as F
 
 from accelscope.errors import ConfigError
 
-TASKS = ("train", "infer")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16")
-OPTIMIZERS = ("adamw", "sgd")
+from accelscope.workload.spec import OPTIMIZERS, PRECISIONS, TASKS, WorkloadSpec
 
 ModelFactory = Callable[[], nn.Module]
-#: ``make_inputs(batch_size) -> tuple`` of positional model inputs (created on the current
-#: default device; under a fake-tensor mode they are fake).
-InputFactory = Callable[[int], tuple]
+#: ``make_inputs(batch_size)`` -> the model's inputs, created on the current default device
+#: (under a fake-tensor mode they are fake): a tensor, a tuple of positional inputs, or a dict
+#: of keyword inputs (``split_inputs`` normalises them).
+InputFactory = Callable[[int], Any]
 #: ``make_targets(batch_size) -> Tensor`` of training targets.
 TargetFactory = Callable[[int], torch.Tensor]
 LossFn = Callable[[Any, Any], torch.Tensor]
@@ -70,9 +69,29 @@ def generic_loss(output: Any, target: Any) -> torch.Tensor:
     return loss
 
 
+def split_inputs(inputs: Any) -> tuple[tuple, dict]:
+    """(positional, keyword) inputs from what an input factory returned: a dict is keyword
+    inputs (``model(**inputs)``), a tuple or list positional ones, anything else one input."""
+    if isinstance(inputs, dict):
+        return (), dict(inputs)
+    if isinstance(inputs, (tuple, list)):
+        return tuple(inputs), {}
+    return (inputs,), {}
+
+
+def map_inputs(fn: Callable[[Any], Any], args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``fn`` applied to every positional and keyword input."""
+    return tuple(fn(x) for x in args), {k: fn(v) for k, v in kwargs.items()}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Workload:
-    """One model run: ``task`` is ``'infer'`` (one forward pass) or ``'train'`` (one step)."""
+    """One model run: ``task`` is ``'infer'`` (one forward pass) or ``'train'`` (one step).
+
+    A Workload is the runnable form of a :class:`~accelscope.workload.spec.WorkloadSpec`
+    (``load_workload(spec)``); ``origin`` is the spec it was built from, and :attr:`spec`
+    the spec of this workload (``origin`` with this workload's task, batch and precision).
+    """
 
     name: str
     build_model: ModelFactory
@@ -85,7 +104,9 @@ class Workload:
     optimizer: str = "adamw"
     seq_len: int | None = None
     image_size: int | None = None
+    channels_last: bool = False
     description: str = ""
+    origin: WorkloadSpec | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -97,9 +118,31 @@ class Workload:
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ConfigError(f"batch size must be a positive integer, got {self.batch_size!r}")
 
+    @classmethod
+    def from_spec(cls, spec: WorkloadSpec, **factories: Any) -> "Workload":
+        """The Workload of a resolved spec, with its model and input factories."""
+        return cls(name=spec.model, task=spec.task, batch_size=spec.batch_size, precision=spec.precision,
+                   optimizer=spec.optimizer, seq_len=spec.seq_len, image_size=spec.image_size,
+                   channels_last=spec.channels_last, origin=spec, **factories)
+
     def with_(self, **changes: Any) -> "Workload":
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
+
+    @property
+    def spec(self) -> WorkloadSpec:
+        """What this workload computes, as a spec (not re-loadable when it was built by hand)."""
+        own = dict(model=self.name, task=self.task, batch_size=self.batch_size, precision=self.precision,
+                   optimizer=self.optimizer, seq_len=self.seq_len, image_size=self.image_size,
+                   channels_last=self.channels_last)
+        return self.origin.with_(**own) if self.origin is not None else WorkloadSpec(**own)
+
+    def make_model_inputs(self) -> tuple[tuple, dict]:
+        """(positional, keyword) inputs for one step, floating-point ones in the parameter
+        dtype, 4-D image inputs channels-last if asked."""
+        args, kwargs = split_inputs(self.make_inputs(self.batch_size))
+        args, kwargs = map_inputs(self._cast, args, kwargs)
+        return args, kwargs
 
     @property
     def param_dtype(self) -> torch.dtype:
@@ -109,12 +152,15 @@ class Workload:
     def autocast_dtype(self) -> torch.dtype | None:
         return precision_dtypes(self.precision)[1]
 
-    def cast_inputs(self, inputs: tuple) -> tuple:
-        """Floating-point inputs in the parameter dtype (integer inputs such as tokens stay)."""
-        dt = self.param_dtype
-        return tuple(
-            x.to(dt) if isinstance(x, torch.Tensor) and x.is_floating_point() else x for x in inputs
-        )
+    def _cast(self, x: Any) -> Any:
+        """A floating-point input in the parameter dtype (integer inputs such as tokens stay),
+        channels-last if asked and 4-D."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            return x
+        x = x.to(self.param_dtype)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
 
 
 def make_optimizer(model: nn.Module, kind: str, *, foreach: bool | None = None) -> torch.optim.Optimizer:

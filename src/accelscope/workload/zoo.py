@@ -1,5 +1,17 @@
 """Names -> Workloads: zoo presets, ``torchvision:NAME`` and ``package.module:callable``.
 
+Three resolvers, found through a :class:`~accelscope.registry.Registry` and tried in order:
+
+* ``zoo``: a preset of :data:`ZOO` (``accelscope models``);
+* ``torchvision``: ``torchvision:NAME``, any ``torchvision.models`` classifier builder;
+* ``factory``: ``package.module:callable``, the user's own ``nn.Module`` factory, with the
+  per-sample ``input_shape`` (``input_dtype='int64'`` makes token ids) or ``inputs``, a
+  ``package.module:callable`` taking the batch size and returning the model's inputs: a
+  tensor, a tuple of positional inputs, or a dict of keyword inputs.
+
+Each resolver fills a spec's defaults (:meth:`Resolver.defaults`, torch-free: the zoo's
+metadata is plain data, its builders import the networks only when called) and builds the
+:class:`~accelscope.workload.workload.Workload` (:meth:`Resolver.load`, which imports torch).
 Every preset builds with random weights and never downloads anything.
 """
 
@@ -9,14 +21,11 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-
-import torch
-from torch import nn
+from typing import Any
 
 from accelscope.errors import ConfigError, UnknownNameError, WorkloadError
 from accelscope.registry import Registry
-from accelscope.workload import nets
-from accelscope.workload.workload import Workload, classification_loss, generic_loss
+from accelscope.workload.spec import WorkloadSpec, as_spec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,7 +34,7 @@ class ZooEntry:
 
     name: str
     description: str
-    build: Callable[..., nn.Module]
+    build: Callable[..., Any]  # -> nn.Module; image presets take image_size=
     modality: str
     default_batch: int
     default_size: int
@@ -43,8 +52,24 @@ def _preset(**kw) -> None:
     ZOO.add(kw["name"], ZooEntry(**kw))
 
 
-def _tv(name: str, **kwargs) -> Callable[..., nn.Module]:
-    def build(image_size: int | None = None) -> nn.Module:
+def _net(cls: str, config: str | None = None, /, **kwargs):
+    """Build ``accelscope.workload.nets.<cls>(nets.<config>, **kwargs)`` (imports torch)."""
+    from accelscope.workload import nets
+
+    args = (getattr(nets, config),) if config else ()
+    return getattr(nets, cls)(*args, **kwargs)
+
+
+def _mlp(image_size: int = 28):
+    return _net("MLP", None, in_features=image_size * image_size)
+
+
+def _cnn(image_size: int = 32):
+    return _net("SmallCNN", None, image_size=image_size)
+
+
+def _tv(name: str, **kwargs) -> Callable[..., Any]:
+    def build(image_size: int | None = None):
         import torchvision
 
         extra = dict(kwargs)
@@ -55,9 +80,9 @@ def _tv(name: str, **kwargs) -> Callable[..., nn.Module]:
     return build
 
 
-_preset(name="mlp", description="MLP 784-512-256-10 on 28x28 MNIST digits", build=lambda image_size=28: nets.MLP(image_size * image_size),
+_preset(name="mlp", description="MLP 784-512-256-10 on 28x28 MNIST digits", build=_mlp,
         modality="image", channels=1, classes=10, default_batch=64, default_size=28, source="accelscope")
-_preset(name="cnn", description="small CNN (2 conv blocks + 2 dense) on 32x32 CIFAR-10", build=lambda image_size=32: nets.SmallCNN(image_size=image_size),
+_preset(name="cnn", description="small CNN (2 conv blocks + 2 dense) on 32x32 CIFAR-10", build=_cnn,
         modality="image", classes=10, default_batch=64, default_size=32, source="accelscope")
 for _n, _d in (("resnet18", "ResNet-18 (He et al. 2016), 11.69M params"),
                ("resnet50", "ResNet-50 (He et al. 2016), 25.56M params"),
@@ -66,85 +91,92 @@ for _n, _d in (("resnet18", "ResNet-18 (He et al. 2016), 11.69M params"),
                ("vit_b_16", "ViT-B/16 (Dosovitskiy et al. 2021), 86.57M params")):
     _preset(name=_n, description=_d, build=_tv(_n), modality="image", default_batch=32,
             default_size=224, source=f"torchvision.models.{_n}")
-_preset(name="bert-base", description="BERT-base encoder + masked-LM head (Devlin et al. 2019), ~110M params",
-        build=lambda: nets.Bert(nets.BERT_BASE), modality="tokens", vocab=30522, default_batch=8,
-        default_size=128, max_seq_len=512, source="accelscope.workload.nets.Bert")
-_preset(name="bert-large", description="BERT-large encoder + masked-LM head (Devlin et al. 2019), ~336M params",
-        build=lambda: nets.Bert(nets.BERT_LARGE), modality="tokens", vocab=30522, default_batch=8,
-        default_size=128, max_seq_len=512, source="accelscope.workload.nets.Bert")
-for _n, _c, _d in (("bert-base-eager", nets.BERT_BASE, "BERT-base"), ("bert-large-eager", nets.BERT_LARGE, "BERT-large")):
+for _n, _c, _d in (("bert-base", "BERT_BASE", "BERT-base encoder + masked-LM head (Devlin et al. 2019), ~110M params"),
+                   ("bert-large", "BERT_LARGE", "BERT-large encoder + masked-LM head (Devlin et al. 2019), ~336M params")):
+    _preset(name=_n, description=_d, build=partial(_net, "Bert", _c), modality="tokens", vocab=30522,
+            default_batch=8, default_size=128, max_seq_len=512, source="accelscope.workload.nets.Bert")
+for _n, _c, _d in (("bert-base-eager", "BERT_BASE", "BERT-base"), ("bert-large-eager", "BERT_LARGE", "BERT-large")):
     _preset(name=_n, description=f"{_d} with unfused attention (score product, scale, mask, softmax, dropout, "
             "product: the original BERT and NVIDIA DeepLearningExamples implementations)",
-            build=partial(nets.Bert, _c, attention="eager"), modality="tokens", vocab=30522, default_batch=8,
+            build=partial(_net, "Bert", _c, attention="eager"), modality="tokens", vocab=30522, default_batch=8,
             default_size=128, max_seq_len=512, source="accelscope.workload.nets.Bert(attention='eager')")
 _preset(name="gpt2-small", description="GPT-2 small decoder (Radford et al. 2019), 124.4M params",
-        build=lambda: nets.GPT2(nets.GPT2_SMALL), modality="tokens", vocab=50257, default_batch=8,
+        build=partial(_net, "GPT2", "GPT2_SMALL"), modality="tokens", vocab=50257, default_batch=8,
         default_size=1024, max_seq_len=1024, source="accelscope.workload.nets.GPT2")
 _preset(name="llama-7b", description="LLaMA-7B decoder (Touvron et al. 2023), 6.74B params",
-        build=lambda: nets.Llama(nets.LLAMA_7B), modality="tokens", vocab=32000, default_batch=1,
+        build=partial(_net, "Llama", "LLAMA_7B"), modality="tokens", vocab=32000, default_batch=1,
         default_size=2048, source="accelscope.workload.nets.Llama")
 _preset(name="llama-70b", description="LLaMA-2-70B decoder with grouped-query attention (Touvron et al. 2023), 68.98B params",
-        build=lambda: nets.Llama(nets.LLAMA2_70B), modality="tokens", vocab=32000, default_batch=1,
+        build=partial(_net, "Llama", "LLAMA2_70B"), modality="tokens", vocab=32000, default_batch=1,
         default_size=4096, source="accelscope.workload.nets.Llama")
 _preset(name="lstm-lm", description="2-layer LSTM language model, 650 units (Zaremba et al. 2014), 19.8M params",
-        build=lambda: nets.LSTMLanguageModel(), modality="tokens", vocab=10000, default_batch=20,
+        build=partial(_net, "LSTMLanguageModel"), modality="tokens", vocab=10000, default_batch=20,
         default_size=35, source="accelscope.workload.nets.LSTMLanguageModel")
-
-
-def _image_inputs(batch: int, channels: int, size: int) -> tuple:
-    return (torch.randn(batch, channels, size, size),)
-
-
-def _class_targets(batch: int, classes: int) -> torch.Tensor:
-    return torch.randint(0, classes, (batch,))
-
-
-def _token_inputs(batch: int, vocab: int, seq_len: int) -> tuple:
-    return (torch.randint(0, vocab, (batch, seq_len)),)
-
-
-def _token_targets(batch: int, vocab: int, seq_len: int) -> torch.Tensor:
-    return torch.randint(0, vocab, (batch, seq_len))
 
 
 def model_names() -> list[str]:
     return ZOO.names()
 
 
-def _shape_arg(input_shape: tuple[int, ...] | str) -> tuple[int, ...]:
-    if isinstance(input_shape, str):
-        try:
-            input_shape = tuple(int(s) for s in input_shape.replace("x", ",").split(",") if s.strip())
-        except ValueError:
-            raise ConfigError(f"input shape {input_shape!r} is not a list of integers like 3,224,224") from None
-    if not input_shape or any(d < 1 for d in input_shape):
-        raise ConfigError(f"input shape {input_shape!r} must be positive integers, e.g. 3,224,224")
-    return tuple(input_shape)
+# -- input factories (called under the trace's fake-tensor mode, or on a real device) --------
+
+def _image_inputs(batch: int, channels: int, size: int) -> tuple:
+    import torch
+
+    return (torch.randn(batch, channels, size, size),)
 
 
-def _import_callable(spec: str, what: str) -> Callable:
-    module_name, _, attr = spec.partition(":")
+def _class_targets(batch: int, classes: int):
+    import torch
+
+    return torch.randint(0, classes, (batch,))
+
+
+def _token_inputs(batch: int, vocab: int, seq_len: int) -> tuple:
+    import torch
+
+    return (torch.randint(0, vocab, (batch, seq_len)),)
+
+
+def _token_targets(batch: int, vocab: int, seq_len: int):
+    import torch
+
+    return torch.randint(0, vocab, (batch, seq_len))
+
+
+def _shaped_inputs(batch: int, shape: tuple[int, ...], dtype: str) -> tuple:
+    import torch
+
+    if dtype == "int64":
+        return (torch.randint(0, 2, (batch, *shape)),)
+    return (torch.randn(batch, *shape),)
+
+
+def _import_callable(ref: str, what: str) -> Callable:
+    module_name, _, attr = ref.partition(":")
     if not module_name or not attr:
-        raise WorkloadError(f"{what} {spec!r} is not of the form package.module:callable")
+        raise WorkloadError(f"{what} {ref!r} is not of the form package.module:callable")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise WorkloadError(
-            f"{what} {spec!r}: cannot import module {module_name!r} ({type(exc).__name__}: {exc}). "
+            f"{what} {ref!r}: cannot import module {module_name!r} ({type(exc).__name__}: {exc}). "
             "Check the module path and that its package is installed or on PYTHONPATH."
         ) from exc
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise WorkloadError(f"{what} {spec!r}: module {module_name!r} has no attribute {attr!r}")
+            raise WorkloadError(f"{what} {ref!r}: module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     if not callable(obj):
-        raise WorkloadError(f"{what} {spec!r} is not callable")
+        raise WorkloadError(f"{what} {ref!r} is not callable")
     return obj
 
 
-def _checked_factory(name: str, factory: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
-    def build() -> nn.Module:
+def _checked_factory(name: str, factory: Callable[[], Any]) -> Callable[[], Any]:
+    def build():
+        from torch import nn
+
         try:
             model = factory()
         except Exception as exc:
@@ -159,115 +191,169 @@ def _checked_factory(name: str, factory: Callable[[], nn.Module]) -> Callable[[]
     return build
 
 
-def load_workload(
-    name: str,
-    *,
-    task: str = "infer",
-    batch_size: int | None = None,
-    seq_len: int | None = None,
-    image_size: int | None = None,
-    precision: str = "fp32",
-    optimizer: str = "adamw",
-    input_shape: tuple[int, ...] | str | None = None,
-    input_dtype: str = "float32",
-    inputs: str | Callable[[int], tuple] | None = None,
-) -> Workload:
-    """Resolve a model name to a :class:`Workload`.
+def _user_inputs(name: str, factory: Callable[[int], Any]) -> Callable[[int], Any]:
+    def make_inputs(batch: int):
+        try:
+            return factory(batch)
+        except Exception as exc:
+            raise WorkloadError(f"input factory for {name!r} raised {type(exc).__name__}: {exc}") from exc
 
-    ``name`` is a zoo preset (``accelscope models``), ``torchvision:NAME`` for any
-    ``torchvision.models`` builder, or ``package.module:callable`` returning an ``nn.Module``.
-    For the last two, the per-sample input shape comes from ``input_shape`` (e.g. ``3,224,224``;
-    ``input_dtype='int64'`` makes token ids) or from ``inputs``, a ``package.module:callable``
-    taking the batch size and returning the model's positional inputs.
-    """
-    for value, label in ((seq_len, "sequence length"), (image_size, "image size")):
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise ConfigError(f"{label} must be a positive integer, got {value!r}")
-    common = dict(task=task, precision=precision, optimizer=optimizer)
+    return make_inputs
 
-    if name in ZOO:
-        e = ZOO.get(name)
+
+# -- the resolvers ------------------------------------------------------------------------------
+
+class Resolver:
+    """Turns the specs it recognises into Workloads (see the module docstring)."""
+
+    def matches(self, spec: WorkloadSpec) -> bool:
+        raise NotImplementedError
+
+    def defaults(self, spec: WorkloadSpec) -> WorkloadSpec:
+        """The spec with this kind of model's defaults filled in, validated (torch-free)."""
+        raise NotImplementedError
+
+    def load(self, spec: WorkloadSpec):
+        """The :class:`~accelscope.workload.workload.Workload` of a resolved spec."""
+        raise NotImplementedError
+
+
+def _no_inputs_options(spec: WorkloadSpec, what: str) -> None:
+    if spec.input_shape is not None or spec.inputs is not None:
+        raise ConfigError(f"model {spec.model!r} is {what} with its own inputs: --input-shape and "
+                          "--inputs are for torchvision: and package.module:callable models")
+
+
+class ZooResolver(Resolver):
+    def matches(self, spec):
+        return spec.model in ZOO
+
+    def defaults(self, spec):
+        e = ZOO.get(spec.model)
+        _no_inputs_options(spec, "a zoo preset")
+        batch = e.default_batch if spec.batch_size is None else spec.batch_size
         if e.modality == "image":
-            if seq_len is not None:
-                raise ConfigError(f"model {name!r} takes images: use --image-size, not --seq-len")
-            size = image_size or e.default_size
-            build = partial(e.build, image_size=size) if image_size is not None else e.build
-            return Workload(
-                name=name, description=e.description, build_model=_checked_factory(name, build),
-                make_inputs=partial(_image_inputs, channels=e.channels, size=size),
-                make_targets=partial(_class_targets, classes=e.classes), loss_fn=classification_loss,
-                batch_size=e.default_batch if batch_size is None else batch_size, image_size=size, **common,
-            )
-        if image_size is not None:
-            raise ConfigError(f"model {name!r} takes token sequences: use --seq-len, not --image-size")
-        length = seq_len or e.default_size
+            if spec.seq_len is not None:
+                raise ConfigError(f"model {spec.model!r} takes images: use --image-size, not --seq-len")
+            return spec.with_(batch_size=batch, image_size=spec.image_size or e.default_size)
+        if spec.image_size is not None:
+            raise ConfigError(f"model {spec.model!r} takes token sequences: use --seq-len, not --image-size")
+        length = spec.seq_len or e.default_size
         if e.max_seq_len is not None and length > e.max_seq_len:
-            raise ConfigError(
-                f"model {name!r} has {e.max_seq_len} learned positions; --seq-len {length} is too long"
-            )
-        return Workload(
-            name=name, description=e.description, build_model=_checked_factory(name, e.build),
-            make_inputs=partial(_token_inputs, vocab=e.vocab, seq_len=length),
-            make_targets=partial(_token_targets, vocab=e.vocab, seq_len=length),
-            loss_fn=classification_loss, batch_size=e.default_batch if batch_size is None else batch_size, seq_len=length,
-            **common,
-        )
+            raise ConfigError(f"model {spec.model!r} has {e.max_seq_len} learned positions; "
+                              f"--seq-len {length} is too long")
+        return spec.with_(batch_size=batch, seq_len=length)
 
-    if name.startswith("torchvision:"):
+    def load(self, spec):
+        from accelscope.workload.workload import Workload, classification_loss
+
+        e = ZOO.get(spec.model)
+        if e.modality == "image":
+            size = spec.image_size
+            build = partial(e.build, image_size=size) if size != e.default_size else e.build
+            make_inputs = partial(_image_inputs, channels=e.channels, size=size)
+            make_targets = partial(_class_targets, classes=e.classes)
+        else:
+            build = e.build
+            make_inputs = partial(_token_inputs, vocab=e.vocab, seq_len=spec.seq_len)
+            make_targets = partial(_token_targets, vocab=e.vocab, seq_len=spec.seq_len)
+        return Workload.from_spec(spec, description=e.description, build_model=_checked_factory(spec.model, build),
+                                  make_inputs=make_inputs, make_targets=make_targets, loss_fn=classification_loss)
+
+
+_DETECTION = ("fasterrcnn", "maskrcnn", "keypointrcnn", "retinanet", "fcos", "ssd")
+
+
+class TorchvisionResolver(Resolver):
+    def matches(self, spec):
+        return spec.model.startswith("torchvision:")
+
+    def defaults(self, spec):
+        name = spec.model.split(":", 1)[1]
+        if spec.seq_len is not None:
+            raise ConfigError(f"model {spec.model!r} takes images: use --image-size, not --seq-len")
+        if spec.inputs is not None:
+            raise ConfigError(f"model {spec.model!r}: --inputs is for package.module:callable models; "
+                              "wrap the torchvision model in your own factory to give it other inputs")
+        if spec.input_shape is None and name.startswith(_DETECTION):
+            raise ConfigError(f"{spec.model} is a detection model that takes a list of images and targets; "
+                              "use a package.module:callable wrapper with --inputs")
+        batch = 32 if spec.batch_size is None else spec.batch_size
+        if spec.input_shape is not None:
+            if spec.image_size is not None:
+                raise ConfigError("give --input-shape or --image-size, not both")
+            return spec.with_(batch_size=batch)
+        return spec.with_(batch_size=batch, image_size=spec.image_size or (299 if name == "inception_v3" else 224))
+
+    def load(self, spec):
         import torchvision
 
-        tv_name = name.split(":", 1)[1]
+        from accelscope.workload.workload import Workload, generic_loss
+
+        name = spec.model.split(":", 1)[1]
         valid = torchvision.models.list_models()
-        if tv_name not in valid:
-            raise UnknownNameError("torchvision model", tv_name, valid)
-        if seq_len is not None:
-            raise ConfigError(f"model {name!r} takes images: use --image-size, not --seq-len")
-        size = image_size or (299 if tv_name == "inception_v3" else 224)
-        if input_shape is None and tv_name.startswith(("fasterrcnn", "maskrcnn", "keypointrcnn", "retinanet", "fcos", "ssd")):
-            raise ConfigError(f"{name} is a detection model that takes a list of images and targets; "
-                              "use a package.module:callable wrapper with --inputs")
-        if input_shape is not None:
-            shape = _shape_arg(input_shape)
-            make_inputs = lambda b, shape=shape: (torch.randn(b, *shape),)
+        if name not in valid:
+            raise UnknownNameError("torchvision model", name, valid)
+        if spec.input_shape is not None:
+            make_inputs = partial(_shaped_inputs, shape=spec.input_shape, dtype=spec.input_dtype)
         else:
-            make_inputs = partial(_image_inputs, channels=3, size=size)
-        kwargs = {"aux_logits": False, "init_weights": False} if tv_name in ("inception_v3", "googlenet") else {}
-        return Workload(
-            name=name, description=f"torchvision.models.{tv_name}",
-            build_model=_checked_factory(name, _tv(tv_name, **kwargs)), make_inputs=make_inputs,
-            make_targets=None, loss_fn=generic_loss, batch_size=32 if batch_size is None else batch_size,
-            image_size=size if input_shape is None else None, **common,
-        )
+            make_inputs = partial(_image_inputs, channels=3, size=spec.image_size)
+        kwargs = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
+        return Workload.from_spec(spec, description=f"torchvision.models.{name}",
+                                  build_model=_checked_factory(spec.model, _tv(name, **kwargs)),
+                                  make_inputs=make_inputs, make_targets=None, loss_fn=generic_loss)
 
-    if ":" in name:
-        factory = _import_callable(name, "model factory")
-        if inputs is not None:
-            in_factory = _import_callable(inputs, "input factory") if isinstance(inputs, str) else inputs
 
-            def make_inputs(b: int, f=in_factory) -> tuple:
-                try:
-                    x = f(b)
-                except Exception as exc:
-                    raise WorkloadError(f"input factory for {name!r} raised {type(exc).__name__}: {exc}") from exc
-                return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)
-        elif input_shape is not None:
-            shape = _shape_arg(input_shape)
-            if input_dtype in ("int64", "long", "tokens"):
-                vocab = 2
-                make_inputs = lambda b, shape=shape: (torch.randint(0, vocab, (b, *shape)),)
-            elif input_dtype in ("float32", "float"):
-                make_inputs = lambda b, shape=shape: (torch.randn(b, *shape),)
-            else:
-                raise ConfigError(f"input dtype {input_dtype!r} is not one of float32, int64")
-        else:
+class FactoryResolver(Resolver):
+    def matches(self, spec):
+        return ":" in spec.model
+
+    def defaults(self, spec):
+        if spec.inputs is None and spec.input_shape is None:
             raise ConfigError(
-                f"model {name!r} is a user factory: give the per-sample input shape "
-                "(--input-shape 3,224,224) or an input factory (--inputs package.module:make_inputs)"
-            )
-        return Workload(
-            name=name, description=f"user model {name}", build_model=_checked_factory(name, factory),
-            make_inputs=make_inputs, make_targets=None, loss_fn=generic_loss,
-            batch_size=1 if batch_size is None else batch_size, seq_len=seq_len, image_size=image_size, **common,
-        )
+                f"model {spec.model!r} is a user factory: give the per-sample input shape "
+                "(--input-shape 3,224,224) or an input factory (--inputs package.module:make_inputs)")
+        return spec.with_(batch_size=1 if spec.batch_size is None else spec.batch_size)
 
-    raise UnknownNameError("model", name, ZOO.names() + ["torchvision:NAME", "package.module:callable"])
+    def load(self, spec):
+        from accelscope.workload.workload import Workload, generic_loss
+
+        factory = _import_callable(spec.model, "model factory")
+        if spec.inputs is not None:
+            inputs = spec.inputs
+            in_factory = _import_callable(inputs, "input factory") if isinstance(inputs, str) else inputs
+            make_inputs = _user_inputs(spec.model, in_factory)
+        else:
+            make_inputs = partial(_shaped_inputs, shape=spec.input_shape, dtype=spec.input_dtype)
+        return Workload.from_spec(spec, description=f"user model {spec.model}",
+                                  build_model=_checked_factory(spec.model, factory), make_inputs=make_inputs,
+                                  make_targets=None, loss_fn=generic_loss)
+
+
+RESOLVERS: Registry[Resolver] = Registry("model resolver")
+RESOLVERS.add("zoo", ZooResolver())
+RESOLVERS.add("torchvision", TorchvisionResolver())
+RESOLVERS.add("factory", FactoryResolver())
+
+
+def resolver_for(spec: WorkloadSpec) -> Resolver:
+    for _, r in RESOLVERS.items():
+        if r.matches(spec):
+            return r
+    raise UnknownNameError("model", spec.model, ZOO.names() + ["torchvision:NAME", "package.module:callable"])
+
+
+def resolve_defaults(spec: WorkloadSpec) -> WorkloadSpec:
+    """``spec`` with its model's defaults (batch, image size or sequence length) filled in."""
+    return resolver_for(spec).defaults(spec)
+
+
+def load_workload(model: "str | WorkloadSpec", **options: Any):
+    """Resolve a spec (or a model name and workload options) to a runnable
+    :class:`~accelscope.workload.workload.Workload`; see the module docstring for the names."""
+    spec = as_spec(model, **options)
+    if spec.precision == "auto":
+        raise ConfigError("precision 'auto' is chosen per device (by `predict` and `explore`); "
+                          "give one of fp32, tf32, bf16, fp16, amp-fp16, amp-bf16 to build a workload")
+    resolver = resolver_for(spec)
+    return resolver.load(resolver.defaults(spec))

@@ -13,17 +13,21 @@ What the Estimate holds: ``step_time_s`` is the time per frame at steady state
 (``1 / throughput``; ``samples_per_step = 1``), ``parameters["latency_s"]`` the batch-1
 latency, ``fits_in_memory`` whether the design's resources fit the device (``None`` when a
 budget figure is unknown), ``peak_flops_per_s`` the design's own peak (2 ops per multiplier
-per clock), ``memory_bytes`` the on-chip weight bytes. Energy per frame is board power x
-time per frame, with the power from ``power_w=`` or the catalog's ``tdp_w``; without either
-it is ``None`` and ``energy_method`` says why (``accelscope.cost.with_costs`` fills it the
-same way from ``tdp_w``).
+per clock), ``memory_bytes`` the on-chip weight bytes. Energy is not the model's: :func:`accelscope.cost.price`
+charges the board power (``Assumptions(power_w=...)`` or the catalog's ``tdp_w``) over the
+time per frame, the device being busy the whole frame.
+
+:class:`FpgaModel` is the performance model ``predict`` and ``explore`` use for FPGA entries:
+the fastest FINN-style dataflow design (8-bit weights and activations) that fits the device,
+or a DPU-style overlay when no dataflow design fits; a board whose resource counts the
+catalog lacks is refused (no design can be folded to fit an unknown budget).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from accelscope.errors import ConfigError
+from accelscope.errors import AccelscopeError, ConfigError, PredictionError
 from accelscope.hardware.schema import HardwareSpec
 from accelscope.models.estimate import Estimate
 from accelscope.models.fpga import overlay as ov
@@ -41,6 +45,7 @@ from accelscope.models.fpga.dataflow import (
 from accelscope.models.fpga.folding import fastest_that_fits, fold_to_target, worst_resource
 from accelscope.models.fpga.network import layers_from_profile
 from accelscope.workload.profile import Profile
+from accelscope.workload.spec import WorkloadSpec
 
 DATAFLOW_MODEL = "fpga-dataflow/1"
 OVERLAY_MODEL = "fpga-overlay-dpu/1"
@@ -59,8 +64,7 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
                   first_layer_a_bits: int | None = None, target_fps: float | None = None,
                   reuse_factor: int | None = None, folds: Sequence[LayerFold] | None = None,
                   resource_type: str = "auto", mem_style: str = "auto", clock_hz: float | None = None,
-                  utilisation: float = 0.8, power_w: float | None = None,
-                  dpu_arch: str | None = None, dpu_cores: int | None = None,
+                  utilisation: float = 0.8, dpu_arch: str | None = None, dpu_cores: int | None = None,
                   workload_name: str | None = None) -> Estimate:
     """Estimate ``workload`` (a Profile or a list of layers) on the FPGA ``spec``.
 
@@ -82,7 +86,7 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
         layers, name, task = list(workload), workload_name or "layers", "infer"
     notes.append("pooling, activations and norms are assumed fused or not limiting")
     if style == "overlay":
-        return _overlay_estimate(layers, spec, name, task, notes, dpu_arch, dpu_cores, clock_hz, power_w)
+        return _overlay_estimate(layers, spec, workload, name, task, notes, dpu_arch, dpu_cores, clock_hz)
     if style != "dataflow":
         raise ConfigError(f"style {style!r} is not one of dataflow, overlay")
     clock = clock_hz or DEFAULT_FABRIC_CLOCK_HZ
@@ -120,7 +124,7 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
         fr = fastest_that_fits(layers, opts, budget)
         design, util, fits, limited, how = fr.design, fr.utilisation, fr.fits, fr.limited_by, \
             "fastest folding that fits"
-    return _dataflow_estimate(design, spec, name, task, notes, budget, util, fits, limited, how, power_w)
+    return _dataflow_estimate(design, spec, workload, name, task, notes, budget, util, fits, limited, how)
 
 
 def fit_summary(util: dict[str, float | None], fits: bool | None) -> str:
@@ -130,18 +134,13 @@ def fit_summary(util: dict[str, float | None], fits: bool | None) -> str:
     return f"{'fits' if fits else 'does not fit'} ({worst_resource(util)})"
 
 
-def _energy(spec: HardwareSpec, power_w: float | None, step_s: float) -> tuple[float | None, float | None, str]:
-    if power_w is not None:
-        return power_w, power_w * step_s, "model: given board power x time per frame"
-    tdp = _num(spec.tdp_w)
-    if tdp:
-        return tdp, tdp * step_s, "model: catalog board power (tdp_w) x time per frame"
-    why = spec.tdp_w.reason or "not in the catalog"
-    return None, None, f"unavailable: board power unknown ({why}); pass power_w"
+def _spec_of(workload, name: str, task: str) -> WorkloadSpec:
+    """The workload spec of a Profile, or a spec naming a layer list (not re-loadable)."""
+    return workload.spec if isinstance(workload, Profile) else WorkloadSpec(model=name, task=task, batch_size=1)
 
 
-def _dataflow_estimate(design: DataflowResult, spec, name, task, notes, budget, util, fits,
-                       limited, how, power_w) -> Estimate:
+def _dataflow_estimate(design: DataflowResult, spec, workload, name, task, notes, budget, util, fits,
+                       limited, how) -> Estimate:
     step = 1.0 / design.throughput_fps
     res = design.resources
     if any(v is None for v in util.values()) and fits:
@@ -153,7 +152,6 @@ def _dataflow_estimate(design: DataflowResult, spec, name, task, notes, budget, 
     notes.append(f"bottleneck: {design.bottleneck}")
     for lr in design.layers:
         notes.extend(f"{lr.layer.name}: {n}" for n in lr.notes)
-    power, energy, method = _energy(spec, power_w, step)
     by_cat: dict[str, float] = {}
     for lr in design.layers:
         key = "conv" if lr.layer.kind in ("conv", "depthwise") else ("matmul" if lr.layer.kind == "dense" else "other")
@@ -169,17 +167,17 @@ def _dataflow_estimate(design: DataflowResult, spec, name, task, notes, budget, 
         "layers": [lr.to_dict() for lr in design.layers],
     }
     return Estimate(
-        hardware=spec.name, kind="fpga", workload=name, task=task, batch_size=1,
+        hardware=spec.name, kind="fpga", spec=_spec_of(workload, name, task),
         precision=f"w{design.options.w_bits}a{design.options.a_bits}", step_time_s=step,
-        samples_per_step=1, flops=2 * design.macs, peak_flops_per_s=2.0 * res.multipliers * design.clock_hz,
-        gpu_busy_s=step, host_s=0.0, bound="compute", time_by_bound_s={"compute": step},
+        samples_per_step=1, flops=2 * design.macs, executed_flops=2 * design.macs,
+        peak_flops_per_s=2.0 * res.multipliers * design.clock_hz,
+        device_busy_s=step, host_s=0.0, bound="compute", time_by_bound_s={"compute": step},
         time_by_category_s=by_cat, time_by_phase_s={"forward": step}, memory_bytes=weight_bytes,
         memory_capacity_bytes=int(onchip) if onchip else None, fits_in_memory=fits_flag,
-        model=f"{DATAFLOW_MODEL} ({design.options.framework})", parameters=params, power_w=power,
-        energy_j_per_step=energy, energy_method=method, notes=tuple(notes))
+        model=f"{DATAFLOW_MODEL} ({design.options.framework})", parameters=params, notes=tuple(notes))
 
 
-def _overlay_estimate(layers, spec, name, task, notes, arch, cores, clock_hz, power_w) -> Estimate:
+def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, clock_hz) -> Estimate:
     board = ov.board_default(spec.name) or {}
     arch = arch or board.get("arch", "B4096")
     cores = cores or board.get("cores", 1)
@@ -204,7 +202,6 @@ def _overlay_estimate(layers, spec, name, task, notes, arch, cores, clock_hz, po
     else:
         notes.append(f"per-core resources of {arch} not sourced: fit not checked")
     step = 1.0 / res.fps_multi_thread
-    power, energy, method = _energy(spec, power_w, step)
     mem_bound = sum(l.time_s for l in res.layers if l.bound == "memory")
     params = {"style": "overlay", **cfg.to_dict(), "latency_s": res.latency_s,
               "fps_single_thread": res.fps_single_thread, "fps_multi_thread": res.fps_multi_thread,
@@ -212,17 +209,43 @@ def _overlay_estimate(layers, spec, name, task, notes, arch, cores, clock_hz, po
               "layers": [l.to_dict() for l in res.layers]}
     notes.append(f"array efficiency {res.efficiency:.0%} at batch 1 (one core)")
     return Estimate(
-        hardware=spec.name, kind="fpga", workload=name, task=task, batch_size=1, precision="int8",
-        step_time_s=step, samples_per_step=1, flops=2 * res.macs, peak_flops_per_s=cfg.peak_ops_per_s,
-        gpu_busy_s=step, host_s=0.0, bound="memory" if mem_bound > res.latency_s / 2 else "compute",
+        hardware=spec.name, kind="fpga", spec=_spec_of(workload, name, task), precision="int8",
+        step_time_s=step, samples_per_step=1, flops=2 * res.macs, executed_flops=2 * res.macs,
+        peak_flops_per_s=cfg.peak_ops_per_s,
+        device_busy_s=step, host_s=0.0, bound="memory" if mem_bound > res.latency_s / 2 else "compute",
         time_by_bound_s={"memory": mem_bound, "compute": res.latency_s - mem_bound},
         time_by_category_s={}, time_by_phase_s={"forward": res.latency_s},
         memory_bytes=sum(l.layer.weights for l in res.layers), memory_capacity_bytes=_int(spec.mem_bytes),
-        fits_in_memory=fits, model=f"{OVERLAY_MODEL} ({cores}x{arch})", parameters=params,
-        power_w=power, energy_j_per_step=energy, energy_method=method, notes=tuple(notes))
+        fits_in_memory=fits, model=f"{OVERLAY_MODEL} ({cores}x{arch})", parameters=params, notes=tuple(notes))
 
 
 def _int(fig) -> int | None:
     v = _num(fig)
     return int(v) if v else None
 
+
+
+class FpgaModel:
+    """FPGA entries in ``predict`` and ``explore`` (see the module docstring)."""
+
+    name = "fpga"
+    version = DATAFLOW_MODEL
+
+    def auto_precision(self, spec: HardwareSpec) -> str:
+        return "fp32"  # the profile's shapes; the design runs them at 8-bit weights and activations
+
+    def predict(self, profile: Profile, spec: HardwareSpec, *, calibration=None) -> Estimate:
+        e = fpga_estimate(profile, spec)
+        if e.fits_in_memory is False:
+            # Too big for one stage per layer: a DPU-style overlay processor runs any size.
+            try:
+                overlay = fpga_estimate(profile, spec, style="overlay")
+            except AccelscopeError:
+                overlay = None
+            if overlay is not None and overlay.fits_in_memory is not False:
+                e = overlay
+        if e.fits_in_memory is None:
+            raise PredictionError(
+                f"{spec.name}: its resource counts are not in the catalog, so no design can be folded "
+                f"to fit it; `accelscope fpga {profile.model} --device {spec.name} --fold FILE` sizes one by hand")
+        return e

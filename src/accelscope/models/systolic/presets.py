@@ -1,4 +1,4 @@
-"""Published accelerators as :class:`ArrayConfig` presets (data in ``data/*.toml``).
+"""Published accelerators as :class:`ArrayConfig` presets, and their published applications.
 
 TPU v1 (Jouppi et al., ISCA 2017) maps onto SCALE-Sim's model as a 256x256 weight-stationary
 array at 700 MHz with int8 words: the 24 MiB unified buffer holds activations (the ifmap
@@ -28,15 +28,12 @@ def _data(name: str) -> dict:
 
 
 def tpu_v1() -> ArrayConfig:
-    d = _data("tpu_v1")
-    return ArrayConfig(
-        name=d["name"], rows=d["rows"], cols=d["cols"], dataflow=d["dataflow"],
-        ifmap_sram_bytes=d["unified_buffer_bytes"], filter_sram_bytes=d["weight_fifo_bytes"],
-        ofmap_sram_bytes=d["accumulator_bytes"], word_bytes=d["word_bytes"],
-        clock_hz=d["clock_hz"],
-        dram_bandwidth_bytes_per_s=d["weight_memory_bandwidth_bytes_per_s"],
-        offchip_operands=("filter",),
-    )
+    """TPU v1 from its catalog entry (``hardware/data/tpu/tpu-v1.toml``, the array in its
+    ``[systolic]`` table), counting as SCALE-Sim 3.0.0 does (``compat=True``)."""
+    from accelscope.hardware.catalog import load_hardware
+    from accelscope.models.systolic.model import array_config
+
+    return array_config(load_hardware("tpu-v1")).with_(compat=True)
 
 
 PRESETS = {"tpu-v1": tpu_v1}

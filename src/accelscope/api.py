@@ -1,0 +1,156 @@
+"""The public API: one function per job a user runs, keyword arguments, a documented result.
+
+Every workload argument is a :class:`~accelscope.workload.spec.WorkloadSpec` or a model name
+with the spec's fields as keyword arguments (``task``, ``batch_size``, ``seq_len``,
+``image_size``, ``precision``, ``optimizer``, ``channels_last``, ``input_shape``,
+``input_dtype``, ``inputs``). A ``store`` is a :class:`~accelscope.store.Store`, a path to
+one, or ``None`` (the default store where the job keeps results; no store where it only reads).
+Importing this module imports no torch: each function loads what it needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from accelscope.hardware.catalog import list_hardware, load_hardware
+from accelscope.store.db import Store
+from accelscope.workload.spec import WorkloadSpec
+
+if TYPE_CHECKING:
+    from accelscope.cost import Assumptions, Priced
+    from accelscope.jobs.calibrate import CalibrationResult
+    from accelscope.jobs.explore import ExploreResult
+    from accelscope.jobs.predict import Prediction
+    from accelscope.jobs.simulate import DseJobResult, SimulationResult
+    from accelscope.measure.bench import BenchRun
+    from accelscope.models.systolic.dse import DesignSpace
+    from accelscope.workload.profile import Profile
+
+__all__ = ["Store", "WorkloadSpec", "bench", "calibrate", "dse", "explore", "fpga_estimate",
+           "list_hardware", "load_hardware", "predict", "profile", "simulate"]
+
+
+@contextlib.contextmanager
+def _store(store: "Store | str | Path | None", *, default: bool) -> Iterator[Store | None]:
+    """A Store for ``store`` (opened here and closed after when given as a path; the default
+    store when ``default`` and none is given)."""
+    if isinstance(store, Store):
+        yield store
+        return
+    if store is None and not default:
+        yield None
+        return
+    db = Store(store)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def profile(model: "str | WorkloadSpec", *, cache: bool = True, **workload: Any) -> "Profile":
+    """Count the FLOPs and bytes of every op of one inference pass or training step, on fake
+    tensors (nothing is allocated). Returns a :class:`~accelscope.workload.profile.Profile`:
+    ``flops``, ``flops_by_phase``, ``memory_bytes``, ``ops``, ``uncovered_ops``, ...
+    Zoo and torchvision profiles are cached on disk (``cache=False`` traces anew)."""
+    from accelscope.workload import profile as trace_profile
+
+    return trace_profile(model, cache=cache, **workload)
+
+
+def bench(model: "str | WorkloadSpec", *, devices: "str | Sequence[str]" = "cpu",
+          tasks: "str | Sequence[str] | None" = None, batch_sizes: Sequence[int] | None = None,
+          precisions: "str | Sequence[str] | None" = None, compile: bool = False, threads: int | None = None,
+          max_time_s: float = 10.0, store: "Store | str | Path | None" = None,
+          progress: Callable | None = None, **workload: Any) -> "BenchRun":
+    """Measure the workload for real on local devices (``cpu``, ``cuda``, ``cuda:N``, ``mps``,
+    ``null``, ``auto``), sweeping ``tasks`` x ``batch_sizes`` x ``precisions`` (default: the
+    spec's own). Returns a :class:`~accelscope.measure.bench.BenchRun` whose ``measurements``
+    hold step-time statistics, throughput, speedup vs the CPU, energy and peak memory. Results
+    are stored only when ``store`` is given."""
+    from accelscope.measure.bench import bench as run_bench
+
+    with _store(store, default=False) as db:
+        return run_bench(model, devices=devices, tasks=tasks, batch_sizes=batch_sizes, precisions=precisions,
+                         compile=compile, threads=threads, max_time_s=max_time_s, store=db,
+                         progress=progress, **workload)
+
+
+def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | None" = None,
+            kind: "str | Sequence[str] | None" = None, hardware_paths: Sequence[str | Path] | None = None,
+            store: "Store | str | Path | None" = None, calibrated: bool = True,
+            assumptions: "Assumptions | None" = None, cache: bool = True, **workload: Any) -> "Prediction":
+    """Predict the workload on catalog hardware (names, ``.toml`` design files, or every entry
+    of a ``kind``; all of the catalog when neither is given), timed by each entry's
+    performance model and priced. ``precision`` defaults to ``auto`` (each device in the
+    precision a practitioner would use there). Stored calibrations (``calibrate``) are used
+    unless ``calibrated=False``. Returns a :class:`~accelscope.jobs.predict.Prediction`:
+    ``results`` (:class:`~accelscope.cost.Priced`, fastest first) and ``unavailable``."""
+    from accelscope.jobs.predict import predict as run_predict
+
+    calibrations = None if calibrated else {}
+    with _store(store, default=False) as db:
+        return run_predict(model, hardware=hardware, kind=kind, hardware_paths=hardware_paths,
+                           calibrations=calibrations, store=db, assumptions=assumptions, cache=cache, **workload)
+
+
+def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices: str = "auto",
+            kinds: Sequence[str] | None = None, hardware_paths: Sequence[str | Path] | None = None,
+            max_time_s: float = 6.0, store: "Store | str | Path | None" = None,
+            progress: Callable[[str], None] | None = None) -> "ExploreResult":
+    """The main job: measure the workloads on this machine's devices, predict every catalog
+    device, rank them per workload (speedup vs the local CPU, J and $ per sample, memory fit).
+    ``workloads`` default to a built-in set that runs in under a minute on a laptop CPU.
+    Everything is stored (``store``, default: the default store). Returns an
+    :class:`~accelscope.jobs.explore.ExploreResult`."""
+    from accelscope.jobs.explore import DEFAULT_WORKLOADS
+    from accelscope.jobs.explore import explore as run_explore
+
+    with _store(store, default=True) as db:
+        return run_explore(workloads or DEFAULT_WORKLOADS, devices=devices, kinds=kinds,
+                           hardware_paths=hardware_paths, max_time_s=max_time_s, store=db, progress=progress)
+
+
+def calibrate(device: str = "cpu", *, hardware: str | None = None,
+              store: "Store | str | Path | None" = None) -> "CalibrationResult":
+    """Fit ``device``'s roofline parameters to its measurements in the store and keep the fit
+    (later ``predict`` and ``explore`` calls use it). Returns a
+    :class:`~accelscope.jobs.calibrate.CalibrationResult`."""
+    from accelscope.jobs.calibrate import calibrate as run_calibrate
+
+    with _store(store, default=True) as db:
+        return run_calibrate(device, hardware=hardware, store=db)
+
+
+def simulate(model: "str | WorkloadSpec | None" = None, **options: Any) -> "SimulationResult":
+    """Cycle-exact systolic-array simulation (SCALE-Sim 3.0.0's model) of a model or a SCALE-Sim
+    topology, with energy and area. Options: ``config``, ``topology``, ``topology_kind``,
+    ``preset``, ``hardware``, ``array`` ("128x128"), ``dataflow``, ``sram_kib``, ``clock_hz``,
+    ``word_bytes``, ``node_nm``, ``out`` (a directory for SCALE-Sim's report CSVs),
+    ``save_design_path`` (a hardware file ``predict`` takes), and workload options. Returns a
+    :class:`~accelscope.jobs.simulate.SimulationResult` (``.result``: the NetworkResult)."""
+    from accelscope.jobs.simulate import simulate as run_simulate
+
+    return run_simulate(model, **options)
+
+
+def dse(model: "str | WorkloadSpec | None" = None, *, space: "DesignSpace | None" = None,
+        **options: Any) -> "DseJobResult":
+    """Design-space exploration of systolic arrays for a workload: latency, energy and area
+    over a :class:`~accelscope.models.systolic.dse.DesignSpace`, and their Pareto front.
+    ``save_design_path`` with ``pick`` (fastest, lowest-energy, smallest) saves a front point
+    as a hardware file."""
+    from accelscope.jobs.simulate import dse as run_dse
+
+    return run_dse(model, space=space, **options)
+
+
+def fpga_estimate(model: "str | WorkloadSpec", *, device: str, **options: Any) -> "Priced":
+    """An FPGA design for a model (or a layer-list file) on a catalog FPGA, without synthesis:
+    FINN/hls4ml dataflow or a DPU overlay, its latency, frame rate, resources and energy.
+    Returns a :class:`~accelscope.cost.Priced` (``.estimate.parameters`` has the design)."""
+    from accelscope.jobs.fpga import fpga
+
+    return fpga(model, device=device, **options)

@@ -1,0 +1,100 @@
+"""calibrate: fit a device's roofline parameters to its stored measurements, and keep them.
+
+Reads the device's successful measurement points from the results store, re-profiles each
+distinct workload from the spec stored with it (user models included, when their factory
+is still importable), fits :class:`~accelscope.models.calibrate.Calibrator` and stores the
+fit as a new ``calibration`` run (older ones are kept; the newest wins). ``predict`` and
+``explore`` then use it for that device and for the catalog entry it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelscope.errors import AccelscopeError
+from accelscope.hardware.catalog import load_hardware
+from accelscope.hardware.schema import HardwareSpec
+from accelscope.models.calibrate import CalibrationError, Calibrator
+from accelscope.models.roofline_model import Calibrated
+from accelscope.workload import WorkloadSpec, profile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalibrationResult:
+    """What :func:`calibrate` fitted, its in-sample error per point, and where it is stored."""
+
+    device: str
+    hardware: str | None
+    calibration: Calibrated
+    median_abs_error: float
+    points: tuple[dict[str, Any], ...]  # {"workload", "measured_s", "predicted_s", "error"}
+    skipped: tuple[str, ...] = field(default=())  # points that could not be re-profiled, and why
+    run_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.calibration
+        return {"device": self.device, "hardware": self.hardware, "matrix_scale": c.matrix_scale,
+                "conv_scale": c.conv_scale, "bandwidth_scale": c.bandwidth_scale,
+                "backward_scale": c.backward_scale, "host_overhead_s": c.params.host_overhead_s,
+                "median_abs_error": self.median_abs_error, "points": list(self.points),
+                "skipped": list(self.skipped), "run_id": self.run_id}
+
+
+def _local_spec(device: str, hardware: str | None) -> HardwareSpec | None:
+    if hardware:
+        return load_hardware(hardware)
+    if device == "cpu":
+        from accelscope.measure.detect import detect
+
+        return next((d.spec for d in detect() if d.name == "cpu"), None)
+    return None
+
+
+def calibrate(device: str = "cpu", *, hardware: str | None = None, store=None) -> CalibrationResult:
+    """Fit ``device`` (``cpu``, ``cuda:0``, ...) from the measurements in ``store`` (a Store;
+    default: the default store) and save the calibration there."""
+    from accelscope.store import Store
+
+    own = store is None
+    db = Store() if own else store
+    try:
+        return _calibrate(db, device, hardware)
+    finally:
+        if own:
+            db.close()
+
+
+def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
+    from accelscope.store.calibrations import save
+
+    points = [p for p in store.points_where(kind="measurement", device=device) if p["status"] == "ok"]
+    if not points:
+        raise CalibrationError(
+            f"no successful measurements of {device!r} in {store.path}; run "
+            f"`accelscope bench MODEL --device {device}` on a few models first")
+    spec = _local_spec(device, hardware)
+    profiles, times, labels, skipped = [], [], [], []
+    for pt in points:
+        rec = pt["data"]
+        ws = (WorkloadSpec.from_dict(rec["spec"]) if isinstance(rec.get("spec"), dict)
+              else WorkloadSpec.from_dict({k: rec.get(k) for k in ("model", "task", "batch_size", "precision",
+                                                                   "optimizer", "seq_len", "image_size",
+                                                                   "channels_last") if rec.get(k) is not None}))
+        try:
+            profiles.append(profile(ws))
+        except AccelscopeError as exc:
+            skipped.append(f"{ws.label}: {exc}")
+            continue
+        times.append(pt["time_s"])
+        labels.append(f"{ws.model} {ws.task} b{ws.batch_size} {ws.precision}")
+    if len(profiles) < 2 and skipped:
+        raise CalibrationError(f"{device}: only {len(profiles)} of {len(points)} stored points could be "
+                               f"profiled again; first failure: {skipped[0]}")
+    c = Calibrator(device, spec, kind=spec.kind if spec else "cpu").fit(profiles, times)
+    run_id = save(c.calibration_.to_dict(), store, hardware=spec.name if spec else None)
+    rows = tuple({"workload": lab, "measured_s": m, "predicted_s": m * (1 + e), "error": float(e)}
+                 for lab, m, e in zip(labels, times, c.errors_))
+    return CalibrationResult(device=device, hardware=spec.name if spec else None, calibration=c.calibration_,
+                             median_abs_error=c.median_abs_error_, points=rows, skipped=tuple(skipped),
+                             run_id=run_id)

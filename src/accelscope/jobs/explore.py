@@ -1,0 +1,178 @@
+"""explore: measure what this machine has, predict every catalog device, rank them.
+
+For each workload: the local devices are measured (``measure.bench``), every catalog device
+is predicted (its performance model, with stored calibrations where they exist) and priced
+(``cost.price``), and the rows
+are ranked by throughput with the speedup over the local CPU, energy per sample, dollars per
+million samples on the cheapest cloud offering, and whether the step fits in memory.
+Measured and predicted rows are marked as such. Everything is stored: the measurements as
+a ``measurement`` run, the predictions as an ``estimate`` run.
+
+Precision ``auto`` measures the local CPU in fp32 and predicts each device in the precision
+a practitioner would use there (its performance model decides: for the roofline, ``amp-bf16``
+where the device has a bf16 peak, else ``amp-fp16``, else ``fp32``; a systolic array runs its
+own word type).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from accelscope.cost import Assumptions
+from accelscope.errors import AccelscopeError
+from accelscope.jobs.predict import Profiler, Unavailable, estimate_one, load_calibrations, select_hardware
+from accelscope.models.roofline_model import Calibrated
+from accelscope.workload import AUTO, WorkloadSpec, as_spec
+
+#: The built-in workload set: small enough to measure on a 2-core CPU within about a minute,
+#: and covering dense layers, convolutions and a transformer, inference and training.
+DEFAULT_WORKLOADS: tuple[WorkloadSpec, ...] = (
+    WorkloadSpec(model="mlp", task="train", batch_size=64, precision=AUTO),
+    WorkloadSpec(model="resnet50", task="infer", batch_size=8, precision=AUTO),
+    WorkloadSpec(model="gpt2-small", task="train", batch_size=4, seq_len=128, precision=AUTO),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    device: str
+    kind: str
+    source: str  # "measured" or "predicted"
+    precision: str
+    step_time_s: float | None
+    throughput_samples_per_s: float | None
+    speedup_vs_cpu: float | None
+    energy_j_per_sample: float | None
+    energy_method: str
+    usd_per_million_samples: float | None
+    offering: str | None
+    fits_in_memory: bool | None
+    bound: str | None = None
+    mfu: float | None = None
+    model: str | None = None  # the performance model of a predicted row
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadResult:
+    spec: WorkloadSpec
+    rows: tuple[Row, ...]
+    unavailable: tuple[Unavailable, ...] = ()
+    measurement_run_id: int | None = None
+
+    @property
+    def workload(self) -> dict[str, Any]:
+        """The workload's main fields (model, task, batch_size, and the size given)."""
+        s = self.spec
+        w = {"model": s.model, "task": s.task, "batch_size": s.batch_size}
+        w.update({k: getattr(s, k) for k in ("seq_len", "image_size") if getattr(s, k) is not None})
+        return w
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"workload": self.workload, "spec": self.spec.to_dict(), "rows": [r.to_dict() for r in self.rows],
+                "unavailable": [u.to_dict() for u in self.unavailable],
+                "measurement_run_id": self.measurement_run_id}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExploreResult:
+    results: tuple[WorkloadResult, ...]
+    estimate_run_id: int | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"workloads": [r.to_dict() for r in self.results], "estimate_run_id": self.estimate_run_id,
+                "notes": list(self.notes)}
+
+
+def _measured_rows(run) -> list[Row]:
+    rows = []
+    for m in run.measurements:
+        rows.append(Row(
+            device=m.device + (f" ({m.device_model})" if m.device_model else ""),
+            kind="cpu" if m.device == "cpu" else "gpu", source="measured", precision=m.precision,
+            step_time_s=m.step_time_s.median if m.step_time_s else None,
+            throughput_samples_per_s=m.throughput_samples_per_s, speedup_vs_cpu=None,
+            energy_j_per_sample=m.energy_j_per_sample, energy_method=m.energy_method,
+            usd_per_million_samples=None, offering=None, fits_in_memory=m.status == "ok", error=m.error))
+    return rows
+
+
+def explore(
+    workloads: Sequence["WorkloadSpec | str"] = DEFAULT_WORKLOADS,
+    *,
+    devices: str = "auto",
+    kinds: Sequence[str] | None = None,
+    hardware_paths: Sequence[str | Path] | None = None,
+    max_time_s: float = 6.0,
+    store=None,
+    calibrations: dict[str, Calibrated] | None = None,
+    assumptions: Assumptions | None = None,
+    cache: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ExploreResult:
+    """Measure ``workloads`` locally, predict them on the catalog, and rank the devices.
+
+    Each workload is a spec (or a model name); its precision ``auto`` measures the local CPU
+    in fp32 and predicts each device in the precision its model picks. ``calibrations``
+    default to those stored in ``store``.
+    """
+    from accelscope.measure.bench import bench
+
+    specs_hw = select_hardware(None, kinds, hardware_paths)
+    calibrations = load_calibrations(store) if calibrations is None else calibrations
+    results = []
+    recording = (store.recording(kind="estimate", config={"workloads": [as_spec(w).to_dict() for w in workloads]},
+                                 command="explore") if store is not None else contextlib.nullcontext(None))
+    with recording as estimate_run:
+        for w in workloads:
+            spec = as_spec(w).resolved()
+            if progress:
+                progress(f"measuring {spec.label} on {devices}")
+            local = spec.with_(precision="fp32" if spec.precision == AUTO else spec.precision)
+            run = bench(local, devices=devices, max_time_s=max_time_s, store=store,
+                        command=f"explore {spec.label}")
+            rows = _measured_rows(run)
+            cpu = next((m for m in run.measurements if m.device == "cpu" and m.ok), None)
+            cpu_throughput = cpu.throughput_samples_per_s if cpu else None
+            unavailable: list[Unavailable] = []
+            profiler = Profiler(spec, cache=cache)
+            if progress:
+                progress(f"predicting {spec.label} on {len(specs_hw)} catalog devices")
+            for hw in specs_hw:
+                try:
+                    precision = profiler.precision_for(hw)
+                    prof = profiler(precision)
+                    p = estimate_one(prof, hw, calibrations=calibrations, assumptions=assumptions)
+                except AccelscopeError as exc:
+                    unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+                    continue
+                e = p.estimate
+                rows.append(Row(
+                    device=hw.name, kind=hw.kind, source="predicted", precision=e.precision,
+                    step_time_s=e.step_time_s, throughput_samples_per_s=e.throughput_samples_per_s,
+                    speedup_vs_cpu=None, energy_j_per_sample=p.energy_j_per_sample,
+                    energy_method=p.energy_method, usd_per_million_samples=p.usd_per_million_samples,
+                    offering=p.offering, fits_in_memory=e.fits_in_memory, bound=e.bound, mfu=e.mfu,
+                    model=e.model))
+                if store is not None:
+                    store.add_point(estimate_run, kind="estimate", record=p.to_dict(), status="ok",
+                                    model=spec.model, device=hw.name, task=spec.task,
+                                    batch_size=spec.batch_size, precision=e.precision, time_s=e.step_time_s,
+                                    throughput_samples_per_s=e.throughput_samples_per_s,
+                                    energy_j_per_sample=p.energy_j_per_sample)
+            # Speedup and rank by throughput: an FPGA pipeline's "step" is one frame.
+            ranked = sorted(
+                (replace(r, speedup_vs_cpu=(r.throughput_samples_per_s / cpu_throughput)
+                         if cpu_throughput and r.throughput_samples_per_s else None) for r in rows),
+                key=lambda r: -(r.throughput_samples_per_s or 0.0))
+            results.append(WorkloadResult(spec=spec, rows=tuple(ranked), unavailable=tuple(unavailable),
+                                          measurement_run_id=run.run_id))
+    return ExploreResult(results=tuple(results), estimate_run_id=estimate_run)

@@ -1,0 +1,65 @@
+"""fpga: latency, throughput, resource fit and energy of a model on an FPGA, without synthesis.
+
+The workload is a profiled model (a spec, inference) or a layer-list file (``.json``,
+``.toml``, ``.yaml``; it may carry its own folding). Folding, at most one of: a ``fold``
+file (per-layer PE/SIMD or reuse factors), a ``reuse_factor`` for every layer (hls4ml), a
+``target_fps``; an explicit option wins over folding found in the layer file; with none,
+the fastest folding that fits the device. Energy is board power x time per frame
+(``power_w``, else the catalog's ``tdp_w``), priced by :func:`accelscope.cost.price`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from accelscope.cost import Assumptions, Priced, price
+from accelscope.errors import ConfigError
+from accelscope.hardware.catalog import load_hardware
+from accelscope.workload.spec import WorkloadSpec, as_spec
+
+LAYER_FILE_SUFFIXES = (".json", ".toml", ".yaml", ".yml")
+
+
+def is_layer_file(model: "str | WorkloadSpec") -> bool:
+    return isinstance(model, str) and Path(model).suffix.lower() in LAYER_FILE_SUFFIXES
+
+
+def fpga(model: "str | WorkloadSpec", *, device: str, style: str = "dataflow", framework: str = "finn",
+         bits: tuple[int, int] = (8, 8), target_fps: float | None = None, reuse_factor: int | None = None,
+         fold: str | Path | None = None, resource_type: str = "auto", mem_style: str = "auto",
+         clock_hz: float | None = None, power_w: float | None = None, dpu: str | None = None,
+         cores: int | None = None, hardware_paths=None, cache: bool = True, **workload_options: Any) -> Priced:
+    """Estimate an FPGA design for ``model`` on ``device`` (see the module docstring)."""
+    from accelscope.models.fpga import fpga_estimate
+    from accelscope.models.fpga.network import folds_for, layers_from_profile, load_layer_list, read_file
+
+    if sum(x is not None for x in (target_fps, reuse_factor, fold)) > 1:
+        raise ConfigError("give at most one of --target-fps, --reuse-factor and --fold")
+    if cores is not None and cores < 1:
+        raise ConfigError(f"--cores must be at least 1, got {cores}")
+    w_bits, a_bits = bits
+    spec = load_hardware(device, paths=hardware_paths)
+    if reuse_factor is not None:
+        framework = "hls4ml"
+    folds = None
+    if is_layer_file(model):
+        workload, folds = load_layer_list(model)
+        name = Path(model).stem
+    else:
+        from accelscope.workload import profile
+
+        options = {"task": "infer", "batch_size": 1} | {k: v for k, v in workload_options.items() if v is not None}
+        workload = profile(as_spec(model, **options), cache=cache)
+        name = workload.model
+    if fold is not None:
+        layers = workload if isinstance(workload, list) else layers_from_profile(workload)[0]
+        folds = folds_for(layers, read_file(fold).get("folding"))
+        workload = layers
+    if folds is not None and (target_fps is not None or reuse_factor is not None):
+        folds = None  # an explicit option wins over folding found in the layer file
+    e = fpga_estimate(workload, spec, style=style, framework=framework, w_bits=w_bits, a_bits=a_bits,
+                      target_fps=target_fps, reuse_factor=reuse_factor, folds=folds,
+                      resource_type=resource_type, mem_style=mem_style, clock_hz=clock_hz,
+                      dpu_arch=dpu, dpu_cores=cores, workload_name=name)
+    return price(e, spec, Assumptions(power_w=power_w))

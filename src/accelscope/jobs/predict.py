@@ -1,0 +1,147 @@
+"""predict: a workload on catalog hardware you do not have, timed and priced.
+
+For each device: the workload is profiled in the device's precision (``auto``: the one its
+performance model picks; profiles come from the on-disk cache when traced before), the
+model the hardware entry names predicts it (``models.predict``), with the device's stored
+calibration where one exists, and ``cost.price`` adds energy, money and carbon. A device the
+model cannot handle (a missing figure, an unsupported precision, a workload it refuses) is
+listed in ``unavailable`` with the reason, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accelscope.cost import Assumptions, Priced, price
+from accelscope.errors import AccelscopeError, ConfigError
+from accelscope.hardware.catalog import list_hardware, load_hardware
+from accelscope.hardware.schema import KINDS, HardwareSpec
+from accelscope.models.predict import auto_precision, model_for, predict as model_predict
+from accelscope.models.roofline_model import Calibrated
+from accelscope.workload import AUTO, Profile, WorkloadSpec, as_spec, profile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unavailable:
+    """A device without an estimate, and why."""
+
+    hardware: str
+    kind: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"hardware": self.hardware, "kind": self.kind, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prediction:
+    """The result of :func:`predict`: priced estimates, fastest first, and the devices without one."""
+
+    spec: WorkloadSpec
+    results: tuple[Priced, ...]
+    unavailable: tuple[Unavailable, ...] = ()
+    #: the profiles predicted, by precision (resolved specs)
+    profiles: Mapping[str, Profile] = field(default_factory=dict, repr=False)
+
+    def to_dict(self, include_ops: bool = False, samples: float | None = None) -> dict[str, Any]:
+        out = []
+        for r in self.results:
+            d = r.to_dict(include_ops=include_ops)
+            if samples is not None:
+                d["samples"], d["usd_for_samples"] = samples, r.usd_for_samples(samples)
+            out.append(d)
+        return {"spec": self.spec.to_dict(), "estimates": out,
+                "unavailable": [u.to_dict() for u in self.unavailable]}
+
+
+def select_hardware(hardware: "str | HardwareSpec | Iterable[str | HardwareSpec] | None" = None,
+                    kind: "str | Sequence[str] | None" = None,
+                    hardware_paths: Sequence[str | Path] | None = None) -> list[HardwareSpec]:
+    """Catalog entries by name (comma-separated names, ``.toml`` files or specs), by kind
+    (one or several), or every entry when neither is given (user directories included)."""
+    paths = list(hardware_paths) if hardware_paths else None
+    if hardware is not None:
+        items = [h.strip() for h in hardware.split(",")] if isinstance(hardware, str) else list(hardware)
+        specs = [h if isinstance(h, HardwareSpec) else load_hardware(h, paths=paths) for h in items if h]
+        if not specs:
+            raise ConfigError("no hardware named; give catalog names, e.g. h100-sxm,tpu-v5e")
+        return specs
+    kinds = [k.strip() for k in kind.split(",")] if isinstance(kind, str) else list(kind or [])
+    for k in kinds:
+        if k not in KINDS:
+            raise ConfigError(f"unknown hardware kind {k!r}; expected one or more of {', '.join(KINDS)}")
+    specs = [s for s in list_hardware(paths=paths) if not kinds or s.kind in kinds]
+    if not specs:
+        raise ConfigError(f"no catalog devices of kind {', '.join(kinds)}; see `accelscope hardware list`")
+    return specs
+
+
+def load_calibrations(store=None) -> dict[str, Calibrated]:
+    """Calibrations stored by ``accelscope calibrate``, keyed by device and catalog name
+    (from ``store``, or the default store when it exists)."""
+    from accelscope.store.calibrations import load_all
+
+    return {k: Calibrated.from_dict(d) for k, d in load_all(store).items()}
+
+
+class Profiler:
+    """Profiles of one workload by precision, traced (or read from the cache) once each."""
+
+    def __init__(self, spec: WorkloadSpec, *, cache: bool = True):
+        self.spec, self.cache = spec, cache
+        self.profiles: dict[str, Profile] = {}
+
+    def precision_for(self, hw: HardwareSpec) -> str:
+        return auto_precision(hw) if self.spec.precision == AUTO else self.spec.precision
+
+    def __call__(self, precision: str) -> Profile:
+        if precision not in self.profiles:
+            self.profiles[precision] = profile(self.spec.with_(precision=precision), cache=self.cache)
+        return self.profiles[precision]
+
+
+def estimate_one(prof: Profile, hw: HardwareSpec, *, calibrations: Mapping[str, Calibrated],
+                 assumptions: Assumptions | None) -> Priced:
+    """One device: predict with its model (and its calibration, if any), then price;
+    AccelscopeError when the model cannot handle it."""
+    calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
+    return price(model_predict(prof, hw, calibration), hw, assumptions)
+
+
+def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
+            hardware_paths: Sequence[str | Path] | None = None,
+            calibrations: Mapping[str, Calibrated] | None = None, store=None,
+            assumptions: Assumptions | None = None, cache: bool = True, **workload_options: Any) -> Prediction:
+    """Predict a workload on catalog hardware (see the module docstring).
+
+    ``model`` is a spec, or a model name with workload options (the spec's fields; the
+    precision defaults to ``auto``). ``hardware``: names (``"h100-sxm,tpu-v5e"``), ``.toml``
+    files or specs; ``kind``: every entry of these kinds; neither: the whole catalog.
+    ``calibrations``: fitted parameters by device name (default: those stored in ``store``, or
+    in the default store when it exists; ``{}`` for none).
+    """
+    if isinstance(model, str) and "precision" not in workload_options:
+        workload_options["precision"] = AUTO
+    spec = as_spec(model, **workload_options)
+    specs = select_hardware(hardware, kind, hardware_paths)
+    if calibrations is None:
+        calibrations = load_calibrations(store)
+    profiler = Profiler(spec, cache=cache)
+    results, unavailable = [], []
+    for hw in specs:
+        try:
+            precision = profiler.precision_for(hw)  # the entry's model decides (an unknown one: unavailable)
+        except AccelscopeError as exc:
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+            continue
+        prof = profiler(precision)  # a workload that does not build fails here, once, for all
+        try:
+            results.append(estimate_one(prof, hw, calibrations=calibrations, assumptions=assumptions))
+        except AccelscopeError as exc:  # a missing figure, or a workload the model refuses
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+    results.sort(key=lambda r: -r.throughput_samples_per_s)
+    return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable),
+                      profiles=dict(profiler.profiles))

@@ -1,0 +1,199 @@
+"""The per-op roofline as a performance model: CPUs, GPUs, TPUs and commercial ASICs.
+
+:func:`device_rates` reads the figures the roofline needs from a catalog entry (peaks by
+dtype, memory bandwidth, compute units); :class:`RooflineModel` runs
+:func:`accelscope.models.roofline.estimate_ops` and the launch queue over them and sums the
+ops into an :class:`~accelscope.models.estimate.Estimate`. TPUs and ASICs are predicted at
+spec level: their peaks, bandwidth and matrix units, with their kind's default efficiencies
+(``roofline.DEFAULTS``). A :class:`Calibrated` (fitted by :mod:`accelscope.models.calibrate`
+to the user's own measurements) replaces the defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from accelscope.errors import PredictionError
+from accelscope.hardware.schema import HardwareSpec
+from accelscope.models import roofline
+from accelscope.models.estimate import Estimate
+from accelscope.workload.profile import TENSOR_CATEGORIES, Profile
+
+MODEL_NAME = "roofline-wave-overhead/2"  # 2: launch queue, NCHW transposes, CPU dropout
+USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calibrated:
+    """Parameters fitted to measurements of one device (see ``models.calibrate``)."""
+
+    device: str
+    params: roofline.RooflineParams
+    matrix_scale: float = 1.0
+    conv_scale: float | None = None  # convolutions' own matrix scale (None: matrix_scale)
+    bandwidth_scale: float = 1.0
+    backward_scale: float = 1.0  # device time of backward and optimizer ops, relative
+    rates: roofline.DeviceRates | None = None
+    fitted_on: int = 0
+    median_abs_error: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what the results store keeps)."""
+        return {
+            "device": self.device, "params": self.params.to_dict(), "matrix_scale": self.matrix_scale,
+            "conv_scale": self.conv_scale, "bandwidth_scale": self.bandwidth_scale,
+            "backward_scale": self.backward_scale, "rates": asdict(self.rates) if self.rates else None,
+            "fitted_on": self.fitted_on, "median_abs_error": self.median_abs_error,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Calibrated":
+        """A calibration from :meth:`to_dict` output. One stored by an older version lacks the
+        parameters added since: they take the defaults of its kind of device (CPUs are the ones
+        whose host does not overlap the device); parameters this version does not know are ignored."""
+        stored = dict(d["params"])
+        kind = "gpu" if stored.get("host_overlaps_device", True) else "cpu"
+        known = {f.name for f in fields(roofline.RooflineParams)}
+        params = {**asdict(roofline.DEFAULTS[kind]), **{k: v for k, v in stored.items() if k in known}}
+        params["tiles"] = tuple(tuple(t) for t in params["tiles"])
+        params["scalar_kernels"] = tuple(params["scalar_kernels"])
+        return cls(
+            device=d["device"], params=roofline.RooflineParams(**params), matrix_scale=d["matrix_scale"],
+            conv_scale=d.get("conv_scale"), bandwidth_scale=d["bandwidth_scale"],
+            backward_scale=d.get("backward_scale", 1.0),
+            rates=roofline.DeviceRates(**d["rates"]) if d.get("rates") else None,
+            fitted_on=d["fitted_on"], median_abs_error=d.get("median_abs_error"),
+        )
+
+
+def _value(fig) -> float | None:
+    v = getattr(fig, "value", None)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def auto_precision(spec: HardwareSpec) -> str:
+    """What a practitioner would run there: fp32 on CPUs, else amp-bf16 where the device has
+    a bf16 peak, amp-fp16 where it has an fp16 one, fp32 otherwise."""
+    if spec.kind == "cpu":
+        return "fp32"
+    if spec.peak_flops_per_s("bf16"):
+        return "amp-bf16"
+    if spec.peak_flops_per_s("fp16"):
+        return "amp-fp16"
+    return "fp32"
+
+
+def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
+    """The figures of ``spec`` the roofline needs, or PredictionError naming what is missing."""
+    fp32 = spec.peak_flops_per_s("fp32")
+    matrix: dict[str, float] = {}
+    fp32_tensor = False
+    if precision == "tf32":
+        tf32 = spec.peak("tf32")
+        if tf32.flops_per_s:
+            matrix["float32"] = tf32.flops_per_s
+            fp32_tensor = not tf32.fallback
+    if "float32" not in matrix and fp32:
+        matrix["float32"] = fp32
+    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16")):
+        v = spec.peak_flops_per_s(col)
+        if v:
+            matrix[dtype] = v
+    need = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "amp-bf16": "bfloat16",
+            "fp16": "float16", "amp-fp16": "float16"}[precision]
+    if need not in matrix:
+        peak = spec.peak(precision)
+        raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
+                              "cannot predict this precision there")
+    bw = _value(spec.mem_bandwidth_bytes_per_s)
+    if not bw:
+        raise PredictionError(f"{spec.name}: memory bandwidth unknown; add it to the catalog file")
+    units = _value(spec.matrix_units) if spec.kind in ("tpu", "asic") else None
+    units = units or _value(spec.compute_units)
+    if spec.systolic is not None and spec.kind == "tpu":
+        units = spec.systolic.count or units
+    return roofline.DeviceRates(
+        matrix_flops_per_s=matrix, vector_flops_per_s=fp32 or max(matrix.values()) / 8,
+        bandwidth_bytes_per_s=bw, compute_units=int(units) if units else 1,
+        fp32_is_tensor=fp32_tensor,
+    )
+
+
+def _calibrated_rates(spec: HardwareSpec, precision: str, c: Calibrated) -> roofline.DeviceRates:
+    rates = c.rates or device_rates(spec, precision)
+    return replace(
+        rates,
+        matrix_flops_per_s={k: v * c.matrix_scale for k, v in rates.matrix_flops_per_s.items()},
+        vector_flops_per_s=rates.vector_flops_per_s * c.bandwidth_scale,
+        bandwidth_bytes_per_s=rates.bandwidth_bytes_per_s * c.bandwidth_scale,
+        cache_bandwidth_bytes_per_s=rates.cache_bandwidth_bytes_per_s * c.bandwidth_scale,
+        conv_factor=rates.conv_factor * (c.conv_scale / c.matrix_scale if c.conv_scale else 1.0),
+    )
+
+
+class RooflineModel:
+    """The per-op roofline with wave quantisation and launch overhead (``roofline.py``)."""
+
+    name = "roofline"
+    version = MODEL_NAME
+
+    def auto_precision(self, spec: HardwareSpec) -> str:
+        return auto_precision(spec)
+
+    def predict(self, profile: Profile, spec: HardwareSpec, *, calibration: Calibrated | None = None) -> Estimate:
+        """Estimate ``profile`` on ``spec`` (optionally with parameters fitted to measurements)."""
+        notes: list[str] = []
+        if calibration is not None:
+            params = calibration.params
+            rates = _calibrated_rates(spec, profile.precision, calibration)
+            notes.append(f"calibrated on {calibration.fitted_on} measurements of {calibration.device}")
+        else:
+            params = roofline.DEFAULTS.get(spec.kind, roofline.DEFAULTS["gpu"])
+            rates = device_rates(spec, profile.precision)
+        if rates.compute_units <= 1 and spec.kind != "cpu":
+            # With one unit every tile count fills whole waves: no quantisation is modelled.
+            notes.append("compute-unit count unknown: no wave quantisation")
+
+        ops = roofline.estimate_ops(profile, rates, params)
+        if calibration is not None and calibration.backward_scale != 1.0:
+            ops = [replace(o, time_s=o.time_s * calibration.backward_scale) if o.phase != "forward" else o
+                   for o in ops]
+        step_s, device_s, host_s, by_phase = roofline.step_time(ops, params)
+        by_bound: dict[str, float] = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}
+        by_cat: dict[str, float] = {}
+        for o in ops:
+            t = o.time_s * o.count
+            by_bound[o.bound] += t
+            by_cat[o.category] = by_cat.get(o.category, 0.0) + t
+        by_bound["overhead"] += step_s - device_s  # the device waiting for the host (or the host's own time)
+        bound = max(by_bound, key=lambda b: by_bound[b])
+        # FLOPs the device executes: an op run by a cheaper algorithm (Winograd) does fewer
+        executed = profile.flops - sum(
+            o.count * (op.flops or 0) * (1 - 1 / o.algorithm_speedup)
+            for op, o in _matched(profile, ops) if op.category in TENSOR_CATEGORIES and o.algorithm_speedup != 1.0)
+
+        peak = spec.peak_flops_per_s(profile.precision) or None
+        mem_cap = _value(spec.mem_bytes)
+        fits = None if mem_cap is None else profile.memory_bytes <= USABLE_MEMORY_FRACTION * mem_cap
+        parameters: dict[str, Any] = {
+            **params.to_dict(),
+            "matrix_flops_per_s": rates.matrix_flops_per_s, "vector_flops_per_s": rates.vector_flops_per_s,
+            "bandwidth_bytes_per_s": rates.bandwidth_bytes_per_s, "compute_units": rates.compute_units,
+            "usable_memory_fraction": USABLE_MEMORY_FRACTION,
+        }
+        return Estimate(
+            hardware=spec.name, kind=spec.kind, spec=profile.spec, precision=profile.precision,
+            step_time_s=step_s, samples_per_step=profile.samples_per_step, flops=profile.flops,
+            executed_flops=int(round(executed)), peak_flops_per_s=peak, device_busy_s=device_s, host_s=host_s,
+            bound=bound, time_by_bound_s=by_bound, time_by_category_s=by_cat, time_by_phase_s=by_phase,
+            memory_bytes=profile.memory_bytes, memory_capacity_bytes=int(mem_cap) if mem_cap else None,
+            fits_in_memory=fits, model=MODEL_NAME, parameters=parameters, calibrated=calibration is not None,
+            notes=tuple(notes), ops=tuple(ops),
+        )
+
+
+def _matched(profile: Profile, ops):
+    """(profile op, its estimate) pairs: ``estimate_ops`` returns one estimate per non-view op,
+    in order."""
+    return zip((op for op in profile.ops if not op.is_view), ops)

@@ -1,0 +1,430 @@
+"""Terminal renderings of every job's result (rich tables that fit: see ``table.py``).
+
+Each function takes a result and a console and prints; none computes a figure. Device
+names and numbers are never cut; columns of lesser importance are left out when a table
+does not fit the terminal (``wide=True`` keeps them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+
+from accelscope.report.table import Col, console, print_table
+from accelscope.units import fmt_bytes, fmt_seconds, si
+
+FITS = {True: "yes", False: "[red]no[/red]", None: "?"}
+
+
+def _num(v: float | None, fmt: str = ".3g") -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+def notes(out: Console, lines: Sequence[str], style: str = "dim") -> None:
+    for n in lines:
+        out.print(f"[{style}]{n}[/{style}]", soft_wrap=False)
+
+
+# -- profile and models -----------------------------------------------------------------------
+
+def profile(p, out: Console, *, top: int = 10, wide: bool = False) -> None:
+    from accelscope.workload.profile import CATEGORIES
+
+    out.print(f"[bold]{p.model}[/bold]  task={p.task}  batch={p.batch_size}  precision={p.precision}"
+              + (f"  seq_len={p.seq_len}" if p.seq_len else "") + (f"  image={p.image_size}" if p.image_size else "")
+              + (f"  optimizer={p.optimizer}" if p.optimizer else "") + ("  channels-last" if p.channels_last else ""))
+    out.print(f"params {si(p.params)} ({fmt_bytes(p.param_bytes)}); matmul/conv/attention FLOPs "
+              f"{si(p.flops, 'FLOP')}; all FLOPs {si(p.total_flops, 'FLOP')}; bytes moved "
+              f"{fmt_bytes(p.bytes_moved)}; intensity {p.arithmetic_intensity or 0:.1f} FLOP/B")
+    phases = p.phases
+    cols = [Col("category")] + [Col(f"{ph} FLOPs", "right") for ph in phases] + [Col("bytes", "right"), Col("ops", "right")]
+    rows = []
+    for cat in CATEGORIES:
+        ops = [o for o in p.ops if o.category == cat]
+        if ops:
+            rows.append([cat] + [si(sum(o.total_flops for o in ops if o.phase == ph)) for ph in phases]
+                        + [fmt_bytes(sum(o.total_bytes for o in ops)), str(sum(o.count for o in ops if not o.is_view))])
+    total = p.total_flops_by_phase
+    rows.append(["[bold]total[/bold]"] + [f"[bold]{si(total[ph])}[/bold]" for ph in phases]
+                + [f"[bold]{fmt_bytes(p.bytes_moved)}[/bold]", f"[bold]{p.op_count}[/bold]"])
+    print_table(out, "FLOPs and bytes by category and phase", cols, rows, wide=wide)
+    cols = [Col("op"), Col("phase"), Col("count", "right"), Col("FLOPs", "right"), Col("bytes", "right"),
+            Col("FLOP/B", "right", drop=2), Col("dtype", drop=1), Col("input shapes", drop=3)]
+    rows = []
+    for o in p.top_ops(top):
+        ai = o.arithmetic_intensity
+        rows.append([o.name.removeprefix("aten.").removesuffix(".default"), o.phase, str(o.count), si(o.total_flops),
+                     fmt_bytes(o.total_bytes), f"{ai:.1f}" if ai is not None else "-", o.dtype,
+                     ", ".join("x".join(map(str, s)) for s in o.input_shapes if s)[:48]])
+    print_table(out, f"top {top} ops by FLOPs", cols, rows, wide=wide)
+    out.print(f"memory: weights {fmt_bytes(p.param_bytes)}, gradients {fmt_bytes(p.grad_bytes)}, optimizer state "
+              f"{fmt_bytes(p.optimizer_state_bytes)}, activations {fmt_bytes(p.activation_bytes)}, total "
+              f"~{fmt_bytes(p.memory_bytes)}")
+    if p.uncovered_ops:
+        out.print(f"[yellow]ops without a FLOP rule (bytes counted, FLOPs unknown): {', '.join(p.uncovered_ops)}[/yellow]")
+    for n in p.notes:
+        out.print(f"note: {n}")
+
+
+def models(entries, out: Console, *, wide: bool = False) -> None:
+    rows = [[e.name, f"{e.default_size}px image" if e.modality == "image" else f"{e.default_size} tokens",
+             str(e.default_batch), e.description] for e in entries]
+    print_table(out, "accelscope model zoo", [Col("name"), Col("input"), Col("batch", "right"),
+                                              Col("description", drop=1)], rows, wide=wide)
+    out.print("Also: torchvision:NAME (any torchvision.models builder) and package.module:callable "
+              "(your own nn.Module factory).")
+
+
+# -- predictions ------------------------------------------------------------------------------
+
+def prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
+    for prec, p in pred.profiles.items():
+        out.print(f"[bold]{p.model}[/bold] {p.task} batch={p.batch_size} {prec}: {si(p.flops, 'FLOP')} "
+                  f"matmul/conv/attention, memory ~{fmt_bytes(p.memory_bytes)}")
+    cols = [Col("hardware"), Col("kind", drop=6), Col("precision", drop=5), Col("step time", "right"),
+            Col("samples/s", "right"), Col("MFU", "right", drop=3), Col("bound", drop=4),
+            Col("J/sample", "right", drop=2), Col("$/M samples", "right", drop=1), Col("fits", "right")]
+    rows = []
+    for r in pred.results:
+        e = r.estimate
+        rows.append([e.hardware, e.kind, e.precision, fmt_seconds(e.step_time_s), si(e.throughput_samples_per_s),
+                     f"{e.mfu:.0%}" if e.mfu is not None else "-", e.bound, _num(r.energy_j_per_sample),
+                     _num(r.usd_per_million_samples), FITS[e.fits_in_memory]])
+    print_table(out, "predicted, not measured (each row's model and parameters: --json)", cols, rows, wide=wide)
+    models_used = sorted({r.estimate.model.split(" ")[0] for r in pred.results})
+    if models_used:
+        out.print(f"[dim]performance models: {', '.join(models_used)}[/dim]")
+    if samples:
+        for r in pred.results:
+            usd = r.usd_for_samples(samples)
+            if usd is not None:
+                e = r.estimate
+                out.print(f"{e.hardware}: {si(samples)} samples cost ${usd:,.2f} on {r.offering} "
+                          f"(price of {r.price_date}), {fmt_seconds(e.step_time_s * samples / e.samples_per_step)}")
+    for u in pred.unavailable:
+        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+
+
+def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = None, store_path=None,
+            wide: bool = False) -> None:
+    cols = [Col("device"), Col("kind", drop=5), Col("precision", drop=4), Col("how"), Col("step time", "right"),
+            Col("vs CPU", "right"), Col("J/sample", "right", drop=2), Col("$/M samples", "right", drop=1),
+            Col("fits", "right", drop=3)]
+    for wr in result.results:
+        measured = [r for r in wr.rows if r.source == "measured"]
+        predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
+        shown = sorted(measured + predicted, key=lambda r: -(r.throughput_samples_per_s or 0.0))
+        rows = [[r.device, r.kind, r.precision, r.source, fmt_seconds(r.step_time_s) if r.step_time_s else "failed",
+                 f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-", _num(r.energy_j_per_sample),
+                 _num(r.usd_per_million_samples), FITS[r.fits_in_memory]] for r in shown]
+        print_table(out, wr.spec.label, cols, rows, wide=wide,
+                    styles=["bold" if r.source == "measured" else None for r in shown])
+        if wr.unavailable:
+            out.print(f"[dim]no estimate for {len(wr.unavailable)} devices (missing figures; "
+                      "`accelscope predict` lists why)[/dim]")
+    tail = f"{len(result.results)} workloads" + (f" in {elapsed_s:.0f} s" if elapsed_s is not None else "")
+    if store_path is not None:
+        tail += f"; stored in {store_path} (estimate run {result.estimate_run_id})"
+    out.print(tail + ". Predicted rows are model estimates (roofline, systolic engine, FPGA design models): "
+              "`accelscope predict --json` shows each model and its parameters, and `accelscope calibrate` "
+              "fits the roofline to your measurements.")
+
+
+def calibration(res, out: Console, *, wide: bool = False) -> None:
+    rows = [[r["workload"], fmt_seconds(r["measured_s"]), fmt_seconds(r["predicted_s"]), f"{r['error']:+.1%}"]
+            for r in res.points]
+    print_table(out, f"calibration of {res.device}: predicted vs measured (in-sample)",
+                [Col("workload"), Col("measured", "right"), Col("predicted", "right"), Col("error", "right")],
+                rows, wide=wide)
+    c = res.calibration
+    conv = f"{c.conv_scale:.3g}" if c.conv_scale else "same"
+    out.print(f"matrix scale {c.matrix_scale:.3g}, convolution scale {conv}, bandwidth scale "
+              f"{c.bandwidth_scale:.3g}, host overhead {c.params.host_overhead_s * 1e6:.3g} us/op; median |error| "
+              f"{res.median_abs_error:.1%} over {c.fitted_on} points. Stored (run {res.run_id}); `predict` and "
+              "`explore` use it from now on.")
+    for s in res.skipped:
+        out.print(f"[yellow]not re-profiled, left out: {s}[/yellow]")
+
+
+# -- measurements -----------------------------------------------------------------------------
+
+def _verdict(m) -> str:
+    if not m.ok:
+        return f"[red]failed[/red]: {m.error}"
+    bits = ["[yellow]noisy[/yellow]" if m.noisy else "ok"]
+    if not m.converged:
+        bits.append("[yellow]capped[/yellow]")
+    return ", ".join(bits)
+
+
+def bench(run, out: Console, *, wide: bool = False) -> None:
+    cols = [Col("device"), Col("task"), Col("batch", "right"), Col("precision"), Col("step ± IQR", "right"),
+            Col("samples/s", "right"), Col("vs CPU [95% CI]", "right", drop=3), Col("J/sample", "right", drop=2),
+            Col("peak mem", "right", drop=1), Col("verdict")]
+    rows = []
+    for m in run.measurements:
+        if m.ok:
+            st = m.step_time_s
+            if m.speedup_vs_cpu is not None:
+                sp = f"{m.speedup_vs_cpu:.3g}x [{m.speedup_ci_low:.3g}-{m.speedup_ci_high:.3g}]"
+            else:
+                sp = "baseline" if m.device == "cpu" and m.precision == "fp32" else "-"
+            mem = m.peak_mem_allocated_bytes if m.peak_mem_allocated_bytes is not None else m.peak_rss_bytes
+            cells = [f"{fmt_seconds(st.median)} ± {fmt_seconds(st.iqr)}", si(m.throughput_samples_per_s), sp,
+                     si(m.energy_j_per_sample, "J") if m.energy_j_per_sample is not None else "n/a",
+                     fmt_bytes(mem) + ("" if m.peak_mem_allocated_bytes is not None else "*")]
+        else:
+            cells = ["-"] * 5
+        rows.append([m.device, m.task, str(m.batch_size), m.precision, *cells, _verdict(m)])
+    print_table(out, f"accelscope bench {run.config.model}" + (f" (run {run.run_id})" if run.run_id else ""),
+                cols, rows, wide=wide)
+    for method, scope, note in sorted({(m.energy_method, m.energy_scope, m.energy_note) for m in run.measurements if m.ok}):
+        out.print(f"energy n/a: {note}" if method == "unavailable"
+                  else f"energy: {method} ({scope})" + (f"; {note}" if note else ""))
+    threads = sorted({m.threads for m in run.measurements})
+    out.print(f"CPU threads: {', '.join(map(str, threads))}; vs CPU = CPU median / device median, 95% bootstrap "
+              "CI in brackets; noisy = IQR > 10% of the median; * = peak process RSS (no device allocator).")
+
+
+def runs_list(runs, path, out: Console, *, wide: bool = False) -> None:
+    rows = [[str(r.id), r.created_at.replace("+00:00", ""), r.kind, r.label, ",".join(r.config.get("devices", [])),
+             f"{r.n_ok}/{r.n_points}", r.status, r.hostname or ""] for r in runs]
+    print_table(out, f"runs in {path}", [Col("id", "right"), Col("created (UTC)", drop=3), Col("kind"), Col("model"),
+                                         Col("devices", drop=2), Col("ok/all", "right"), Col("status"),
+                                         Col("host", drop=1)], rows, wide=wide)
+
+
+def run_show(rec, points: list[dict], out: Console, *, wide: bool = False) -> None:
+    env = rec.environment or {}
+    out.print(f"[bold]run {rec.id}[/bold] {rec.kind} {rec.label}  status={rec.status}  created {rec.created_at}  "
+              f"host {rec.hostname}")
+    if rec.command:
+        out.print(f"command: {rec.command}")
+    if env:
+        out.print(f"accelscope {env.get('accelscope_version')}, Python {env.get('python_version')}, torch "
+                  f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, driver {env.get('gpu_driver')}; CPU "
+                  f"{env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads); "
+                  f"GPUs: {', '.join(g['name'] for g in env.get('gpus', [])) or 'none'}")
+    cols = [Col("device"), Col("task"), Col("batch", "right"), Col("precision"), Col("status"), Col("median", "right"),
+            Col("p10", "right", drop=5), Col("p90", "right", drop=5), Col("n", "right", drop=4),
+            Col("throughput", "right"), Col("speedup", "right", drop=3), Col("J/sample", "right", drop=2),
+            Col("energy method", drop=6), Col("peak mem", "right", drop=1)]
+    rows = []
+    for p in points:
+        st = p.get("step_time_s") if isinstance(p.get("step_time_s"), dict) else {}
+        ok = p.get("status") == "ok"
+        mem = p.get("peak_mem_allocated_bytes") or p.get("peak_rss_bytes")
+        rows.append([str(p.get("device", p.get("hardware", ""))), str(p.get("task", "")), str(p.get("batch_size", "")),
+                     str(p.get("precision", "")), "ok" if ok else f"failed: {p.get('error')}",
+                     fmt_seconds(st.get("median", p.get("step_time_s") if not st else None)),
+                     fmt_seconds(st.get("p10")), fmt_seconds(st.get("p90")), str(st.get("n", "-")),
+                     si(p.get("throughput_samples_per_s")) + ("/s" if ok else ""),
+                     f"{p['speedup_vs_cpu']:.3g}x" if p.get("speedup_vs_cpu") else "-",
+                     si(p.get("energy_j_per_sample"), "J"), str(p.get("energy_method", "")), fmt_bytes(mem)])
+    print_table(out, None, cols, rows, wide=wide)
+
+
+def comparison(cmp, threshold: float, out: Console, *, wide: bool = False) -> None:
+    colors = {"regression": "red", "improvement": "green"}
+    rows = []
+    for p in cmp.points:
+        k = p.key
+        v = p.verdict if p.verdict not in colors else f"[{colors[p.verdict]}]{p.verdict}[/{colors[p.verdict]}]"
+        rows.append([str(k["device"]), str(k["task"]), str(k["batch_size"]), str(k["precision"]),
+                     fmt_seconds(p.a_median_s), fmt_seconds(p.b_median_s),
+                     f"{p.change:+.1%}" if p.change is not None else "-",
+                     f"[{p.ci_low:.3f}, {p.ci_high:.3f}]" if p.ci_low is not None else "-",
+                     f"{p.p_value:.2g}" if p.p_value is not None else "-", v + (f" ({p.note})" if p.note else "")])
+    print_table(out, f"run {cmp.run_b} vs run {cmp.run_a} (step time; regression = > {threshold:.0%} slower with "
+                     "the 95% CI above 1)",
+                [Col("device"), Col("task"), Col("batch", "right"), Col("precision"), Col(f"A (run {cmp.run_a})", "right"),
+                 Col(f"B (run {cmp.run_b})", "right"), Col("change", "right"), Col("95% CI of B/A", "right", drop=2),
+                 Col("p", "right", drop=1), Col("verdict")], rows, wide=wide)
+
+
+# -- hardware ---------------------------------------------------------------------------------
+
+def _fig(fig, unit: str) -> str:
+    if not fig.known:
+        return "n/a" if not fig.supported else "?"
+    v = fig.value
+    if isinstance(v, str):
+        return v
+    if unit == "B":
+        return fmt_bytes(v)
+    if unit in ("", "count", "year"):
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    return si(v, unit)
+
+
+def _tera(fig) -> str:
+    if not fig.known:
+        return "n/a" if not fig.supported else "?"
+    return f"{fig.value / 1e12:.4g}"
+
+
+def hardware_list(specs, out: Console, *, wide: bool = False) -> None:
+    rows = []
+    for s in specs:
+        p, cheapest = s.dense_peaks, s.cheapest_offering()
+        rows.append([s.name, s.kind, s.vendor, _tera(p.fp32), _tera(p.bf16), _tera(p.fp16), _tera(p.int8),
+                     _fig(s.mem_bytes, "B"), _fig(s.mem_bandwidth_bytes_per_s, "B/s"), _fig(s.tdp_w, "W"),
+                     f"{cheapest.usd_per_device_hour:.3g}" if cheapest else "-"])
+    cols = [Col("name"), Col("kind"), Col("vendor", drop=7), Col("fp32 T", "right", drop=2), Col("bf16 T", "right"),
+            Col("fp16 T", "right", drop=3), Col("int8 T", "right", drop=4), Col("memory", "right"),
+            Col("bandwidth", "right", drop=5), Col("TDP", "right", drop=6), Col("$/dev-h", "right", drop=1)]
+    print_table(out, f"accelscope hardware: {len(specs)} devices (dense peaks in TFLOP/s or TOP/s; ? unknown, "
+                     "n/a unsupported)", cols, rows, wide=wide)
+
+
+def _figure_rows(spec) -> list[list[str]]:
+    units = {"mem_bytes": "B", "onchip_mem_bytes": "B", "mem_bandwidth_bytes_per_s": "B/s", "clock_hz": "Hz",
+             "base_clock_hz": "Hz", "tdp_w": "W", "idle_power_w": "W", "compute_units": "count",
+             "matrix_units": "count", "launch_year": "year"}
+    rows = []
+    for key, fig in spec.figures().items():
+        if key.startswith("dense_peaks."):
+            unit = "OP/s" if key.endswith("int8") else "FLOP/s"
+        elif key.startswith("interconnects"):
+            unit = "B/s"
+        elif key.startswith("fpga."):
+            unit = "count"
+        else:
+            unit = units.get(key, "")
+        if fig.known:
+            extra = "; ".join(x for x in (fig.derived, fig.note) if x)
+            detail = (fig.source or "") + (f" [{extra}]" if extra else "")
+        else:
+            detail = ("unsupported: " if not fig.supported else "unknown: ") + (fig.reason or "")
+        rows.append([key, _fig(fig, unit), detail])
+    return rows
+
+
+def hardware_show(spec, out: Console) -> None:
+    """Every figure on its own line with its source (long sources and URLs stay whole)."""
+    def line(text: str) -> None:
+        out.print(text, soft_wrap=True, markup=False)
+
+    out.print(f"[bold]{spec.display_name}[/bold]  ({spec.name}, {spec.kind}, {spec.vendor}; {spec.origin} file "
+              f"{spec.file})", soft_wrap=True)
+    if spec.aliases:
+        line("aliases: " + ", ".join(spec.aliases))
+    if spec.performance_model:
+        line(f"performance model: {spec.performance_model}")
+    for note in spec.notes:
+        line(f"- {note}")
+    out.print("\n[bold]figures[/bold] (SI units; dense peaks)")
+    rows = _figure_rows(spec)
+    if spec.compute_unit_kind:
+        rows.append(["compute_unit_kind", spec.compute_unit_kind, ""])
+    rows += [[f"interconnects[{i}].name", link.name, link.note or ""] for i, link in enumerate(spec.interconnects)]
+    if spec.systolic:
+        sa = spec.systolic
+        rows.append(["systolic", f"{sa.count} x {sa.rows}x{sa.cols} {sa.dtype}", sa.source + (
+            f" [{sa.dataflow}; SRAM {sa.ifmap_sram_bytes}/{sa.filter_sram_bytes}/{sa.ofmap_sram_bytes} B; "
+            f"off-chip {'/'.join(sa.offchip_operands or ('ifmap', 'filter', 'ofmap'))}]" if sa.dataflow else "")])
+    pp = spec.purchase_price
+    if pp.known:
+        rng = f"{pp.usd:,.0f}" + (f"-{pp.usd_max:,.0f}" if pp.usd_max else "")
+        rows.append(["purchase_price", f"{rng} USD", f"{pp.basis}, {pp.date}: {pp.source}" + (f" [{pp.note}]" if pp.note else "")])
+    else:
+        rows.append(["purchase_price", "?", f"unknown: {pp.reason or ''}"])
+    key_w = max(len(r[0]) for r in rows)
+    val_w = max(len(r[1]) for r in rows)
+    for key, value, detail in rows:
+        line(f"  {key:<{key_w}}  {value:>{val_w}}  {detail}".rstrip())
+    if spec.cloud:
+        out.print("\n[bold]cloud offerings[/bold] (USD per hour for the instance / per device)")
+        for o in spec.cloud:
+            line(f"  {o.provider} {o.instance}: {o.devices_per_instance} devices, {o.usd_per_hour:.4g} / "
+                 f"{o.usd_per_device_hour:.4g} USD/h, {o.pricing}, {o.region or '-'}, {o.date}: {o.source}"
+                 + (f" STALE: {o.stale}" if o.stale else ""))
+
+
+# -- systolic arrays and FPGAs -----------------------------------------------------------------
+
+def simulation(sim, out: Console, *, wide: bool = False) -> None:
+    res = sim.result
+    cfg, em = res.config, res.energy_model
+    out.print(f"[bold]{sim.workload}[/bold] on {cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} array, SRAM "
+              f"{cfg.ifmap_sram_bytes // 1024}/{cfg.filter_sram_bytes // 1024}/{cfg.ofmap_sram_bytes // 1024} KiB, "
+              f"{si(cfg.clock_hz, 'Hz')}, {cfg.bandwidth_mode} bandwidth, {em.node_nm:g} nm {em.precision}")
+    cols = [Col("layer"), Col("count", "right"), Col("M x N x K", "right", drop=4), Col("total cyc", "right"),
+            Col("compute cyc", "right", drop=5), Col("stall", "right", drop=6), Col("util", "right"),
+            Col("map eff", "right", drop=3), Col("DRAM rd", "right", drop=2), Col("DRAM wr", "right", drop=2),
+            Col("energy", "right", drop=1)]
+    rows = []
+    for r, e in zip(res.layers, res.energies):
+        lay = r.layer
+        rows.append([r.name, str(lay.count), f"{lay.m}x{lay.n}x{lay.k}", str(r.total_cycles), str(r.compute_cycles),
+                     str(r.stall_cycles), f"{r.overall_util:.1%}", f"{r.mapping_eff:.1%}", si(r.dram_reads.total),
+                     si(r.dram_writes.total), si(e.total_j, "J")])
+    print_table(out, "per layer (one occurrence; x count in totals)", cols, rows, wide=wide)
+    en, area = res.energy, res.area_m2
+    out.print(f"total {res.total_cycles} cycles (compute {res.compute_cycles}, stalls {res.stall_cycles}), time "
+              f"{fmt_seconds(res.time_s)}, utilisation {res.utilization:.1%}, {si(2 * res.macs / res.time_s, 'OP/s')}")
+    out.print(f"energy {si(en.total_j, 'J')} (MAC {si(en.mac_j, 'J')}, registers {si(en.register_j, 'J')}, SRAM "
+              f"{si(en.sram_j, 'J')}, DRAM {si(en.dram_j, 'J')}); area {area['total_m2'] * 1e6:.3g} mm^2 (array "
+              f"{area['array_m2'] * 1e6:.3g}, SRAM {area['sram_m2'] * 1e6:.3g})")
+    notes(out, sim.notes, "yellow")
+    for path in sim.written:
+        out.print(f"written: {path}")
+
+
+def dse(job, out: Console, *, top: int = 20, wide: bool = False) -> None:
+    res = job.result
+    front = res.front()
+    out.print(f"[bold]{job.workload}[/bold]: {len(res)} design points ({res.method}), {len(front)} on the "
+              "latency/energy/area Pareto front")
+    cols = [Col("array", "right"), Col("dataflow", "right"), Col("SRAM KiB i/f/o", "right"), Col("clock", "right"),
+            Col("node", "right"), Col("latency", "right"), Col("energy", "right"), Col("area mm^2", "right"),
+            Col("util", "right", drop=1)]
+    rows = [[f"{p['rows']}x{p['cols']}", p["dataflow"], f"{p['ifmap_sram_kib']}/{p['filter_sram_kib']}/{p['ofmap_sram_kib']}",
+             si(p["clock_hz"], "Hz"), f"{p['node_nm']:g} nm", fmt_seconds(p["latency_s"]), si(p["energy_j"], "J"),
+             f"{p['area_m2'] * 1e6:.3g}", f"{p['utilization']:.1%}"] for p in front[:top]]
+    print_table(out, f"Pareto front (first {min(top, len(front))}, fastest first)", cols, rows, wide=wide)
+    notes(out, list(res.notes) + list(job.notes), "yellow")
+    for path in job.written:
+        out.print(f"written: {path}")
+
+
+def fpga(priced, out: Console, *, wide: bool = False) -> None:
+    e = priced.estimate
+    p = e.parameters
+    out.print(f"[bold]{e.workload}[/bold] on [bold]{e.hardware}[/bold]: {e.model}, {e.precision} (estimate, no synthesis)")
+    fits = {True: "fits", False: "[red]does not fit[/red]", None: "fit unknown"}[e.fits_in_memory]
+    energy = (f"{priced.energy_j_per_sample * 1e3:.3g} mJ/inference at {priced.power_w:g} W"
+              if priced.energy_j_per_sample is not None else priced.energy_method)
+    if p["style"] == "dataflow":
+        out.print(f"throughput {si(p['throughput_fps'])} fps, latency {fmt_seconds(p['latency_s'])}, {fits}; "
+                  f"{p['limited_by']}")
+        r = p["resources"]
+        out.print(f"resources: LUT {r['lut']:,}  DSP {r['dsp']:,}  BRAM36 {r['bram36']:g}  URAM {r['uram']}  "
+                  f"({p['folding']}); energy: {energy}")
+        cols = [Col("layer"), Col("kind"), Col("fold"), Col("cycles", "right"), Col("bound", drop=4),
+                Col("latency", "right"), Col("mults", "right", drop=3), Col("LUT", "right"), Col("DSP", "right"),
+                Col("BRAM18", "right", drop=2), Col("mem", drop=1)]
+        rows = []
+        for lr in p["layers"]:
+            f, rr = lr["fold"], lr["resources"]
+            rows.append([lr["layer"]["name"], lr["layer"]["kind"],
+                         f"RF {f['reuse_factor']}" if "reuse_factor" in f else f"PE {f['pe']} SIMD {f['simd']}",
+                         f"{lr['cycles']:,}", lr["bound"], fmt_seconds(lr["done_cycles"] / p["clock_hz"]),
+                         f"{rr['multipliers']:,}", f"{rr['lut']:,}", str(rr["dsp"]), str(rr["bram18"]), lr["mem_style"]])
+        print_table(out, "per layer", cols, rows, wide=wide)
+    else:
+        out.print(f"{p['cores']} x {p['arch']} at {p['clock_hz'] / 1e6:.0f} MHz ({p['peak_ops_per_clock']} ops/clock/core): "
+                  f"latency {fmt_seconds(p['latency_s'])}, {si(p['fps_single_thread'])} fps single-threaded, "
+                  f"{si(p['fps_multi_thread'])} fps multi-threaded, efficiency {p['efficiency']:.0%}, {fits}; "
+                  f"energy: {energy}")
+        rows = [[lr["layer"]["name"], lr["layer"]["kind"], f"{lr['cycles']:,}", fmt_seconds(lr["time_s"]),
+                 f"{lr['efficiency']:.0%}", lr["bound"]] for lr in p["layers"]]
+        print_table(out, "per layer (one core)", [Col("layer"), Col("kind"), Col("cycles", "right"), Col("time", "right"),
+                                                  Col("efficiency", "right"), Col("bound")], rows, wide=wide)
+    notes(out, list(e.notes) + list(priced.notes))
+
+
+def as_dicts(items: Sequence[Any]) -> list[dict[str, Any]]:
+    return [i.to_dict() for i in items]

@@ -1,0 +1,197 @@
+"""WorkloadSpec: the one frozen description of a workload that every stage carries.
+
+A spec says *what* is computed, never where: the model (a zoo preset, ``torchvision:NAME``
+or ``package.module:callable``), the task (``infer``: one forward pass; ``train``: one
+optimizer step), the batch, the sequence length or image size, the precision, the optimizer,
+the memory format of image inputs and, for user models, how their inputs are made. The CLI's
+shared options build one (``accelscope.cli.options``), so every command takes every workload
+option; the Python API takes one or builds it from keyword arguments. Profiles, Measurements,
+Estimates and stored points carry it, and calibration re-profiles a stored point from it.
+
+A spec is plain data: it imports nothing heavy (no torch), compares and hashes by value, and
+round-trips through :meth:`to_dict` / :meth:`from_dict`, which ignores keys it does not know
+and fills missing ones with their defaults. That is the room for what comes next (a parallel
+layout over several devices, serving shapes): new fields get defaults that mean "as before",
+so specs stored by older versions still load.
+
+``batch_size=None`` (and no sequence length or image size) means the preset's default;
+:meth:`resolved` fills those in from the zoo's metadata without building the model.
+``precision="auto"`` means "the precision a practitioner would use on each device": it is
+resolved per device by the performance model (``accelscope.models.predict.auto_precision``),
+so a spec with it can be predicted or explored but not profiled or measured as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from accelscope.errors import ConfigError
+
+TASKS = ("train", "infer")
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16")
+AUTO = "auto"
+OPTIMIZERS = ("adamw", "sgd")
+INPUT_DTYPES = ("float32", "int64")
+_DTYPE_ALIASES = {"float": "float32", "long": "int64", "tokens": "int64"}
+
+
+def parse_shape(text: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
+    """``"3,224,224"`` (or ``3x224x224``, or a sequence) -> ``(3, 224, 224)``, validated."""
+    if isinstance(text, str):
+        try:
+            shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+        except ValueError:
+            raise ConfigError(f"input shape {text!r} is not a list of integers like 3,224,224") from None
+    else:
+        shape = tuple(text)
+    if not shape or any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in shape):
+        raise ConfigError(f"input shape {text!r} must be positive integers, e.g. 3,224,224")
+    return shape
+
+
+def callable_ref(fn: Callable) -> str | None:
+    """``package.module:qualname`` of an importable function, or None (a lambda, a closure)."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if not module or not qualname or "<" in qualname or module == "__main__":
+        return None
+    return f"{module}:{qualname}"
+
+
+def _positive(value: Any, label: str) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{label} must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadSpec:
+    """What is computed (see the module docstring). Validated on construction."""
+
+    model: str
+    task: str = "infer"
+    batch_size: int | None = None
+    seq_len: int | None = None
+    image_size: int | None = None
+    precision: str = "fp32"
+    optimizer: str = "adamw"
+    #: image inputs (and weights, when measured) in channels-last (NHWC) memory format
+    channels_last: bool = False
+    #: per-sample input shape for ``torchvision:`` and ``package.module:callable`` models
+    input_shape: tuple[int, ...] | None = None
+    input_dtype: str = "float32"
+    #: ``package.module:callable(batch_size)`` returning the model's inputs: a tensor, a tuple
+    #: of positional inputs, or a dict of keyword inputs (``input_ids=``, ``attention_mask=``).
+    #: In Python it may also be the callable itself (such a spec is not re-loadable from a store
+    #: unless the callable is importable by name).
+    inputs: str | Callable[[int], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError(f"model must be a name (zoo preset, torchvision:NAME or "
+                              f"package.module:callable), got {self.model!r}")
+        if self.task not in TASKS:
+            raise ConfigError(f"task {self.task!r} is not one of {', '.join(TASKS)}")
+        if self.precision not in PRECISIONS + (AUTO,):
+            raise ConfigError(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS + (AUTO,))}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int)
+                                            or isinstance(self.batch_size, bool) or self.batch_size < 1):
+            raise ConfigError(f"batch size must be a positive integer, got {self.batch_size!r}")
+        _positive(self.seq_len, "sequence length")
+        _positive(self.image_size, "image size")
+        if self.seq_len is not None and self.image_size is not None:
+            raise ConfigError("give a sequence length (token models) or an image size (image models), not both")
+        if self.input_shape is not None:
+            object.__setattr__(self, "input_shape", parse_shape(self.input_shape))
+        dtype = _DTYPE_ALIASES.get(self.input_dtype, self.input_dtype)
+        if dtype not in INPUT_DTYPES:
+            raise ConfigError(f"input dtype {self.input_dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
+        object.__setattr__(self, "input_dtype", dtype)
+        if self.inputs is not None and not (isinstance(self.inputs, str) or callable(self.inputs)):
+            raise ConfigError(f"inputs must be 'package.module:callable' or a callable, got {self.inputs!r}")
+
+    # -- derived ---------------------------------------------------------------------------
+    @property
+    def is_zoo(self) -> bool:
+        from accelscope.workload.zoo import ZOO
+
+        return self.model in ZOO
+
+    @property
+    def is_user_model(self) -> bool:
+        """A ``package.module:callable`` factory (its code is not accelscope's or torchvision's)."""
+        return ":" in self.model and not self.model.startswith("torchvision:")
+
+    @property
+    def reloadable(self) -> bool:
+        """Whether :meth:`from_dict` of :meth:`to_dict` builds the same workload again."""
+        return self.inputs is None or isinstance(self.inputs, str) or callable_ref(self.inputs) is not None
+
+    def with_(self, **changes: Any) -> "WorkloadSpec":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def resolved(self) -> "WorkloadSpec":
+        """The spec with the preset's defaults filled in (batch, sequence length or image size),
+        so that equal workloads have equal specs. Needs no torch."""
+        from accelscope.workload.zoo import resolve_defaults
+
+        return resolve_defaults(self)
+
+    @property
+    def label(self) -> str:
+        """``resnet50 infer batch=8 image_size=224`` (what tables and run lists show)."""
+        bits = [self.model, self.task]
+        if self.batch_size is not None:
+            bits.append(f"batch={self.batch_size}")
+        for key in ("seq_len", "image_size"):
+            if getattr(self, key) is not None:
+                bits.append(f"{key}={getattr(self, key)}")
+        if self.precision != "fp32":
+            bits.append(self.precision)
+        if self.channels_last:
+            bits.append("channels-last")
+        return " ".join(bits)
+
+    # -- serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "input_shape" and v is not None:
+                v = list(v)
+            elif f.name == "inputs" and v is not None and not isinstance(v, str):
+                v = callable_ref(v) or repr(v)
+            d[f.name] = v
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "WorkloadSpec":
+        """A spec from :meth:`to_dict` output; unknown keys are ignored, missing ones default."""
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        if kw.get("input_shape") is not None:
+            kw["input_shape"] = tuple(kw["input_shape"])
+        return cls(**kw)
+
+
+def as_spec(model: "str | WorkloadSpec", **options: Any) -> WorkloadSpec:
+    """A spec from a model name and keyword options, or the spec itself changed by the options.
+
+    ``batch`` is accepted as a synonym of ``batch_size``; options that are ``None`` keep the
+    spec's value (so callers can pass every option through).
+    """
+    if "batch" in options:
+        options["batch_size"] = options.pop("batch")
+    unknown = set(options) - {f.name for f in fields(WorkloadSpec)}
+    if unknown:
+        raise ConfigError(f"unknown workload option(s) {', '.join(sorted(unknown))}; valid: "
+                          + ", ".join(f.name for f in fields(WorkloadSpec) if f.name != "model"))
+    if isinstance(model, WorkloadSpec):
+        changes = {k: v for k, v in options.items() if v is not None}
+        return model.with_(**changes) if changes else model
+    if not isinstance(model, str):
+        raise ConfigError(f"model must be a name or a WorkloadSpec, got {type(model).__name__}")
+    return WorkloadSpec(model=model, **{k: v for k, v in options.items() if v is not None})
