@@ -48,7 +48,6 @@ class DseJobResult:
     result: DSEResult
     notes: tuple[str, ...] = ()
     written: tuple[str, ...] = ()
-    top: int = 20
 
     def to_dict(self) -> dict[str, Any]:
         return {"workload": self.workload, "method": self.result.method, "points": len(self.result),

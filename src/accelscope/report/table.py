@@ -76,5 +76,5 @@ def print_table(out: Console, title: str | None, cols: Sequence[Col], rows: Sequ
         out.print(table)
     names = [cols[i].header for i in sorted(dropped)]
     if names:
-        out.print(f"[dim](left out to fit {out.width} columns: {', '.join(names)}; --wide shows every column)[/dim]")
+        out.print(f"[dim](--wide shows the columns left out to fit {out.width}: {', '.join(names)})[/dim]")
     return names

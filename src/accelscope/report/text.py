@@ -8,7 +8,6 @@ does not fit the terminal (``wide=True`` keeps them).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 
@@ -364,7 +363,7 @@ def simulation(sim, out: Console, *, wide: bool = False) -> None:
     print_table(out, "per layer (one occurrence; x count in totals)", cols, rows, wide=wide)
     en, area = res.energy, res.area_m2
     out.print(f"total {res.total_cycles} cycles (compute {res.compute_cycles}, stalls {res.stall_cycles}), time "
-              f"{fmt_seconds(res.time_s)}, utilisation {res.utilization:.1%}, {si(2 * res.macs / res.time_s, 'OP/s')}")
+              f"{fmt_seconds(res.time_s)}, utilisation {res.utilisation:.1%}, {si(2 * res.macs / res.time_s, 'OP/s')}")
     out.print(f"energy {si(en.total_j, 'J')} (MAC {si(en.mac_j, 'J')}, registers {si(en.register_j, 'J')}, SRAM "
               f"{si(en.sram_j, 'J')}, DRAM {si(en.dram_j, 'J')}); area {area['total_m2'] * 1e6:.3g} mm^2 (array "
               f"{area['array_m2'] * 1e6:.3g}, SRAM {area['sram_m2'] * 1e6:.3g})")
@@ -383,7 +382,7 @@ def dse(job, out: Console, *, top: int = 20, wide: bool = False) -> None:
             Col("util", "right", drop=1)]
     rows = [[f"{p['rows']}x{p['cols']}", p["dataflow"], f"{p['ifmap_sram_kib']}/{p['filter_sram_kib']}/{p['ofmap_sram_kib']}",
              si(p["clock_hz"], "Hz"), f"{p['node_nm']:g} nm", fmt_seconds(p["latency_s"]), si(p["energy_j"], "J"),
-             f"{p['area_m2'] * 1e6:.3g}", f"{p['utilization']:.1%}"] for p in front[:top]]
+             f"{p['area_m2'] * 1e6:.3g}", f"{p['utilisation']:.1%}"] for p in front[:top]]
     print_table(out, f"Pareto front (first {min(top, len(front))}, fastest first)", cols, rows, wide=wide)
     notes(out, list(res.notes) + list(job.notes), "yellow")
     for path in job.written:
@@ -424,7 +423,3 @@ def fpga(priced, out: Console, *, wide: bool = False) -> None:
         print_table(out, "per layer (one core)", [Col("layer"), Col("kind"), Col("cycles", "right"), Col("time", "right"),
                                                   Col("efficiency", "right"), Col("bound")], rows, wide=wide)
     notes(out, list(e.notes) + list(priced.notes))
-
-
-def as_dicts(items: Sequence[Any]) -> list[dict[str, Any]]:
-    return [i.to_dict() for i in items]

@@ -45,10 +45,7 @@ def profile(model: "str | WorkloadSpec | Workload", *, cache: bool = True, **opt
         from accelscope.workload.trace import trace
 
         return trace(model if not options else model.with_(**options))
-    spec = as_spec(model, **options)
-    if spec.precision == AUTO:
-        raise_auto()
-    spec = spec.resolved()
+    spec = as_spec(model, **options).concrete().resolved()
     use_cache = cache and profile_cache.cacheable(spec)
     if use_cache and (hit := profile_cache.load(spec)) is not None:
         return hit
@@ -58,10 +55,3 @@ def profile(model: "str | WorkloadSpec | Workload", *, cache: bool = True, **opt
     if use_cache:
         profile_cache.save(traced)
     return traced
-
-
-def raise_auto() -> None:
-    from accelscope.errors import ConfigError
-
-    raise ConfigError("precision 'auto' is chosen per device, by `predict` and `explore`; to profile, "
-                      "give one of fp32, tf32, bf16, fp16, amp-fp16, amp-bf16")

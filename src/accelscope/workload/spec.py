@@ -114,20 +114,9 @@ class WorkloadSpec:
 
     # -- derived ---------------------------------------------------------------------------
     @property
-    def is_zoo(self) -> bool:
-        from accelscope.workload.zoo import ZOO
-
-        return self.model in ZOO
-
-    @property
     def is_user_model(self) -> bool:
         """A ``package.module:callable`` factory (its code is not accelscope's or torchvision's)."""
         return ":" in self.model and not self.model.startswith("torchvision:")
-
-    @property
-    def reloadable(self) -> bool:
-        """Whether :meth:`from_dict` of :meth:`to_dict` builds the same workload again."""
-        return self.inputs is None or isinstance(self.inputs, str) or callable_ref(self.inputs) is not None
 
     def with_(self, **changes: Any) -> "WorkloadSpec":
         """A copy with some fields changed (validated again)."""
@@ -139,6 +128,13 @@ class WorkloadSpec:
         from accelscope.workload.zoo import resolve_defaults
 
         return resolve_defaults(self)
+
+    def concrete(self) -> "WorkloadSpec":
+        """The spec itself, or ConfigError when its precision is ``auto`` (which only a device resolves)."""
+        if self.precision == AUTO:
+            raise ConfigError("precision 'auto' is chosen per device, by `predict` and `explore`; to profile "
+                              "or measure, give one of " + ", ".join(PRECISIONS))
+        return self
 
     @property
     def label(self) -> str:

@@ -351,9 +351,6 @@ def resolve_defaults(spec: WorkloadSpec) -> WorkloadSpec:
 def load_workload(model: "str | WorkloadSpec", **options: Any):
     """Resolve a spec (or a model name and workload options) to a runnable
     :class:`~accelscope.workload.workload.Workload`; see the module docstring for the names."""
-    spec = as_spec(model, **options)
-    if spec.precision == "auto":
-        raise ConfigError("precision 'auto' is chosen per device (by `predict` and `explore`); "
-                          "give one of fp32, tf32, bf16, fp16, amp-fp16, amp-bf16 to build a workload")
+    spec = as_spec(model, **options).concrete()
     resolver = resolver_for(spec)
     return resolver.load(resolver.defaults(spec))

@@ -76,7 +76,7 @@ class DesignSpace:
 
 COLUMNS = ("rows", "cols", "dataflow", "ifmap_sram_kib", "filter_sram_kib", "ofmap_sram_kib",
            "clock_hz", "node_nm", "cycles", "latency_s", "energy_j", "area_m2",
-           "dram_words", "utilization")
+           "dram_words", "utilisation")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,7 +277,7 @@ def explore(layers: Sequence[Layer], space: DesignSpace | None = None,
         "cycles": cyc.ravel().astype(np.int64), "latency_s": latency.ravel().copy(),
         "energy_j": energy.ravel().copy(), "area_m2": area.ravel().copy(),
         "dram_words": np.broadcast_to(dram_words[:, :, None, None], shape).ravel().astype(np.int64),
-        "utilization": macs / (cyc.ravel() * pes[ai]),
+        "utilisation": macs / (cyc.ravel() * pes[ai]),
     }
     front = pareto_front(cols["latency_s"], cols["energy_j"], cols["area_m2"])
     notes = ("estimate: stalls taken as zero; DRAM reads from the reuse model in dse.py",) \

@@ -114,10 +114,10 @@ class SystolicModel:
             raise PredictionError(f"{spec.name}: the array computes in {dtype}; a {profile.precision} "
                                   f"profile does not run there (give --precision auto or one of "
                                   f"{', '.join(PRECISIONS[dtype])})")
-        layers, owners, unmapped = [], [], []
+        layers, owners, unmapped = [], [], []  # owners[j]: the index in ``ops`` of layer j's op
         rest_ops = rest_bytes = 0
-        matrix_ops = [op for op in profile.ops if not op.is_view]
-        for i, op in enumerate(matrix_ops):
+        ops = [op for op in profile.ops if not op.is_view]
+        for i, op in enumerate(ops):
             if op.category not in MAPPED_CATEGORIES:
                 rest_ops += op.count
                 rest_bytes += op.total_bytes
@@ -142,7 +142,7 @@ class SystolicModel:
         by_cat: dict[str, float] = {}
         by_bound = {"compute": 0.0, "memory": 0.0, "overhead": 0.0}
         for r, i in zip(res.layers, owners):
-            op = matrix_ops[i]
+            op = ops[i]
             t = res.layer_time_s(r) * r.layer.count
             compute = r.compute_cycles / cfg.clock_hz * r.layer.count
             acc = per_op.setdefault(i, [0.0, 0.0, 0.0])
@@ -153,10 +153,10 @@ class SystolicModel:
             by_cat[op.category] = by_cat.get(op.category, 0.0) + t
             by_bound["memory" if t > compute * (1 + 1e-9) else "compute"] += t
         step = res.time_s
-        ops = []
+        estimates = []
         for i, (t, compute, macs) in per_op.items():
-            op = matrix_ops[i]
-            ops.append(OpEstimate(
+            op = ops[i]
+            estimates.append(OpEstimate(
                 name=op.name, category=op.category, phase=op.phase, count=op.count, time_s=t / op.count,
                 compute_s=compute / op.count, memory_s=t / op.count if t > compute * (1 + 1e-9) else 0.0,
                 overhead_s=0.0, bound="memory" if t > compute * (1 + 1e-9) else "compute",
@@ -165,12 +165,13 @@ class SystolicModel:
         elem = 4 if profile.precision in ("fp32", "tf32") else 2
         memory = profile.params * word + profile.activation_bytes * word // elem + profile.input_bytes * word // elem
         cap = _value(spec.mem_bytes)
-        notes = [f"{cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} array, {dtype} words, "
-                 f"{'DRAM at ' + format(cfg.dram_bandwidth_bytes_per_s, '.3g') + ' B/s for ' + '/'.join(cfg.offchip_operands) if cfg.dram_bandwidth_bytes_per_s else 'no DRAM bound (bandwidth unknown: SCALE-Sim CALC mode)'}"]
+        dram = (f"DRAM at {cfg.dram_bandwidth_bytes_per_s:.3g} B/s for {'/'.join(cfg.offchip_operands)}"
+                if cfg.dram_bandwidth_bytes_per_s else "no DRAM bound (bandwidth unknown: SCALE-Sim's CALC mode)")
+        notes = [f"{cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} array, {dtype} words, {dram}"]
         if rest_ops:
             notes.append(f"{rest_ops} non-matrix ops ({rest_bytes / 1e6:.3g} MB moved: norms, activations, "
                          "pooling, softmax, optimizer) are not on the array and not modelled")
-        if dtype == "int8" and profile.precision not in ("int8",):
+        if dtype == "int8":
             notes.append(f"the {profile.precision} workload's matrix products run as int8 (quantised inference)")
         sram_words = {op: getattr(res.sram_reads, op) + getattr(res.sram_writes, op)
                       for op in ("ifmap", "filter", "ofmap")}
@@ -179,7 +180,7 @@ class SystolicModel:
                                    "ofmap": cfg.ofmap_sram_bytes},
                     "dram_words": res.dram_reads.total + res.dram_writes.total, "word_dtype": dtype}
         parameters = {"array": cfg.to_dict(), "layers": len(layers), "compute_cycles": res.compute_cycles,
-                      "stall_cycles": res.stall_cycles, "utilisation": res.utilization,
+                      "stall_cycles": res.stall_cycles, "utilisation": res.utilisation,
                       "usable_memory_fraction": USABLE_MEMORY_FRACTION,
                       "memory_rule": "weights at the word size + activations and inputs scaled to it"}
         return Estimate(
@@ -191,7 +192,7 @@ class SystolicModel:
             memory_capacity_bytes=int(cap) if cap else None,
             fits_in_memory=None if cap is None else memory <= USABLE_MEMORY_FRACTION * cap,
             model=f"{MODEL_NAME} ({cfg.dataflow} {cfg.rows}x{cfg.cols})", parameters=parameters,
-            activity=activity, notes=tuple(notes), ops=tuple(ops))
+            activity=activity, notes=tuple(notes), ops=tuple(estimates))
 
 
 def design_toml(cfg: ArrayConfig, *, name: str, node_nm: float, dtype: str, origin: str, date: str) -> str:

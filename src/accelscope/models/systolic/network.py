@@ -76,7 +76,7 @@ class NetworkResult:
         return self.macs / self.time_s
 
     @property
-    def utilization(self) -> float:
+    def utilisation(self) -> float:
         """MACs done over MACs the array could have done in ``time_s``."""
         return self.macs / (self.time_s * self.config.peak_macs_per_s)
 
@@ -130,7 +130,7 @@ class NetworkResult:
             "stall_cycles": self.stall_cycles,
             "macs": self.macs,
             "time_s": self.time_s,
-            "utilization": self.utilization,
+            "utilisation": self.utilisation,
             "sram_reads": self.sram_reads.to_dict(),
             "sram_writes": self.sram_writes.to_dict(),
             "dram_reads": self.dram_reads.to_dict(),
