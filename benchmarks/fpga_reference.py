@@ -33,7 +33,7 @@ from accelscope.models.fpga.folding import fastest_that_fits
 from accelscope.models.fpga.network import published_folding, reference_design
 from accelscope.models.fpga.resources import budget_from_spec
 
-CSV = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "fpga_reference.csv"
+CSV = Path(__file__).resolve().parent / "data" / "fpga_reference.csv"
 
 
 def published() -> list[dict[str, str]]:

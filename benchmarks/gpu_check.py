@@ -60,9 +60,9 @@ def row(m) -> str:
 def predictor_vs_measured(results) -> None:
     """Predict each successful CUDA measurement on the matching catalog spec; print the error."""
     import accelscope
-    from accelscope.cost import estimate
     from accelscope.errors import AccelscopeError
     from accelscope.hardware.detect import match_catalog
+    from accelscope.models.predict import predict
 
     rows = [m for m in results if m.ok and m.device.startswith("cuda")]
     if not rows:
@@ -76,9 +76,7 @@ def predictor_vs_measured(results) -> None:
             print(f"{label} {m.device_model!r} is not in the catalog")
             continue
         try:
-            prof = accelscope.profile(m.model, task=m.task, batch_size=m.batch_size, precision=m.precision,
-                                      seq_len=m.seq_len, image_size=m.image_size, channels_last=m.channels_last)
-            e = estimate(prof, spec)
+            e = predict(accelscope.profile(m.spec), spec)  # the workload exactly as measured
         except AccelscopeError as exc:
             print(f"{label} no estimate on {spec.name}: {exc}")
             continue

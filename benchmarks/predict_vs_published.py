@@ -1,7 +1,8 @@
 """Score accelscope's GPU predictions against published throughput (no target-GPU measurement).
 
-Reads the NVIDIA DeepLearningExamples figures in ../shared/validation/published_gpu_throughput.csv
-(or the path given as the first argument), keeps every row the zoo can express (ResNet-50
+Reads the NVIDIA DeepLearningExamples figures in benchmarks/data/published_gpu_throughput.csv
+(a copy of the project's shared validation file; each row names its source README and commit;
+or the path given as the first argument), keeps every row the zoo can express (ResNet-50
 training and inference, BERT-large pre-training, SQuAD fine-tuning and inference on a
 catalog GPU), profiles each configuration, predicts it with the default (uncalibrated)
 parameters, and prints per-row errors, the median and p90 absolute % error per GPU and
@@ -32,7 +33,7 @@ from accelscope.errors import AccelscopeError
 from accelscope.hardware.catalog import load_hardware
 from accelscope.models.predict import naive_step_time, predict
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "published_gpu_throughput.csv"
+DEFAULT = Path(__file__).resolve().parent / "data" / "published_gpu_throughput.csv"
 #: A held-out model: DeepLearningExamples' EfficientNet-B0 figures, transcribed into this
 #: project after the predictor's choices were made (see the file's notes column for sources).
 HELD_OUT = Path(__file__).resolve().parent / "data" / "dle_efficientnet_b0.csv"
