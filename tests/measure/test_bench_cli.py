@@ -56,11 +56,15 @@ def test_bench_json_on_the_null_device_and_runs_commands(tmp_path, capsys):
 
 
 def test_bench_table(tmp_path, capsys):
-    code, out, _ = _cli(["bench", "mlp", "--device", "null", "--batch", "2", "--max-time", "0.2", "--no-store"],
-                        capsys)
+    args = ["bench", "mlp", "--device", "null", "--batch", "2", "--max-time", "0.2", "--no-store"]
+    code, out, _ = _cli(args + ["--wide"], capsys)
     assert code == 0
     for word in ("step ± IQR", "samples/s", "vs CPU", "J/sample", "peak mem", "verdict", "energy: fake"):
         assert word in out
+    code, out, _ = _cli(args, capsys)  # 80 columns: what is left out is named
+    assert code == 0 and "step ± IQR" in out and "verdict" in out
+    assert all(len(line.rstrip()) <= 80 for line in out.splitlines())
+    assert "peak mem" in " ".join(out.split())  # either a column or named in the note under the table
 
 
 def test_bench_bad_input_exits_2(capsys):
