@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from accelscope.cost import Assumptions
-from accelscope.errors import AccelscopeError
-from accelscope.jobs.predict import Profiler, Unavailable, estimate_one, load_calibrations, select_hardware
+from accelscope.jobs.predict import Profiler, Unavailable, estimate_all, load_calibrations, select_hardware
 from accelscope.models.roofline_model import Calibrated
-from accelscope.workload import AUTO, WorkloadSpec, as_spec
+from accelscope.workload import AUTO, WorkloadSpec
 
 #: The built-in workload set: small enough to measure on a 2-core CPU within about a minute,
 #: and covering dense layers, convolutions and a transformer, inference and training.
@@ -120,20 +119,22 @@ def explore(
 ) -> ExploreResult:
     """Measure ``workloads`` locally, predict them on the catalog, and rank the devices.
 
-    Each workload is a spec (or a model name); its precision ``auto`` measures the local CPU
-    in fp32 and predicts each device in the precision its model picks. ``calibrations``
+    Each workload is a spec, or a model name (its preset's defaults, precision ``auto``);
+    precision ``auto`` measures the local CPU in fp32 and predicts each device in the precision
+    its model picks. ``calibrations``
     default to those stored in ``store``.
     """
     from accelscope.measure.bench import bench
 
+    workloads = [WorkloadSpec(model=w, precision=AUTO) if isinstance(w, str) else w for w in workloads]
     specs_hw = select_hardware(None, kinds, hardware_paths)
     calibrations = load_calibrations(store) if calibrations is None else calibrations
     results = []
-    recording = (store.recording(kind="estimate", config={"workloads": [as_spec(w).to_dict() for w in workloads]},
+    recording = (store.recording(kind="estimate", config={"workloads": [w.to_dict() for w in workloads]},
                                  command="explore") if store is not None else contextlib.nullcontext(None))
     with recording as estimate_run:
         for w in workloads:
-            spec = as_spec(w).resolved()
+            spec = w.resolved()
             if progress:
                 progress(f"measuring {spec.label} on {devices}")
             local = spec.with_(precision="fp32" if spec.precision == AUTO else spec.precision)
@@ -142,21 +143,14 @@ def explore(
             rows = _measured_rows(run)
             cpu = next((m for m in run.measurements if m.device == "cpu" and m.ok), None)
             cpu_throughput = cpu.throughput_samples_per_s if cpu else None
-            unavailable: list[Unavailable] = []
-            profiler = Profiler(spec, cache=cache)
             if progress:
                 progress(f"predicting {spec.label} on {len(specs_hw)} catalog devices")
-            for hw in specs_hw:
-                try:
-                    precision = profiler.precision_for(hw)
-                    prof = profiler(precision)
-                    p = estimate_one(prof, hw, calibrations=calibrations, assumptions=assumptions)
-                except AccelscopeError as exc:
-                    unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
-                    continue
+            priced, unavailable = estimate_all(Profiler(spec, cache=cache), specs_hw, calibrations=calibrations,
+                                               assumptions=assumptions)
+            for p in priced:
                 e = p.estimate
                 rows.append(Row(
-                    device=hw.name, kind=hw.kind, source="predicted", precision=e.precision,
+                    device=e.hardware, kind=e.kind, source="predicted", precision=e.precision,
                     step_time_s=e.step_time_s, throughput_samples_per_s=e.throughput_samples_per_s,
                     speedup_vs_cpu=None, energy_j_per_sample=p.energy_j_per_sample,
                     energy_method=p.energy_method, usd_per_million_samples=p.usd_per_million_samples,
@@ -164,7 +158,7 @@ def explore(
                     model=e.model))
                 if store is not None:
                     store.add_point(estimate_run, kind="estimate", record=p.to_dict(), status="ok",
-                                    model=spec.model, device=hw.name, task=spec.task,
+                                    model=spec.model, device=e.hardware, task=spec.task,
                                     batch_size=spec.batch_size, precision=e.precision, time_s=e.step_time_s,
                                     throughput_samples_per_s=e.throughput_samples_per_s,
                                     energy_j_per_sample=p.energy_j_per_sample)

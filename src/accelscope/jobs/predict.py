@@ -103,12 +103,26 @@ class Profiler:
         return self.profiles[precision]
 
 
-def estimate_one(prof: Profile, hw: HardwareSpec, *, calibrations: Mapping[str, Calibrated],
-                 assumptions: Assumptions | None) -> Priced:
-    """One device: predict with its model (and its calibration, if any), then price;
-    AccelscopeError when the model cannot handle it."""
-    calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
-    return price(model_predict(prof, hw, calibration), hw, assumptions)
+def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
+                 calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None
+                 ) -> tuple[list[Priced], list[Unavailable]]:
+    """Each device: profile in its precision, predict with its model (and its calibration, if
+    any), price. A device its model cannot handle is listed as unavailable; a workload that
+    does not build fails at once, for all."""
+    results, unavailable = [], []
+    for hw in hardware:
+        try:
+            precision = profiler.precision_for(hw)  # the entry's model decides (an unknown one: unavailable)
+        except AccelscopeError as exc:
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+            continue
+        prof = profiler(precision)
+        calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
+        try:
+            results.append(price(model_predict(prof, hw, calibration), hw, assumptions))
+        except AccelscopeError as exc:  # a missing figure, or a workload the model refuses
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+    return results, unavailable
 
 
 def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
@@ -130,18 +144,7 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
     if calibrations is None:
         calibrations = load_calibrations(store)
     profiler = Profiler(spec, cache=cache)
-    results, unavailable = [], []
-    for hw in specs:
-        try:
-            precision = profiler.precision_for(hw)  # the entry's model decides (an unknown one: unavailable)
-        except AccelscopeError as exc:
-            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
-            continue
-        prof = profiler(precision)  # a workload that does not build fails here, once, for all
-        try:
-            results.append(estimate_one(prof, hw, calibrations=calibrations, assumptions=assumptions))
-        except AccelscopeError as exc:  # a missing figure, or a workload the model refuses
-            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+    results, unavailable = estimate_all(profiler, specs, calibrations=calibrations, assumptions=assumptions)
     results.sort(key=lambda r: -r.throughput_samples_per_s)
     return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable),
                       profiles=dict(profiler.profiles))

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, fields
 
 from accelscope.measure.environment import Environment
 from accelscope.measure.stats import Stats
-from accelscope.workload.spec import WorkloadSpec
+from accelscope.workload.spec import SpecFields, WorkloadSpec
 
 STATUSES = ("ok", "failed")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Measurement:
+class Measurement(SpecFields):
     # -- what was run -------------------------------------------------------------------
     spec: WorkloadSpec               #: the workload (resolved: batch and sizes concrete)
     device: str                      #: "cpu", "cuda:0", "mps", "null"
@@ -71,40 +71,6 @@ class Measurement:
             raise ValueError("a failed Measurement needs an error message")
         if self.energy_j is not None and self.energy_method == "unavailable":
             raise ValueError("an energy figure needs its method")
-
-    # -- the workload -------------------------------------------------------------------
-    @property
-    def model(self) -> str:
-        return self.spec.model
-
-    @property
-    def task(self) -> str:
-        return self.spec.task
-
-    @property
-    def batch_size(self) -> int:
-        return self.spec.batch_size or 1
-
-    @property
-    def precision(self) -> str:
-        return self.spec.precision
-
-    @property
-    def optimizer(self) -> str | None:
-        """The optimizer of a training step (None for inference)."""
-        return self.spec.optimizer if self.spec.task == "train" else None
-
-    @property
-    def seq_len(self) -> int | None:
-        return self.spec.seq_len
-
-    @property
-    def image_size(self) -> int | None:
-        return self.spec.image_size
-
-    @property
-    def channels_last(self) -> bool:
-        return self.spec.channels_last
 
     # -- derived ------------------------------------------------------------------------
     @property

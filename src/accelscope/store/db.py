@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from accelscope.errors import AccelscopeError
+from accelscope.paths import user_path
 
 ENV_VAR = "ACCELSCOPE_STORE"
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
@@ -45,15 +44,7 @@ class StoreError(AccelscopeError):
 
 def default_store_path() -> Path:
     """``$ACCELSCOPE_STORE``, else the user's data directory + ``accelscope/results.sqlite``."""
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]).expanduser()
-    if sys.platform == "win32":  # pragma: no cover
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif os.environ.get("XDG_DATA_HOME"):
-        base = Path(os.environ["XDG_DATA_HOME"]).expanduser()
-    else:
-        base = Path.home() / ".local" / "share"
-    return base / "accelscope" / "results.sqlite"
+    return user_path(ENV_VAR, "data", "results.sqlite")
 
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: append one.

@@ -23,13 +23,13 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import tempfile
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from accelscope.errors import ProfileError
+from accelscope.paths import user_path
 from accelscope.workload.profile import Profile
 from accelscope.workload.spec import WorkloadSpec
 
@@ -40,15 +40,7 @@ FORMAT = 1
 
 
 def cache_dir() -> Path:
-    if os.environ.get(DIR_ENV):
-        return Path(os.environ[DIR_ENV]).expanduser()
-    if sys.platform == "win32":  # pragma: no cover
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif os.environ.get("XDG_CACHE_HOME"):
-        base = Path(os.environ["XDG_CACHE_HOME"]).expanduser()
-    else:
-        base = Path.home() / ".cache"
-    return base / "accelscope" / "profiles"
+    return user_path(DIR_ENV, "cache", "profiles")
 
 
 def max_bytes() -> int:

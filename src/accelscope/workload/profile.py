@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from accelscope.errors import ProfileError
-from accelscope.workload.spec import WorkloadSpec
+from accelscope.workload.spec import SpecFields, WorkloadSpec
 
 CATEGORIES = (
     "matmul",
@@ -132,7 +132,7 @@ def _sum_by(ops: Iterable[Op], key: str, value: str) -> dict[str, int]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Profile:
+class Profile(SpecFields):
     """Counts for one inference pass (``task='infer'``) or one training step (``'train'``).
 
     ``activation_bytes`` estimates peak activation memory: in training, the bytes of the
@@ -153,41 +153,6 @@ class Profile:
     input_bytes: int
     samples_per_step: int = 1
     notes: tuple[str, ...] = ()
-
-    # -- the workload -------------------------------------------------------------------
-    @property
-    def model(self) -> str:
-        return self.spec.model
-
-    @property
-    def task(self) -> str:
-        return self.spec.task
-
-    @property
-    def batch_size(self) -> int:
-        return self.spec.batch_size or 1
-
-    @property
-    def precision(self) -> str:
-        return self.spec.precision
-
-    @property
-    def optimizer(self) -> str | None:
-        """The optimizer of a training step (None for inference)."""
-        return self.spec.optimizer if self.spec.task == "train" else None
-
-    @property
-    def seq_len(self) -> int | None:
-        return self.spec.seq_len
-
-    @property
-    def image_size(self) -> int | None:
-        return self.spec.image_size
-
-    @property
-    def channels_last(self) -> bool:
-        """Image inputs traced in channels-last (NHWC) memory format."""
-        return self.spec.channels_last
 
     # -- totals -------------------------------------------------------------------------
     @property

@@ -173,6 +173,48 @@ class WorkloadSpec:
         return cls(**kw)
 
 
+class SpecFields:
+    """The workload's fields as read-only properties of a result that carries its ``spec``
+    (Profile, Measurement): ``p.model``, ``p.task``, ``p.batch_size``, ... ."""
+
+    __slots__ = ()
+    spec: WorkloadSpec
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def task(self) -> str:
+        return self.spec.task
+
+    @property
+    def batch_size(self) -> int:
+        return self.spec.batch_size or 1
+
+    @property
+    def precision(self) -> str:
+        return self.spec.precision
+
+    @property
+    def optimizer(self) -> str | None:
+        """The optimizer of a training step (None for inference)."""
+        return self.spec.optimizer if self.spec.task == "train" else None
+
+    @property
+    def seq_len(self) -> int | None:
+        return self.spec.seq_len
+
+    @property
+    def image_size(self) -> int | None:
+        return self.spec.image_size
+
+    @property
+    def channels_last(self) -> bool:
+        """Image inputs in channels-last (NHWC) memory format."""
+        return self.spec.channels_last
+
+
 def as_spec(model: "str | WorkloadSpec", **options: Any) -> WorkloadSpec:
     """A spec from a model name and keyword options, or the spec itself changed by the options.
 
