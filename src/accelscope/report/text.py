@@ -123,7 +123,8 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
         if wr.unavailable:
             out.print(f"[dim]no estimate for {len(wr.unavailable)} devices (missing figures; "
                       "`accelscope predict` lists why)[/dim]")
-    tail = f"{len(result.results)} workloads" + (f" in {elapsed_s:.0f} s" if elapsed_s is not None else "")
+    n = len(result.results)
+    tail = f"{n} workload{'' if n == 1 else 's'}" + (f" in {elapsed_s:.0f} s" if elapsed_s is not None else "")
     if store_path is not None:
         tail += f"; stored in {store_path} (estimate run {result.estimate_run_id})"
     out.print(tail + ". Predicted rows are model estimates (roofline, systolic engine, FPGA design models): "

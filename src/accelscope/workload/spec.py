@@ -138,7 +138,7 @@ class WorkloadSpec:
 
     @property
     def label(self) -> str:
-        """``resnet50 infer batch=8 image_size=224`` (what tables and run lists show)."""
+        """``resnet50 infer batch=8 image_size=224 precision=auto`` (what tables and run lists show)."""
         bits = [self.model, self.task]
         if self.batch_size is not None:
             bits.append(f"batch={self.batch_size}")
@@ -146,7 +146,7 @@ class WorkloadSpec:
             if getattr(self, key) is not None:
                 bits.append(f"{key}={getattr(self, key)}")
         if self.precision != "fp32":
-            bits.append(self.precision)
+            bits.append(f"precision={self.precision}")
         if self.channels_last:
             bits.append("channels-last")
         return " ".join(bits)
