@@ -3,7 +3,12 @@ import os
 # Keep CPU thread pools small: CI machines have two cores.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-# Profiles traced by the tests are cached in a directory of this session, not the user's cache.
+# Profiles traced by the tests are cached in a directory of this session (removed at exit), not
+# in the user's cache.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
-os.environ.setdefault("ACCELSCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="accelscope-test-cache-"))
+if "ACCELSCOPE_CACHE_DIR" not in os.environ:
+    os.environ["ACCELSCOPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="accelscope-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ACCELSCOPE_CACHE_DIR"], ignore_errors=True)
