@@ -622,7 +622,3 @@ def step_time(ops: list[OpEstimate], p: RooflineParams) -> tuple[float, float, f
     for o in ops:
         by_phase[o.phase] = by_phase.get(o.phase, 0.0) + (o.time_s + o.overhead_s) * o.count
     return device + host, device, host, by_phase
-
-
-def with_params(p: RooflineParams, **changes: float) -> RooflineParams:
-    return replace(p, **changes)

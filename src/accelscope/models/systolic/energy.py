@@ -207,10 +207,5 @@ def accelerator_area_m2(cfg, model: EnergyModel) -> dict[str, float]:
     return out
 
 
-def mm2(area_m2: float) -> float:
-    """Square metres to mm^2 (display only)."""
-    return area_m2 * 1e6
-
-
 __all__ = ["EnergyModel", "EnergyBreakdown", "layer_energy", "accelerator_area_m2",
            "scale_factor", "constants", "PRECISIONS", "precision_for_word_bytes"]
