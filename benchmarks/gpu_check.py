@@ -51,7 +51,7 @@ def row(m) -> str:
     e = f"{m.energy_j_per_sample:.4g} J" if m.energy_j_per_sample is not None else "n/a"
     w = f"{m.mean_power_w:.0f} W" if m.mean_power_w is not None else "n/a"
     mem = fmt_bytes(m.peak_mem_allocated_bytes if m.peak_mem_allocated_bytes is not None else m.peak_rss_bytes)
-    flags = ("noisy " if m.noisy else "") + ("" if m.converged else "capped")
+    flags = "" if not m.flags else m.verdict
     return (f"{m.model:<11} {m.task:<5} {m.batch_size:>4} {m.device:<7} {m.precision:<9} "
             f"{fmt_seconds(st.median):>9} ±{fmt_seconds(st.iqr):>8} {m.throughput_samples_per_s:>9.1f}/s "
             f"{sp:<22} {e:>11} {w:>6} {m.energy_method:<20} {mem:>9} {flags}")

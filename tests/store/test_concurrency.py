@@ -1,7 +1,7 @@
 import multiprocessing as mp
 import sys
 
-from accelscope.store import Store
+from accelscope.store import SCHEMA_VERSION, Store
 
 
 def _writer(path, name, n, barrier):
@@ -46,4 +46,4 @@ def test_two_processes_create_a_new_store_at_once(tmp_path):
     path = str(tmp_path / "fresh.sqlite")
     _run_two_writers(path, 5)
     with Store(path) as s:
-        assert s.schema_version == 1 and sum(r.n_points for r in s.list_runs()) == 10
+        assert s.schema_version == SCHEMA_VERSION and sum(r.n_points for r in s.list_runs()) == 10

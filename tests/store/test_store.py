@@ -40,9 +40,9 @@ def test_default_path_honours_env_and_xdg(monkeypatch, tmp_path):
 def test_schema_is_versioned_and_wal(tmp_path):
     path = tmp_path / "s.sqlite"
     with Store(path) as s:
-        assert s.schema_version == SCHEMA_VERSION == 1
+        assert s.schema_version == SCHEMA_VERSION == 2  # 2: runs record their pid and planned points
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"runs", "points", "samples"} <= tables
@@ -60,8 +60,9 @@ def test_newer_schema_and_garbage_files_are_refused(tmp_path):
         Store(newer)
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable"):
+    with pytest.raises(StoreError, match="not an SQLite database.*left untouched"):
         Store(junk)
+    assert junk.read_bytes() == b"this is not sqlite" * 100
 
 
 def test_store_list_show_and_measurements_roundtrip(tmp_path):

@@ -8,7 +8,9 @@ a one-line message and exit code 2 (a traceback only with ``--debug``).
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
 
 import typer
 
@@ -26,9 +28,19 @@ app = typer.Typer(
 COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "runs", "simulate", "fpga"]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from accelscope._version import __version__
+
+        typer.echo(f"accelscope {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print accelscope's version and exit."),
 ) -> None:
     """Measure, predict and price deep-learning workloads (``--debug`` is read by :func:`run`)."""
 
@@ -38,14 +50,39 @@ def _load_commands() -> None:
         importlib.import_module(f"accelscope.cli.{name}")
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM is an interrupt like Ctrl-C: runs are finished as interrupted, exit code 130."""
+    raise KeyboardInterrupt
+
+
 def run(argv: list[str] | None = None) -> None:
-    """Console-script entry point: usage errors exit 2 (click), accelscope errors exit 2 too."""
+    """Console-script entry point. Usage errors exit 2 (click), and so do accelscope's errors
+    and file-system errors a user causes (one line on stderr; the traceback with ``--debug``);
+    Ctrl-C and SIGTERM exit 130."""
     _load_commands()
     args = sys.argv[1:] if argv is None else argv
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    from typer import Abort
+    from typer._click import exceptions as click_errors
+
     try:
-        app(args=args, prog_name="accelscope")
-    except AccelscopeError as exc:
+        code = app(args=args, prog_name="accelscope", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # a command group without its command: its help
+        typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(0 if not args else 2)
+    except click_errors.UsageError as exc:  # one line, with where to look
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        typer.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(2)
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except Abort:
+        sys.exit(130)
+    except (AccelscopeError, OSError) as exc:
         if "--debug" in args:
             raise
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    sys.exit(code or 0)

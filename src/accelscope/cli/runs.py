@@ -63,11 +63,20 @@ def export_cmd(
     runs: Optional[list[str]] = typer.Argument(None, help="Run ids (default: all runs)."),
     fmt: str = typer.Option("json", "--format", help="json (everything, raw samples included) or csv."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Replace --output if it exists (refused otherwise)."),
     store: o.StoreOpt = None,
 ) -> None:
     """Export runs as JSON or CSV (one row per point)."""
+    from accelscope.errors import ConfigError
     from accelscope.store import export_runs
 
+    if output is not None:
+        if output.is_dir() or (output.exists() and not force):
+            raise ConfigError(f"--output {str(output)!r} exists; nothing was written: give another file, "
+                              "or --force to replace it" if not output.is_dir() else
+                              f"--output {str(output)!r} is a directory; give a file name")
+        if not output.parent.is_dir():
+            raise ConfigError(f"--output {str(output)!r}: the directory {str(output.parent)!r} does not exist")
     with _open(store) as db:
         text = export_runs(db, runs or None, fmt)
     if output is not None:

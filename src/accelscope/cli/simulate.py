@@ -16,6 +16,7 @@ Topology = Annotated[Optional[Path], typer.Option("--topology", help="SCALE-Sim 
 TopoKind = Annotated[Optional[str], typer.Option("--topology-kind", help="conv or gemm (default: from the header).")]
 Out = Annotated[Optional[Path], typer.Option("--out", help="Directory for the report files (created).")]
 SaveDesign = Annotated[Optional[Path], typer.Option("--save-design", help="Write the array as a hardware file NAME.toml that `predict --hardware` and `explore --hardware-path` take.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace report files or a design file that exist (refused otherwise).")]
 ModelOpt = Annotated[Optional[str], typer.Argument(help="Zoo model (see `accelscope models`); or use --config/--topology.")]
 
 
@@ -52,6 +53,7 @@ def simulate_cmd(
     node: Annotated[float, typer.Option("--node", help="Technology node in nm for energy and area (7-45).")] = 45.0,
     out: Out = None,
     save_design: SaveDesign = None,
+    force: Force = False,
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
@@ -63,7 +65,8 @@ def simulate_cmd(
                    topology_kind=topology_kind, preset=preset, hardware=hardware,
                    hardware_paths=o.hardware_paths(hardware_path), array=array, dataflow=dataflow,
                    sram_kib=_ints(sram_kib, "--sram-kib") if sram_kib else None, clock_hz=clock_hz,
-                   word_bytes=word_bytes, node_nm=node, out=out, save_design_path=save_design, cache=workload.cache)
+                   word_bytes=word_bytes, node_nm=node, out=out, save_design_path=save_design, force=force,
+                   cache=workload.cache)
     if json_out:
         typer.echo(json_text(sim.to_dict()))
     else:
@@ -92,6 +95,7 @@ def dse_cmd(
     out: Out = None,
     save_design: SaveDesign = None,
     pick: Annotated[str, typer.Option("--pick", help="The front point --save-design saves: fastest, lowest-energy or smallest.")] = "fastest",
+    force: Force = False,
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
@@ -106,7 +110,8 @@ def dse_cmd(
         dataflows=tuple(d.strip().lower() for d in dataflows.split(",") if d.strip()),
         clocks_hz=_floats(clocks_hz, "--clocks-hz"), nodes_nm=_floats(nodes, "--nodes"), precision=array_precision)
     job = dse(workload.spec(model) if model else None, config=config, topology=topology, topology_kind=topology_kind,
-              space=space, method=method, out=out, save_design_path=save_design, pick=pick, cache=workload.cache)
+              space=space, method=method, out=out, save_design_path=save_design, pick=pick, force=force,
+              cache=workload.cache)
     if json_out:
         typer.echo(json_text(job.to_dict()))
     else:

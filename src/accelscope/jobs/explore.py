@@ -53,6 +53,10 @@ class Row:
     bound: str | None = None
     mfu: float | None = None
     model: str | None = None  # the performance model of a predicted row
+    #: a measured row's verdict (``converged``, or its flags: capped, noisy, few samples, ...)
+    verdict: str | None = None
+    #: why a speedup is uncertain: the CPU baseline's (or the measured row's) flags
+    speedup_note: str | None = None
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,8 +104,17 @@ def _measured_rows(run) -> list[Row]:
             step_time_s=m.step_time_s.median if m.step_time_s else None,
             throughput_samples_per_s=m.throughput_samples_per_s, speedup_vs_cpu=None,
             energy_j_per_sample=m.energy_j_per_sample, energy_method=m.energy_method,
-            usd_per_million_samples=None, offering=None, fits_in_memory=m.status == "ok", error=m.error))
+            usd_per_million_samples=None, offering=None, fits_in_memory=m.status == "ok", verdict=m.verdict,
+            error=m.error))
     return rows
+
+
+def _doubt(row: Row, baseline: str | None) -> str | None:
+    """What makes a row's speedup over the CPU uncertain: the baseline's flags, and a measured
+    row's own."""
+    own = f"this row: {row.verdict}" if row.source == "measured" and row.verdict not in (None, "converged") \
+        and not row.device.startswith("cpu") else None
+    return "; ".join(x for x in (baseline, own) if x) or None
 
 
 def explore(
@@ -131,7 +144,9 @@ def explore(
     calibrations = load_calibrations(store) if calibrations is None else calibrations
     results = []
     recording = (store.recording(kind="estimate", config={"workloads": [w.to_dict() for w in workloads]},
-                                 command="explore") if store is not None else contextlib.nullcontext(None))
+                                 command="explore", label=",".join(dict.fromkeys(w.model for w in workloads)),
+                                 planned=len(workloads) * len(specs_hw))
+                 if store is not None else contextlib.nullcontext(None))
     with recording as estimate_run:
         for w in workloads:
             spec = w.resolved()
@@ -143,6 +158,7 @@ def explore(
             rows = _measured_rows(run)
             cpu = next((m for m in run.measurements if m.device == "cpu" and m.ok), None)
             cpu_throughput = cpu.throughput_samples_per_s if cpu else None
+            baseline_doubt = f"CPU baseline: {cpu.verdict}" if cpu is not None and cpu.flags else None
             if progress:
                 progress(f"predicting {spec.label} on {len(specs_hw)} catalog devices")
             priced, unavailable = estimate_all(Profiler(spec, cache=cache), specs_hw, calibrations=calibrations,
@@ -165,7 +181,8 @@ def explore(
             # Speedup and rank by throughput: an FPGA pipeline's "step" is one frame.
             ranked = sorted(
                 (replace(r, speedup_vs_cpu=(r.throughput_samples_per_s / cpu_throughput)
-                         if cpu_throughput and r.throughput_samples_per_s else None) for r in rows),
+                         if cpu_throughput and r.throughput_samples_per_s else None,
+                         speedup_note=_doubt(r, baseline_doubt)) for r in rows),
                 key=lambda r: -(r.throughput_samples_per_s or 0.0))
             results.append(WorkloadResult(spec=spec, rows=tuple(ranked), unavailable=tuple(unavailable),
                                           measurement_run_id=run.run_id))

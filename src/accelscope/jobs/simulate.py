@@ -135,10 +135,15 @@ def array_config(*, config=None, preset: str | None = None, hardware: str | None
     return cfg.with_(**changes) if changes else cfg
 
 
-def _out_dir(out: str | Path) -> Path:
+def _out_dir(out: str | Path, names: list[str], force: bool) -> Path:
+    """The report directory (created), refusing to overwrite reports already there unless ``force``."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {str(out)!r} is a file; give a directory for the reports (it is created)")
+    there = [n for n in names if (out / n).exists()]
+    if there and not force:
+        raise ConfigError(f"--out {str(out)!r} already holds {', '.join(there)}; nothing was overwritten: "
+                          "give another directory, or --force to replace them")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -146,17 +151,18 @@ def _out_dir(out: str | Path) -> Path:
     return out
 
 
-def save_design(path: str | Path, cfg: ArrayConfig, *, node_nm: float, dtype: str, origin: str) -> Path:
-    """Write ``cfg`` as a hardware file (refusing to overwrite one), checked by loading it back."""
+def save_design(path: str | Path, cfg: ArrayConfig, *, node_nm: float, dtype: str, origin: str,
+                force: bool = False) -> Path:
+    """Write ``cfg`` as a hardware file (an existing one only with ``force``), checked by loading it back."""
     from accelscope.hardware.catalog import load_spec_file
     from accelscope.models.systolic.model import design_toml
 
     path = Path(path)
     if path.suffix != ".toml":
         raise ConfigError(f"--save-design {str(path)!r}: a hardware file ends in .toml (its stem is the device name)")
-    if path.exists():
-        raise ConfigError(f"--save-design {str(path)!r} exists; nothing stored is overwritten: "
-                          "choose another name or remove the file")
+    if path.exists() and not force:
+        raise ConfigError(f"--save-design {str(path)!r} exists; nothing was overwritten: "
+                          "choose another name, or --force to replace it")
     text = design_toml(cfg, name=path.stem, node_nm=node_nm, dtype=dtype, origin=origin,
                        date=date.today().isoformat())
     try:
@@ -180,7 +186,7 @@ def _word_dtype(word_bytes: int, precision: str | None = None) -> str:
 def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None, topology_kind=None,
              preset=None, hardware=None, array=None, dataflow=None, sram_kib=None, clock_hz=None,
              word_bytes=None, node_nm: float = 45.0, out=None, save_design_path=None,
-             hardware_paths=None, cache: bool = True, **workload_options) -> SimulationResult:
+             hardware_paths=None, force: bool = False, cache: bool = True, **workload_options) -> SimulationResult:
     """Cycle-exact simulation of a workload on one array, with energy and area."""
     from accelscope.models.systolic import EnergyModel, scalesim_io
     from accelscope.models.systolic import simulate as run
@@ -193,20 +199,20 @@ def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology
     res = run(layers, cfg, EnergyModel(node_nm=node_nm, precision=precision_for_word_bytes(cfg.word_bytes)))
     written: list[str] = []
     if out is not None:
-        directory = _out_dir(out)
+        directory = _out_dir(out, [*scalesim_io.REPORT_FILES, "simulation.json"], force)
         written += [str(p) for p in scalesim_io.write_reports(res.layers, directory)]
         sim = SimulationResult(workload=label, result=res, notes=tuple(notes))
         (directory / "simulation.json").write_text(json.dumps(sim.to_dict(), indent=2))
         written.append(str(directory / "simulation.json"))
     if save_design_path is not None:
         written.append(str(save_design(save_design_path, cfg, node_nm=node_nm, dtype=_word_dtype(cfg.word_bytes),
-                                       origin=f"accelscope simulate of {label}")))
+                                       origin=f"accelscope simulate of {label}", force=force)))
     return SimulationResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))
 
 
 def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None, topology_kind=None,
         space: DesignSpace | None = None, method: str = "estimate", out=None, save_design_path=None,
-        pick: str = "fastest", cache: bool = True, **workload_options) -> DseJobResult:
+        pick: str = "fastest", force: bool = False, cache: bool = True, **workload_options) -> DseJobResult:
     """Sweep array designs for a workload; the latency/energy/area Pareto front."""
     from accelscope.models.systolic import explore
 
@@ -218,7 +224,7 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
     res = explore(layers, space, method=method)
     written: list[str] = []
     if out is not None:
-        directory = _out_dir(out)
+        directory = _out_dir(out, ["dse_points.csv", "dse_points.json"], force)
         (directory / "dse_points.csv").write_text(res.to_csv())
         (directory / "dse_points.json").write_text(res.to_json())
         written += [str(directory / "dse_points.csv"), str(directory / "dse_points.json")]
@@ -231,5 +237,6 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
                           ofmap_sram_bytes=int(p["ofmap_sram_kib"]) * 1024, word_bytes=word,
                           clock_hz=float(p["clock_hz"]), name=Path(save_design_path).stem)
         written.append(str(save_design(save_design_path, cfg, node_nm=float(p["node_nm"]), dtype=space.precision,
-                                       origin=f"accelscope dse of {label}, the {pick} point of the Pareto front")))
+                                       origin=f"accelscope dse of {label}, the {pick} point of the Pareto front",
+                                       force=force)))
     return DseJobResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))

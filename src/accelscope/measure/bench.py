@@ -44,7 +44,7 @@ import torch
 from accelscope.errors import ConfigError, WorkloadError
 from accelscope.measure.devices import Device, resolve_devices
 from accelscope.measure.energy import MIN_ENERGY_WINDOW_S
-from accelscope.measure.environment import Environment, collect_environment, physical_cores
+from accelscope.measure.environment import Environment, busy_cores, collect_environment, physical_cores
 from accelscope.measure.result import Measurement
 from accelscope.measure.stats import bootstrap_ratio_ci
 from accelscope.measure.timer import TimerConfig, time_step
@@ -261,6 +261,8 @@ def measure_point(workload: Workload, device: Device, *, timer: TimerConfig = Ti
     notes: list[str] = []
     if (n := device.precision_note(w.precision)) is not None:
         notes.append(n)
+    if device.kind == "cpu":
+        base.update(cpu_load(base["threads"], notes))
     if (reason := device.unsupported_reason(w.precision)) is not None:
         return Measurement(**base, status="failed", error=f"unsupported on this device: {reason}",
                            error_kind="unsupported", notes=tuple(notes))
@@ -321,8 +323,24 @@ def measure_point(workload: Workload, device: Device, *, timer: TimerConfig = Ti
     )
 
 
+def cpu_load(threads: int, notes: list[str]) -> dict:
+    """Other processes' load on the CPU just before a CPU point (``busy_cores_before``), and
+    whether it and the point's threads oversubscribe the physical cores; a note says so."""
+    busy = busy_cores()
+    if busy is None:
+        return {}
+    cores = physical_cores()
+    over = busy + threads > cores + 0.5
+    if over:
+        notes.append(f"oversubscribed: other processes kept {busy:.1f} CPUs busy while {threads} threads ran "
+                     f"on {cores} physical cores; the step time is slower than on an idle machine (try --threads "
+                     f"{max(1, int(cores - busy))} or a quieter machine)")
+    return {"busy_cores_before": round(busy, 2), "oversubscribed": over}
+
+
 def with_speedup(m: Measurement, cpu_points: dict[tuple, Measurement]) -> Measurement:
-    """``m`` with its speedup over the matching CPU point (see the module docstring)."""
+    """``m`` with its speedup over the matching CPU point (see the module docstring); a
+    baseline or a point that is not ``converged`` is named in ``speedup_note``."""
     if not m.ok:
         return m
     for precision in (m.precision, "fp32"):
@@ -332,8 +350,10 @@ def with_speedup(m: Measurement, cpu_points: dict[tuple, Measurement]) -> Measur
         if base.step_time_s.median <= 0 or m.step_time_s.median <= 0:
             return m  # a clock that did not tick: no ratio to take
         ci = bootstrap_ratio_ci(base.step_time_s.samples, m.step_time_s.samples)
+        doubts = [f"{who}: {x.verdict}" for who, x in (("baseline", base), ("this point", m)) if x.flags]
         return replace(m, speedup_vs_cpu=ci.ratio, speedup_ci_low=ci.ci_low, speedup_ci_high=ci.ci_high,
-                       speedup_baseline=f"cpu {precision} batch {m.batch_size} ({base.threads} threads)")
+                       speedup_baseline=f"cpu {precision} batch {m.batch_size} ({base.threads} threads)",
+                       speedup_note="; ".join(doubts) or None)
     return m
 
 
@@ -400,7 +420,7 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
     with cpu_threads(n_threads):
         env = collect_environment()
         recording = (store.recording(kind="measurement", config=cfg.to_dict(), environment=env.to_dict(),
-                                     command=command, label=spec.model)
+                                     command=command, label=spec.model, planned=len(points))
                      if store is not None else contextlib.nullcontext(None))
         results: list[Measurement] = []
         cpu_points: dict[tuple, Measurement] = {}

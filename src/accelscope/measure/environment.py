@@ -22,6 +22,34 @@ def logical_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all CPUs from /proc/stat, or None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def busy_cores(window_s: float = 0.1) -> float | None:
+    """How many logical CPUs' worth of work other processes ran over a ``window_s`` window
+    (all CPUs' busy time from /proc/stat, less this process's own, e.g. thread pools still
+    spinning); None where /proc/stat cannot be read."""
+    import time
+
+    before, own_before, t0 = _cpu_times(), time.process_time(), time.perf_counter()
+    if before is None:
+        return None
+    time.sleep(window_s)
+    after, own_after, t1 = _cpu_times(), time.process_time(), time.perf_counter()
+    if after is None or after[1] <= before[1]:
+        return None
+    busy = logical_cores() * (after[0] - before[0]) / (after[1] - before[1])
+    return max(0.0, busy - (own_after - own_before) / (t1 - t0))
+
+
 @lru_cache(maxsize=1)
 def physical_cores() -> int:
     """Physical cores among the CPUs this process may use (SMT siblings counted once).

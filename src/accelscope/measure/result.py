@@ -16,6 +16,8 @@ from accelscope.measure.stats import Stats
 from accelscope.workload.spec import SpecFields, WorkloadSpec
 
 STATUSES = ("ok", "failed")
+#: fewer timed samples than this make a median's confidence interval wide (flag ``few samples``)
+FEW_SAMPLES = 10
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +46,8 @@ class Measurement(SpecFields):
     speedup_ci_low: float | None = None
     speedup_ci_high: float | None = None
     speedup_baseline: str | None = None  #: which CPU point it divides, e.g. "cpu fp32 batch 8"
+    #: why the speedup is uncertain beyond its interval: the baseline's or this point's verdict
+    speedup_note: str | None = None
     # -- energy -------------------------------------------------------------------------
     energy_j: float | None = None
     energy_window_s: float | None = None
@@ -58,6 +62,10 @@ class Measurement(SpecFields):
     peak_rss_bytes: int | None = None
     memory_note: str = ""
     # -- provenance ---------------------------------------------------------------------
+    #: logical CPUs' worth of other processes' work just before a CPU point was timed (/proc/stat)
+    busy_cores_before: float | None = None
+    #: that work plus the point's threads exceeded the physical cores (see ``measure_point``)
+    oversubscribed: bool = False
     notes: tuple[str, ...] = ()
     environment: Environment | None = None
     run_id: int | None = None
@@ -76,6 +84,32 @@ class Measurement(SpecFields):
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """What makes the figure less than trustworthy: ``failed``, ``capped`` (the time cap came
+        before the 95% CI of the median was within 1%), ``noisy`` (IQR > 10% of the median),
+        ``warm-up exhausted`` (step times had not settled), ``few samples`` (fewer than
+        ``FEW_SAMPLES`` timed), ``oversubscribed`` (other work on the CPU's cores). Empty: converged."""
+        if not self.ok:
+            return ("failed",)
+        out = []
+        if self.converged is False:
+            out.append("capped")
+        if self.noisy:
+            out.append("noisy")
+        if self.warmup_steady is False:
+            out.append("warm-up exhausted")
+        if self.step_time_s is not None and self.step_time_s.n < FEW_SAMPLES:
+            out.append("few samples")
+        if self.oversubscribed:
+            out.append("oversubscribed")
+        return tuple(out)
+
+    @property
+    def verdict(self) -> str:
+        """``converged``, or the flags joined (``capped, few samples``)."""
+        return ", ".join(self.flags) or "converged"
 
     @property
     def noisy(self) -> bool | None:
@@ -130,7 +164,7 @@ class Measurement(SpecFields):
             elif f.name == "extra":
                 v = dict(v)
             d[f.name] = v
-        d.update(noisy=self.noisy, throughput_samples_per_s=self.throughput_samples_per_s,
+        d.update(noisy=self.noisy, verdict=self.verdict, throughput_samples_per_s=self.throughput_samples_per_s,
                  energy_j_per_sample=self.energy_j_per_sample, mean_power_w=self.mean_power_w,
                  peak_mem_bytes=self.peak_mem_bytes)
         return d

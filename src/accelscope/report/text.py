@@ -115,11 +115,17 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
         measured = [r for r in wr.rows if r.source == "measured"]
         predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
         shown = sorted(measured + predicted, key=lambda r: -(r.throughput_samples_per_s or 0.0))
-        rows = [[r.device, r.kind, r.precision, r.source, fmt_seconds(r.step_time_s) if r.step_time_s else "failed",
+        doubtful = [r for r in measured if r.verdict not in (None, "converged")]
+        rows = [[r.device, r.kind, r.precision, r.source + ("*" if r in doubtful else ""),
+                 fmt_seconds(r.step_time_s) if r.step_time_s else "failed",
                  f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-", _num(r.energy_j_per_sample),
                  _num(r.usd_per_million_samples), FITS[r.fits_in_memory]] for r in shown]
         print_table(out, wr.spec.label, cols, rows, wide=wide,
                     styles=["bold" if r.source == "measured" else None for r in shown])
+        for r in doubtful:
+            out.print(f"[yellow]* {r.device}: {r.verdict}"
+                      + ("; the speedups over it are uncertain" if r.device.startswith("cpu") else "")
+                      + "[/yellow]")
         if wr.unavailable:
             out.print(f"[dim]no estimate for {len(wr.unavailable)} devices (missing figures; "
                       "`accelscope predict` lists why)[/dim]")
@@ -153,10 +159,7 @@ def calibration(res, out: Console, *, wide: bool = False) -> None:
 def _verdict(m) -> str:
     if not m.ok:
         return f"[red]failed[/red]: {m.error}"
-    bits = ["[yellow]noisy[/yellow]" if m.noisy else "ok"]
-    if not m.converged:
-        bits.append("[yellow]capped[/yellow]")
-    return ", ".join(bits)
+    return f"[yellow]{m.verdict}[/yellow]" if m.flags else "converged"
 
 
 def bench(run, out: Console, *, wide: bool = False) -> None:
@@ -183,47 +186,85 @@ def bench(run, out: Console, *, wide: bool = False) -> None:
     for method, scope, note in sorted({(m.energy_method, m.energy_scope, m.energy_note) for m in run.measurements if m.ok}):
         out.print(f"energy n/a: {note}" if method == "unavailable"
                   else f"energy: {method} ({scope})" + (f"; {note}" if note else ""))
+    for m in run.measurements:
+        if m.speedup_note:
+            out.print(f"[yellow]{m.device} {m.task} b{m.batch_size} {m.precision}: speedup uncertain "
+                      f"({m.speedup_note})[/yellow]")
+        for n in m.notes:
+            if n.startswith("oversubscribed"):
+                out.print(f"[yellow]{m.device} {m.task} b{m.batch_size} {m.precision}: {n}[/yellow]")
     threads = sorted({m.threads for m in run.measurements})
     out.print(f"CPU threads: {', '.join(map(str, threads))}; vs CPU = CPU median / device median, 95% bootstrap "
-              "CI in brackets; noisy = IQR > 10% of the median; * = peak process RSS (no device allocator).")
+              "CI in brackets; verdict: converged (95% CI of the median within 1%), or capped, noisy (IQR > 10% "
+              "of the median), warm-up exhausted, few samples, oversubscribed; * = peak process RSS "
+              "(no device allocator).")
 
 
 def runs_list(runs, path, out: Console, *, wide: bool = False) -> None:
     rows = [[str(r.id), r.created_at.replace("+00:00", ""), r.kind, r.label, ",".join(r.config.get("devices", [])),
-             f"{r.n_ok}/{r.n_points}", r.status, r.hostname or ""] for r in runs]
-    print_table(out, f"runs in {path}", [Col("id", "right"), Col("created (UTC)", drop=3), Col("kind"), Col("model"),
-                                         Col("devices", drop=2), Col("ok/all", "right"), Col("status"),
+             f"{r.n_ok}/{r.n_points}" + (f" of {r.planned}" if r.planned is not None and r.planned != r.n_points else ""),
+             r.status, r.hostname or ""] for r in runs]
+    print_table(out, f"runs in {path}", [Col("id", "right"), Col("created (UTC)", drop=3), Col("kind"), Col("label"),
+                                         Col("devices", drop=2), Col("ok/stored", "right"), Col("status"),
                                          Col("host", drop=1)], rows, wide=wide)
 
 
 def run_show(rec, points: list[dict], out: Console, *, wide: bool = False) -> None:
+    """One run: its header, then its points in the columns of its kind."""
     env = rec.environment or {}
-    out.print(f"[bold]run {rec.id}[/bold] {rec.kind} {rec.label}  status={rec.status}  created {rec.created_at}  "
-              f"host {rec.hostname}")
+    planned = f", {len(points)} of {rec.planned} planned points stored" if rec.planned is not None else ""
+    out.print(f"[bold]run {rec.id}[/bold] {rec.kind} {rec.label}  status={rec.status}{planned}  created "
+              f"{rec.created_at}  host {rec.hostname}", soft_wrap=True)
     if rec.command:
-        out.print(f"command: {rec.command}")
+        out.print(f"command: {rec.command}", soft_wrap=True)
     if env:
         out.print(f"accelscope {env.get('accelscope_version')}, Python {env.get('python_version')}, torch "
                   f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, driver {env.get('gpu_driver')}; CPU "
                   f"{env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads); "
                   f"GPUs: {', '.join(g['name'] for g in env.get('gpus', [])) or 'none'}")
+    {"estimate": _estimate_points, "calibration": _calibration_points}.get(rec.kind, _measurement_points)(
+        points, out, wide)
+
+
+def _measurement_points(points: list[dict], out: Console, wide: bool) -> None:
     cols = [Col("device"), Col("task"), Col("batch", "right"), Col("precision"), Col("status"), Col("median", "right"),
             Col("p10", "right", drop=5), Col("p90", "right", drop=5), Col("n", "right", drop=4),
             Col("throughput", "right"), Col("speedup", "right", drop=3), Col("J/sample", "right", drop=2),
-            Col("energy method", drop=6), Col("peak mem", "right", drop=1)]
+            Col("energy method", drop=6), Col("peak mem", "right", drop=1), Col("verdict")]
     rows = []
     for p in points:
-        st = p.get("step_time_s") if isinstance(p.get("step_time_s"), dict) else {}
+        st = p.get("step_time_s") or {}
         ok = p.get("status") == "ok"
         mem = p.get("peak_mem_allocated_bytes") or p.get("peak_rss_bytes")
-        rows.append([str(p.get("device", p.get("hardware", ""))), str(p.get("task", "")), str(p.get("batch_size", "")),
+        rows.append([str(p.get("device", "")), str(p.get("task", "")), str(p.get("batch_size", "")),
                      str(p.get("precision", "")), "ok" if ok else f"failed: {p.get('error')}",
-                     fmt_seconds(st.get("median", p.get("step_time_s") if not st else None)),
-                     fmt_seconds(st.get("p10")), fmt_seconds(st.get("p90")), str(st.get("n", "-")),
-                     si(p.get("throughput_samples_per_s")) + ("/s" if ok else ""),
+                     fmt_seconds(st.get("median")), fmt_seconds(st.get("p10")), fmt_seconds(st.get("p90")),
+                     str(st.get("n", "-")), si(p.get("throughput_samples_per_s")) + ("/s" if ok else ""),
                      f"{p['speedup_vs_cpu']:.3g}x" if p.get("speedup_vs_cpu") else "-",
-                     si(p.get("energy_j_per_sample"), "J"), str(p.get("energy_method", "")), fmt_bytes(mem)])
+                     si(p.get("energy_j_per_sample"), "J"), str(p.get("energy_method", "")), fmt_bytes(mem),
+                     str(p.get("verdict", "-"))])
     print_table(out, None, cols, rows, wide=wide)
+
+
+def _estimate_points(points: list[dict], out: Console, wide: bool) -> None:
+    cols = [Col("workload"), Col("hardware"), Col("precision", drop=3), Col("step time", "right"),
+            Col("samples/s", "right"), Col("MFU", "right", drop=4), Col("J/sample", "right", drop=2),
+            Col("$/M samples", "right", drop=1), Col("model", drop=5)]
+    rows = [[str(p.get("workload", "")), str(p.get("hardware", "")), str(p.get("precision", "")),
+             fmt_seconds(p.get("step_time_s")), si(p.get("throughput_samples_per_s")),
+             f"{p['mfu']:.0%}" if p.get("mfu") is not None else "-", _num(p.get("energy_j_per_sample")),
+             _num(p.get("usd_per_million_samples")), str(p.get("model", "")).split(" ")[0]] for p in points]
+    print_table(out, "predicted, not measured", cols, rows, wide=wide)
+
+
+def _calibration_points(points: list[dict], out: Console, wide: bool) -> None:
+    for p in points:
+        params = p.get("params") or {}
+        out.print(f"device {p.get('device')} (catalog entry {p.get('hardware') or 'none'}): matrix scale "
+                  f"{_num(p.get('matrix_scale'))}, convolution scale {_num(p.get('conv_scale'))}, bandwidth scale "
+                  f"{_num(p.get('bandwidth_scale'))}, backward scale {_num(p.get('backward_scale'))}, host overhead "
+                  f"{_num((params.get('host_overhead_s') or 0) * 1e6)} us/op; fitted on {p.get('fitted_on')} points, "
+                  f"median |error| {_num(p.get('median_abs_error'), '.1%')}")
 
 
 def comparison(cmp, threshold: float, out: Console, *, wide: bool = False) -> None:
@@ -242,6 +283,7 @@ def comparison(cmp, threshold: float, out: Console, *, wide: bool = False) -> No
                 [Col("device"), Col("task"), Col("batch", "right"), Col("precision"), Col(f"A (run {cmp.run_a})", "right"),
                  Col(f"B (run {cmp.run_b})", "right"), Col("change", "right"), Col("95% CI of B/A", "right", drop=2),
                  Col("p", "right", drop=1), Col("verdict")], rows, wide=wide)
+    notes(out, cmp.notes, "yellow")
 
 
 # -- hardware ---------------------------------------------------------------------------------

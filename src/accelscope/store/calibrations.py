@@ -19,7 +19,8 @@ def save(record: dict[str, Any], store: Store, *, hardware: str | None = None,
          fitted_points: list[int] | None = None) -> int:
     """Store a calibration record (a dict with at least ``device``) as a new run; returns its id."""
     record = dict(record) | {"hardware": hardware, "fitted_points": fitted_points or []}
-    run = store.begin_run(kind=KIND, config={"device": record["device"], "hardware": hardware})
+    run = store.begin_run(kind=KIND, config={"device": record["device"], "hardware": hardware},
+                          label=record["device"] + (f" ({hardware})" if hardware else ""), planned=1)
     store.add_point(run, kind=KIND, record=record, status="ok", device=record["device"], time_s=None)
     store.finish_run(run)
     return run

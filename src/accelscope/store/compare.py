@@ -53,6 +53,8 @@ class Comparison:
     run_b: int | None
     threshold: float
     points: tuple[PointChange, ...]
+    #: what differs between the two runs' environments (host, CPU, versions): a change may be theirs
+    notes: tuple[str, ...] = ()
 
     @property
     def regressions(self) -> tuple[PointChange, ...]:
@@ -64,7 +66,8 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return {"run_a": self.run_a, "run_b": self.run_b, "threshold": self.threshold,
-                "regressions": len(self.regressions), "points": [p.to_dict() for p in self.points]}
+                "regressions": len(self.regressions), "points": [p.to_dict() for p in self.points],
+                "notes": list(self.notes)}
 
 
 def _key(d: dict) -> tuple:
@@ -104,16 +107,40 @@ def compare_points(a: Sequence[dict], b: Sequence[dict], *, threshold: float = D
             verdict = "improvement"
         else:
             verdict = "unchanged"
-        note = ""
+        notes = []
         if verdict == "unchanged" and abs(ci.ratio - 1) > threshold:
-            note = "change above the threshold but not significant (CI includes 1)"
+            notes.append("change above the threshold but not significant (CI includes 1)")
+        if pa.get("threads") != pb.get("threads"):
+            notes.append(f"CPU threads differ: A {pa.get('threads')}, B {pb.get('threads')}")
+        notes += [f"{n} {p['verdict']}" for n, p in (("A", pa), ("B", pb)) if p.get("verdict") not in (None, "converged")]
+        note = "; ".join(notes)
         out.append(PointChange(key=key, verdict=verdict, a_median_s=pa["step_time_s"]["median"],
                                b_median_s=pb["step_time_s"]["median"], ratio=ci.ratio, ci_low=ci.ci_low,
                                ci_high=ci.ci_high, p_value=p, note=note))
     return Comparison(run_a=run_a, run_b=run_b, threshold=threshold, points=tuple(out))
 
 
+#: environment fields whose difference between two runs can explain a change by itself
+ENV_FIELDS = ("hostname", "cpu_model", "physical_cores", "torch_version", "cuda_version", "cudnn_version",
+              "gpu_driver", "accelscope_version", "python_version")
+
+
+def environment_differences(a: dict | None, b: dict | None) -> list[str]:
+    """``"torch_version: 2.14.1 -> 2.13.0"`` for every field of ``ENV_FIELDS`` that differs."""
+    a, b = a or {}, b or {}
+    out = [f"{k}: {a.get(k)} -> {b.get(k)}" for k in ENV_FIELDS if a.get(k) != b.get(k)]
+    if [g.get("name") for g in a.get("gpus", [])] != [g.get("name") for g in b.get("gpus", [])]:
+        out.append("gpus differ")
+    return out
+
+
 def compare_runs(store, a: str | int, b: str | int, *, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
-    """Compare stored runs ``a`` (the reference) and ``b`` (the candidate)."""
+    """Compare stored runs ``a`` (the reference) and ``b`` (the candidate); environments that
+    differ are named in the notes."""
     ra, rb = store.resolve_run_id(a), store.resolve_run_id(b)
-    return compare_points(store.points(ra), store.points(rb), threshold=threshold, run_a=ra, run_b=rb)
+    cmp = compare_points(store.points(ra), store.points(rb), threshold=threshold, run_a=ra, run_b=rb)
+    diff = environment_differences(store.get_run(ra).environment, store.get_run(rb).environment)
+    if not diff:
+        return cmp
+    return Comparison(run_a=cmp.run_a, run_b=cmp.run_b, threshold=cmp.threshold, points=cmp.points,
+                      notes=(f"the runs' environments differ ({'; '.join(diff)}): a change may come from them",))

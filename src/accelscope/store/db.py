@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +37,10 @@ from accelscope.errors import AccelscopeError
 from accelscope.paths import user_path
 
 ENV_VAR = "ACCELSCOPE_STORE"
-RUN_STATUSES = ("running", "complete", "interrupted", "failed")
+#: ``killed``: the process that wrote the run ended without finishing it (SIGKILL, a crash, a
+#: power cut); the next open of the store on the same host finds that out (``_mark_stale_runs``).
+RUN_STATUSES = ("running", "complete", "interrupted", "failed", "killed")
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class StoreError(AccelscopeError):
@@ -86,12 +91,28 @@ MIGRATIONS: list[str] = [
         step_time_s_json TEXT NOT NULL
     );
     """,
+    # 2: the writing process (for the stale-run check) and the points a run planned
+    """
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN planned INTEGER;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this host with that id exists (a reused id counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,12 +131,13 @@ class RunRecord:
     environment: dict | None
     n_points: int = 0
     n_ok: int = 0
+    planned: int | None = None  #: points the run set out to measure (None: not said)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "label": self.label, "status": self.status,
                 "created_at": self.created_at, "finished_at": self.finished_at, "command": self.command,
                 "hostname": self.hostname, "config": self.config, "environment": self.environment,
-                "n_points": self.n_points, "n_ok": self.n_ok}
+                "n_points": self.n_points, "n_ok": self.n_ok, "planned": self.planned}
 
 
 class Store:
@@ -123,22 +145,66 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, *, timeout_s: float = 30.0):
         self.path = Path(path).expanduser() if path is not None else default_store_path()
+        if self.path.is_dir():
+            raise StoreError(f"the results store {self.path} is a directory; give --store (or {ENV_VAR}) "
+                             "a file, e.g. DIR/results.sqlite")
+        exists = self.path.exists()
+        if exists:
+            self._check_header()
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the directory for the results store {self.path}: {exc}. "
+                                 f"Pass --store PATH or set {ENV_VAR} to a writable file.") from exc
+        #: a store this process may not write: readable, and every write says so
+        self.readonly = not os.access(self.path if exists else self.path.parent, os.W_OK) or (
+            exists and not os.access(self.path.parent, os.W_OK))
+        if self.readonly and not exists:
+            raise StoreError(f"cannot create the results store {self.path}: its directory is read-only. "
+                             f"Pass --store PATH or set {ENV_VAR} to a writable file.")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the directory for the results store {self.path}: {exc}. "
-                             f"Pass --store PATH or set {ENV_VAR} to a writable file.") from exc
-        try:
-            self._db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+            if self.readonly:  # no journal, no shared-memory file: read the file as it is
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                           timeout=timeout_s, isolation_level=None)
+            else:
+                self._db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
             self._db.row_factory = sqlite3.Row
-            self._db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._check_owner()
+            if not self.readonly:
+                self._db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            if not self.readonly:
+                self._mark_stale_runs()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a usable accelscope results database ({exc}). "
                              f"Point --store (or {ENV_VAR}) at another file.") from exc
+
+    def _check_header(self) -> None:
+        """An existing file must be an SQLite database (an empty file is a new store)."""
+        try:
+            with self.path.open("rb") as fh:
+                head = fh.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise StoreError(f"the results store {self.path} cannot be read: {exc}") from exc
+        if head and head != SQLITE_HEADER:
+            raise StoreError(f"{self.path} is not an SQLite database, so not an accelscope results store; it was "
+                             f"left untouched. Point --store (or {ENV_VAR}) at another file.")
+
+    def _check_owner(self) -> None:
+        """Refuse, untouched, an SQLite database that another program made."""
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        ours = {"runs", "points", "samples"}
+        if version > SCHEMA_VERSION:
+            return  # a newer accelscope's store: _migrate says so
+        if (tables and version == 0) or (version > 0 and not ours <= tables):
+            raise StoreError(f"{self.path} is an SQLite database of another program (tables: "
+                             f"{', '.join(sorted(tables)) or 'none'}); accelscope left it untouched. Point --store "
+                             f"(or {ENV_VAR}) at another file.")
 
     # -- plumbing ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -153,6 +219,9 @@ class Store:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the write lock at once (no lock-upgrade deadlocks)."""
+        if self.readonly:
+            raise StoreError(f"the results store {self.path} is read-only for this user; nothing was written. "
+                             f"Pass --store PATH (or set {ENV_VAR}) to a writable file, or --no-store.")
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -167,8 +236,15 @@ class Store:
         return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        if self.schema_version == SCHEMA_VERSION:
+        version = self.schema_version
+        if version == SCHEMA_VERSION:
             return
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema version {version}, newer than this accelscope "
+                             f"understands ({SCHEMA_VERSION}). Upgrade accelscope, or use another --store.")
+        if self.readonly:
+            raise StoreError(f"{self.path} has schema version {version} and is read-only, so it cannot be "
+                             "brought up to this accelscope's; copy it somewhere writable first")
         with self._write() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -180,24 +256,39 @@ class Store:
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {v + 1}")
 
+    def _mark_stale_runs(self) -> None:
+        """Runs still ``running`` whose writing process on this host is gone become ``killed``
+        (their completed points stay)."""
+        host = socket.gethostname()
+        rows = self._db.execute("SELECT id, pid FROM runs WHERE status = 'running' AND hostname = ? AND pid IS NOT NULL",
+                                (host,)).fetchall()
+        stale = [r["id"] for r in rows if r["pid"] != os.getpid() and not _alive(r["pid"])]
+        if stale:
+            with self._write() as db:
+                db.executemany("UPDATE runs SET status = 'killed', finished_at = ? WHERE id = ? AND status = 'running'",
+                               [(_now(), rid) for rid in stale])
+
     # -- writing ----------------------------------------------------------------------------
     def begin_run(self, *, kind: str, config: dict, environment: dict | None = None, command: str = "",
-                  label: str = "") -> int:
-        """Create a run (status ``running``) and return its id."""
+                  label: str = "", planned: int | None = None) -> int:
+        """Create a run (status ``running``) and return its id; ``planned``: how many points it
+        sets out to store."""
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO runs (kind, label, status, created_at, command, hostname, config_json, "
-                "environment_json) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
-                (kind, label, _now(), command, (environment or {}).get("hostname"), json.dumps(config),
-                 json.dumps(environment) if environment is not None else None))
+                "environment_json, pid, planned) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (kind, label, _now(), command, (environment or {}).get("hostname") or socket.gethostname(),
+                 json.dumps(config), json.dumps(environment) if environment is not None else None,
+                 os.getpid(), planned))
             return int(cur.lastrowid)
 
     @contextlib.contextmanager
     def recording(self, *, kind: str, config: dict, environment: dict | None = None, command: str = "",
-                  label: str = "") -> Iterator[int]:
+                  label: str = "", planned: int | None = None) -> Iterator[int]:
         """``with store.recording(kind=...) as run_id:`` begins a run and finishes it as
-        ``complete``, ``interrupted`` (Ctrl-C) or ``failed`` (any other exception, re-raised)."""
-        run_id = self.begin_run(kind=kind, config=config, environment=environment, command=command, label=label)
+        ``complete``, ``interrupted`` (Ctrl-C, SIGTERM) or ``failed`` (any other exception, re-raised)."""
+        run_id = self.begin_run(kind=kind, config=config, environment=environment, command=command, label=label,
+                                planned=planned)
         status = "complete"
         try:
             yield run_id
@@ -262,7 +353,7 @@ class Store:
                          created_at=r["created_at"], finished_at=r["finished_at"], command=r["command"],
                          hostname=r["hostname"], config=json.loads(r["config_json"]),
                          environment=json.loads(r["environment_json"]) if r["environment_json"] else None,
-                         n_points=r["n_points"], n_ok=r["n_ok"])
+                         n_points=r["n_points"], n_ok=r["n_ok"], planned=r["planned"])
 
     _RUN_SELECT = ("SELECT runs.*, (SELECT COUNT(*) FROM points p WHERE p.run_id = runs.id) AS n_points, "
                    "(SELECT COUNT(*) FROM points p WHERE p.run_id = runs.id AND p.status = 'ok') AS n_ok FROM runs")

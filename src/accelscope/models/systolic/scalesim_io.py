@@ -241,6 +241,10 @@ DETAIL_HEADER = (
 )
 
 
+#: the report files ``write_reports`` writes (SCALE-Sim's names)
+REPORT_FILES = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
+
+
 def report_texts(results: Sequence[LayerResult]) -> dict[str, str]:
     """SCALE-Sim's COMPUTE, BANDWIDTH and DETAILED_ACCESS reports (same columns and units)."""
     comp, bw, det = [COMPUTE_HEADER], [BANDWIDTH_HEADER], [DETAIL_HEADER]
@@ -259,9 +263,7 @@ def report_texts(results: Sequence[LayerResult]) -> dict[str, str]:
             f"{dc['filter'][0]}, {dc['filter'][1]}, {r.dram_reads.filter}, "
             f"{dc['ofmap'][0]}, {dc['ofmap'][1]}, {r.dram_writes.ofmap},"
         )
-    return {"COMPUTE_REPORT.csv": "\n".join(comp) + "\n",
-            "BANDWIDTH_REPORT.csv": "\n".join(bw) + "\n",
-            "DETAILED_ACCESS_REPORT.csv": "\n".join(det) + "\n"}
+    return dict(zip(REPORT_FILES, ("\n".join(lines) + "\n" for lines in (comp, bw, det))))
 
 
 def write_reports(results: Sequence[LayerResult], out_dir: str | Path) -> list[Path]:
