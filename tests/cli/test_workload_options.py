@@ -67,7 +67,7 @@ def test_predict_takes_a_user_hardware_directory_and_auto_precision(tmp_path, ca
     (["explore", "mlp", "--kind", "nonsense", "--device", "cpu"], "unknown hardware kind 'nonsense'"),
     (["fpga", "mlp", "--device", "zcu102", "--style", "overlay", "--cores", "0"], "--cores must be at least 1"),
     (["profile", "mlp", "--precision", "auto"], "chosen per device"),
-    (["bench", "mlp", "--precision", "auto", "--no-store"], "chosen per device"),
+    (["bench", "mlp", "--precision", "auto", "--no-store"], "needs a concrete precision"),
 ])
 def test_bad_options_exit_2_with_a_message(args, match, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("ACCELSCOPE_STORE", str(tmp_path / "s.sqlite"))

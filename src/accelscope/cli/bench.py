@@ -66,8 +66,8 @@ def bench_cmd(
         if progress_ctx is not None:
             progress_ctx.stop()
         where = f" in {db.path}" if db is not None else ""
-        err.print(f"interrupted: the points that completed are kept{where} (run marked 'interrupted'; "
-                  "see 'accelscope runs list')")
+        typer.echo(f"interrupted: the points that completed are kept{where} (run marked 'interrupted'; "
+                   "see 'accelscope runs list')", err=True)
         raise typer.Exit(130)
     finally:
         if progress_ctx is not None:

@@ -462,7 +462,7 @@ def _user_dirs(paths: Sequence[str | os.PathLike[str]] | None, use_env: bool) ->
     dirs: list[tuple[Path, str]] = []
     if use_env and os.environ.get(ENV_VAR):
         dirs += [(Path(p), f"{ENV_VAR}") for p in os.environ[ENV_VAR].split(os.pathsep) if p]
-    dirs += [(Path(p), "paths=") for p in (paths or ())]
+    dirs += [(Path(p), "--hardware-path (paths=)") for p in (paths or ())]
     out = []
     for d, via in dirs:
         if not d.is_dir():

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from accelscope.cost import Assumptions
+from accelscope.errors import ConfigError
 from accelscope.jobs.predict import Profiler, Unavailable, estimate_all, load_calibrations, select_hardware
 from accelscope.models.roofline_model import Calibrated
 from accelscope.workload import AUTO, WorkloadSpec
@@ -139,6 +140,8 @@ def explore(
     """
     from accelscope.measure.bench import bench
 
+    if not max_time_s > 0:
+        raise ConfigError(f"the time cap per measurement must be positive, got {max_time_s:g} s (--max-time)")
     workloads = [WorkloadSpec(model=w, precision=AUTO) if isinstance(w, str) else w for w in workloads]
     specs_hw = select_hardware(None, kinds, hardware_paths)
     calibrations = load_calibrations(store) if calibrations is None else calibrations

@@ -38,7 +38,15 @@ def fpga(model: "str | WorkloadSpec", *, device: str, style: str = "dataflow", f
         raise ConfigError("give at most one of --target-fps, --reuse-factor and --fold")
     if cores is not None and cores < 1:
         raise ConfigError(f"--cores must be at least 1, got {cores}")
+    for name, value in (("--reuse-factor", reuse_factor), ("--target-fps", target_fps), ("--clock-mhz", clock_hz)):
+        if value is not None and not value > 0:
+            raise ConfigError(f"{name} must be positive, got {value:g}")
+    if reuse_factor is not None and int(reuse_factor) != reuse_factor:
+        raise ConfigError(f"--reuse-factor must be a whole number, got {reuse_factor}")
     w_bits, a_bits = bits
+    if not (1 <= w_bits <= 32 and 1 <= a_bits <= 32):
+        raise ConfigError(f"--bits {w_bits},{a_bits}: weight and activation bits must be within 1..32")
+    assumptions = Assumptions(power_w=power_w)  # validates the power before any work
     spec = load_hardware(device, paths=hardware_paths)
     if reuse_factor is not None:
         framework = "hls4ml"
@@ -62,4 +70,4 @@ def fpga(model: "str | WorkloadSpec", *, device: str, style: str = "dataflow", f
                       target_fps=target_fps, reuse_factor=reuse_factor, folds=folds,
                       resource_type=resource_type, mem_style=mem_style, clock_hz=clock_hz,
                       dpu_arch=dpu, dpu_cores=cores, workload_name=name)
-    return price(e, spec, Assumptions(power_w=power_w))
+    return price(e, spec, assumptions)

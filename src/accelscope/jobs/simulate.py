@@ -128,9 +128,9 @@ def array_config(*, config=None, preset: str | None = None, hardware: str | None
             raise ConfigError("the scratchpads need three sizes in KiB: ifmap,filter,ofmap.")
         changes.update(ifmap_sram_bytes=sram_kib[0] * 1024, filter_sram_bytes=sram_kib[1] * 1024,
                        ofmap_sram_bytes=sram_kib[2] * 1024)
-    if clock_hz:
+    if clock_hz is not None:
         changes["clock_hz"] = clock_hz
-    if word_bytes:
+    if word_bytes is not None:
         changes["word_bytes"] = word_bytes
     return cfg.with_(**changes) if changes else cfg
 
@@ -192,11 +192,13 @@ def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology
     from accelscope.models.systolic import simulate as run
     from accelscope.models.systolic.energy import precision_for_word_bytes
 
-    layers, notes, label = workload_layers(model, config=config, topology=topology,
-                                           topology_kind=topology_kind, cache=cache, **workload_options)
+    # the array and its energy model first: bad values fail before the workload is profiled
     cfg = array_config(config=config, preset=preset, hardware=hardware, array=array, dataflow=dataflow,
                        sram_kib=sram_kib, clock_hz=clock_hz, word_bytes=word_bytes, hardware_paths=hardware_paths)
-    res = run(layers, cfg, EnergyModel(node_nm=node_nm, precision=precision_for_word_bytes(cfg.word_bytes)))
+    energy = EnergyModel(node_nm=node_nm, precision=precision_for_word_bytes(cfg.word_bytes))
+    layers, notes, label = workload_layers(model, config=config, topology=topology,
+                                           topology_kind=topology_kind, cache=cache, **workload_options)
+    res = run(layers, cfg, energy)
     written: list[str] = []
     if out is not None:
         directory = _out_dir(out, [*scalesim_io.REPORT_FILES, "simulation.json"], force)
@@ -218,6 +220,8 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
 
     if pick not in PICKS:
         raise ConfigError(f"--pick {pick!r} is not one of {', '.join(PICKS)}")
+    if method not in ("estimate", "exact"):
+        raise ConfigError(f"--method {method!r} is not one of estimate, exact")
     layers, notes, label = workload_layers(model, config=config, topology=topology,
                                            topology_kind=topology_kind, cache=cache, **workload_options)
     space = space or DesignSpace()

@@ -398,6 +398,7 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
         if d.name not in names:
             names.append(d.name)
             devs.append(d)
+    base = None
     if isinstance(model, Workload):
         base = model if not workload_options else model.with_(**workload_options)
         spec = base.spec
@@ -407,11 +408,13 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
                      precision=_tuple(precisions)[0] if precisions else None,
                      batch_size=list(batch_sizes)[0] if batch_sizes else None)
         spec = spec.with_(**{k: v for k, v in first.items() if v is not None}).resolved()
-        base = load_workload(spec)
+    # every option is checked before any model is built
     cfg = BenchConfig(spec=spec, devices=tuple(names), tasks=_tuple(tasks) if tasks else (spec.task,),
                       batch_sizes=tuple(batch_sizes) if batch_sizes is not None else (),
                       precisions=_tuple(precisions) if precisions else (spec.precision,), compile=compile,
                       threads=threads, max_time_s=max_time_s, min_energy_window_s=min_energy_window_s, seed=seed)
+    if base is None:
+        base = load_workload(spec)
     batches = cfg.batch_sizes or (base.batch_size,)
     n_threads = threads if threads is not None else physical_cores()
     timer_cfg = timer or TimerConfig(max_time_s=max_time_s)

@@ -28,6 +28,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -173,7 +174,7 @@ class Store:
             self._check_owner()
             if not self.readonly:
                 self._db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-                self._db.execute("PRAGMA journal_mode = WAL")
+                self._wal(timeout_s)
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -182,6 +183,21 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a usable accelscope results database ({exc}). "
                              f"Point --store (or {ENV_VAR}) at another file.") from exc
+
+    def _wal(self, timeout_s: float) -> None:
+        """Switch a new file to WAL mode (a file keeps it). SQLite answers a switch that meets
+        another process's lock with "database is locked" at once, without waiting for the busy
+        timeout, so two processes creating one store retry here."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _check_header(self) -> None:
         """An existing file must be an SQLite database (an empty file is a new store)."""

@@ -29,6 +29,7 @@ How it works:
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,6 +285,13 @@ def _onednn_disabled():
     return temporarily(torch._C._get_mkldnn_enabled, torch._C._set_mkldnn_enabled, False)
 
 
+def _quiet_fake_tensor_log():
+    """FakeTensorMode logs the traceback of an op that fails on fake tensors before it raises;
+    the trace reports the failure itself (one line; the traceback with --debug)."""
+    log = logging.getLogger("torch._subclasses.fake_tensor")
+    return temporarily(lambda: log.disabled, lambda v: setattr(log, "disabled", v), True)
+
+
 def _default_dtype(dtype: torch.dtype):
     return temporarily(torch.get_default_dtype, torch.set_default_dtype, dtype)
 
@@ -402,7 +410,7 @@ def trace(workload: Workload, *, channels_last: bool | None = None) -> Profile:
     """
     w = workload if channels_last is None else workload.with_(channels_last=channels_last)
     fake = FakeTensorMode(allow_non_fake_inputs=True)
-    with fake, torch.device("cpu"), _onednn_disabled():
+    with fake, torch.device("cpu"), _onednn_disabled(), _quiet_fake_tensor_log():
         # Parameters are created directly in the precision's dtype (Module.to cannot swap
         # fake parameters); oneDNN is off so recurrent layers show their per-step matmuls.
         with _skip_weight_init(), _default_dtype(w.param_dtype):
