@@ -50,12 +50,13 @@ def test_explore_cli_json_and_calibrate(tmp_path, monkeypatch, capsys):
         for key in ("device", "kind", "source", "step_time_s", "speedup_vs_cpu", "energy_j_per_sample",
                     "usd_per_million_samples", "fits_in_memory"):
             assert key in row
-    # two measured CPU points are enough to calibrate the CPU
+    # two measured CPU points are enough to fit the CPU, not to show the fit helps: kept as rejected
     with pytest.raises(SystemExit) as e:
         run(["calibrate", "--device", "cpu", "--json"])
     assert e.value.code in (0, None)
     c = json.loads(capsys.readouterr().out)
     assert len(c["points"]) == 2 and c["matrix_scale"] > 0 and c["median_abs_error"] < 0.5
+    assert c["accepted"] is False and "at least 3" in c["reason"]
     with pytest.raises(SystemExit) as e:
         run(["calibrate", "--device", "cuda:0"])
     assert e.value.code == 2

@@ -1,10 +1,14 @@
-"""calibrate: fit a device's roofline parameters to its stored measurements, and keep them.
+"""calibrate: fit a device's roofline parameters to its stored measurements, and keep them
+only if they help.
 
 Reads the device's successful measurement points from the results store, re-profiles each
 distinct workload from the spec stored with it (user models included, when their factory
-is still importable), fits :class:`~accelscope.models.calibrate.Calibrator` and stores the
-fit as a new ``calibration`` run (older ones are kept; the newest wins). ``predict`` and
-``explore`` then use it for that device and for the catalog entry it is.
+is still importable), fits :class:`~accelscope.models.calibrate.Calibrator`, and checks the
+fit held out (:func:`~accelscope.models.calibrate.validate`: k-fold, each point predicted by a
+fit that did not see it, against the uncalibrated model on the same points). The fit is
+stored as a new ``calibration`` run either way (older ones are kept): ``accepted`` when it beat
+the uncalibrated model, else ``rejected`` with the reason. ``predict`` and ``explore`` use the
+newest accepted one for that device and for the catalog entry it is.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from accelscope.errors import AccelscopeError
 from accelscope.hardware.catalog import load_hardware
 from accelscope.hardware.schema import HardwareSpec
-from accelscope.models.calibrate import CalibrationError, Calibrator
+from accelscope.models.calibrate import CalibrationError, Calibrator, Validation, validate
 from accelscope.models.roofline_model import Calibrated
 from accelscope.workload import WorkloadSpec, profile
 
@@ -28,17 +32,22 @@ class CalibrationResult:
     hardware: str | None
     calibration: Calibrated
     median_abs_error: float
-    points: tuple[dict[str, Any], ...]  # {"workload", "measured_s", "predicted_s", "error"}
+    points: tuple[dict[str, Any], ...]  # {"workload", "measured_s", "predicted_s", "error", held out ...}
+    validation: Validation
     skipped: tuple[str, ...] = field(default=())  # points that could not be re-profiled, and why
     run_id: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.validation.accepted
 
     def to_dict(self) -> dict[str, Any]:
         c = self.calibration
         return {"device": self.device, "hardware": self.hardware, "matrix_scale": c.matrix_scale,
                 "conv_scale": c.conv_scale, "bandwidth_scale": c.bandwidth_scale,
                 "backward_scale": c.backward_scale, "host_overhead_s": c.params.host_overhead_s,
-                "median_abs_error": self.median_abs_error, "points": list(self.points),
-                "skipped": list(self.skipped), "run_id": self.run_id}
+                "median_abs_error": self.median_abs_error, **self.validation.to_dict(),
+                "points": list(self.points), "skipped": list(self.skipped), "run_id": self.run_id}
 
 
 def _local_spec(device: str, hardware: str | None) -> HardwareSpec | None:
@@ -91,10 +100,15 @@ def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
     if len(profiles) < 2 and skipped:
         raise CalibrationError(f"{device}: only {len(profiles)} of {len(points)} stored points could be "
                                f"profiled again; first failure: {skipped[0]}")
-    c = Calibrator(device, spec, kind=spec.kind if spec else "cpu").fit(profiles, times)
-    run_id = save(c.calibration_.to_dict(), store, hardware=spec.name if spec else None)
-    rows = tuple({"workload": lab, "measured_s": m, "predicted_s": m * (1 + e), "error": float(e)}
-                 for lab, m, e in zip(labels, times, c.errors_))
+    kind = spec.kind if spec else "cpu"
+    c = Calibrator(device, spec, kind=kind).fit(profiles, times)
+    check = validate(device, spec, profiles, times, kind=kind)
+    run_id = save(c.calibration_.to_dict() | check.to_dict(), store, hardware=spec.name if spec else None)
+    held = check.calibrated_errors or (None,) * len(times)
+    unc = check.uncalibrated_errors or (None,) * len(times)
+    rows = tuple({"workload": lab, "measured_s": m, "predicted_s": m * (1 + e), "error": float(e),
+                  "held_out_error": h, "uncalibrated_error": u}
+                 for lab, m, e, h, u in zip(labels, times, c.errors_, held, unc))
     return CalibrationResult(device=device, hardware=spec.name if spec else None, calibration=c.calibration_,
-                             median_abs_error=c.median_abs_error_, points=rows, skipped=tuple(skipped),
-                             run_id=run_id)
+                             median_abs_error=c.median_abs_error_, points=rows, validation=check,
+                             skipped=tuple(skipped), run_id=run_id)

@@ -57,15 +57,40 @@ class Prediction:
                 "unavailable": [u.to_dict() for u in self.unavailable]}
 
 
+#: the name that means "this machine's CPU" in ``--hardware``
+LOCAL_CPU = "cpu"
+
+
+def local_cpu() -> HardwareSpec:
+    """This machine's CPU: its catalog entry when the reported model matches one, else an entry
+    of its own named ``cpu`` (no peaks: the roofline predicts it from a stored calibration,
+    whose fitted rates are absolute)."""
+    from accelscope.hardware.detect import match_catalog
+    from accelscope.hardware.schema import Figure
+    from accelscope.measure.environment import cpu_model, physical_cores
+
+    model = cpu_model()
+    spec = match_catalog(model or "", "cpu")
+    if spec is not None:
+        return spec
+    return HardwareSpec(name=LOCAL_CPU, kind="cpu", vendor="local", display_name=model or "this machine's CPU",
+                        compute_units=Figure(value=physical_cores(), source="detected: the kernel's CPU topology"),
+                        compute_unit_kind="physical cores",
+                        notes=("this machine's CPU, not in the catalog: predicted from its calibration "
+                               "(`accelscope bench` a few workloads, then `accelscope calibrate`)",))
+
+
 def select_hardware(hardware: "str | HardwareSpec | Iterable[str | HardwareSpec] | None" = None,
                     kind: "str | Sequence[str] | None" = None,
                     hardware_paths: Sequence[str | Path] | None = None) -> list[HardwareSpec]:
-    """Catalog entries by name (comma-separated names, ``.toml`` files or specs), by kind
-    (one or several), or every entry when neither is given (user directories included)."""
+    """Catalog entries by name (comma-separated names, ``.toml`` files or specs; ``cpu`` is this
+    machine's CPU), by kind (one or several), or every entry when neither is given (user
+    directories included)."""
     paths = list(hardware_paths) if hardware_paths else None
     if hardware is not None:
         items = [h.strip() for h in hardware.split(",")] if isinstance(hardware, str) else list(hardware)
-        specs = [h if isinstance(h, HardwareSpec) else load_hardware(h, paths=paths) for h in items if h]
+        specs = [h if isinstance(h, HardwareSpec) else local_cpu() if h == LOCAL_CPU else load_hardware(h, paths=paths)
+                 for h in items if h]
         if not specs:
             raise ConfigError("no hardware named; give catalog names, e.g. h100-sxm,tpu-v5e")
         return specs
@@ -118,6 +143,11 @@ def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
             continue
         prof = profiler(precision)
         calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
+        if calibration is None and hw.name == LOCAL_CPU:
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=(
+                f"this machine's CPU ({hw.display_name}) has no catalog entry and no accepted calibration: "
+                "`accelscope bench` a few workloads on it, then `accelscope calibrate`")))
+            continue
         try:
             results.append(price(model_predict(prof, hw, calibration), hw, assumptions))
         except AccelscopeError as exc:  # a missing figure, or a workload the model refuses

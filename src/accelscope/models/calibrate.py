@@ -27,7 +27,7 @@ reads the store, re-profiles each point and saves the result).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -186,3 +186,76 @@ class Calibrator:
         if not hasattr(self, "calibration_"):
             raise CalibrationError("call fit() before predict()")
         return RooflineModel().predict(profile, self._spec(), calibration=self.calibration_)
+
+
+#: fewest points a fit can be checked on: each held-out fold leaves at least two to fit
+MIN_VALIDATION_POINTS = 3
+MAX_FOLDS = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validation:
+    """Whether a calibration is worth using: held-out errors of the calibrated and of the
+    uncalibrated model on the same points (k-fold: each point predicted by a fit that did
+    not see it)."""
+
+    accepted: bool
+    reason: str
+    folds: int
+    calibrated_errors: tuple[float, ...]    # held out, relative (pred / measured - 1)
+    uncalibrated_errors: tuple[float, ...]
+
+    @property
+    def calibrated_median(self) -> float | None:
+        return float(np.median(np.abs(self.calibrated_errors))) if self.calibrated_errors else None
+
+    @property
+    def uncalibrated_median(self) -> float | None:
+        return float(np.median(np.abs(self.uncalibrated_errors))) if self.uncalibrated_errors else None
+
+    def to_dict(self) -> dict:
+        return {"accepted": self.accepted, "reason": self.reason, "folds": self.folds,
+                "held_out_median_abs_error": self.calibrated_median,
+                "uncalibrated_median_abs_error": self.uncalibrated_median}
+
+
+def uncalibrated_step_time(profile: Profile, device: str, spec: HardwareSpec | None, kind: str) -> float:
+    """What the model predicts without a calibration: the catalog entry's figures, or (a
+    device with no usable entry) the nominal CPU rates at the kind's default parameters."""
+    if spec is not None:
+        try:
+            return RooflineModel().predict(profile, spec).step_time_s
+        except AccelscopeError:
+            pass
+    nominal = Calibrated(device=device, params=roofline.DEFAULTS.get(kind, roofline.DEFAULTS["gpu"]),
+                         rates=NOMINAL_CPU_RATES)
+    local = spec or HardwareSpec(name=device, kind=kind, vendor="local", display_name=device)
+    return RooflineModel().predict(profile, local, calibration=nominal).step_time_s
+
+
+def validate(device: str, spec: HardwareSpec | None, profiles: list[Profile], step_times_s: list[float], *,
+             kind: str | None = None) -> Validation:
+    """Accept a calibration of these points only if, held out, it predicts them better than the
+    uncalibrated model does (median absolute error, k-fold with up to ``MAX_FOLDS`` folds)."""
+    kind = kind or (spec.kind if spec is not None else "cpu")
+    n = len(profiles)
+    if n < MIN_VALIDATION_POINTS:
+        return Validation(accepted=False, folds=0, calibrated_errors=(), uncalibrated_errors=(),
+                          reason=f"{n} points cannot show that a fit predicts points it has not seen; measure at "
+                                 f"least {MIN_VALIDATION_POINTS} (more workloads or batch sizes)")
+    folds = min(n, MAX_FOLDS)
+    cal_err = [0.0] * n
+    for f in range(folds):
+        held = [i for i in range(n) if i % folds == f]
+        fit = [i for i in range(n) if i % folds != f]
+        c = Calibrator(device, spec, kind=kind).fit([profiles[i] for i in fit], [step_times_s[i] for i in fit])
+        for i in held:
+            cal_err[i] = c.predict_step_time(profiles[i]) / step_times_s[i] - 1
+    unc_err = [uncalibrated_step_time(p, device, spec, kind) / t - 1 for p, t in zip(profiles, step_times_s)]
+    cal_med, unc_med = float(np.median(np.abs(cal_err))), float(np.median(np.abs(unc_err)))
+    accepted = cal_med < unc_med
+    verdict = "better than" if accepted else "no better than"
+    reason = (f"held out ({folds} folds), the calibrated model's median |error| is {cal_med:.1%}, {verdict} the "
+              f"uncalibrated model's {unc_med:.1%}")
+    return Validation(accepted=accepted, reason=reason, folds=folds, calibrated_errors=tuple(cal_err),
+                      uncalibrated_errors=tuple(unc_err))

@@ -139,17 +139,23 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
 
 
 def calibration(res, out: Console, *, wide: bool = False) -> None:
-    rows = [[r["workload"], fmt_seconds(r["measured_s"]), fmt_seconds(r["predicted_s"]), f"{r['error']:+.1%}"]
-            for r in res.points]
-    print_table(out, f"calibration of {res.device}: predicted vs measured (in-sample)",
-                [Col("workload"), Col("measured", "right"), Col("predicted", "right"), Col("error", "right")],
-                rows, wide=wide)
+    pct = (lambda e: "-" if e is None else f"{e:+.1%}")
+    rows = [[r["workload"], fmt_seconds(r["measured_s"]), fmt_seconds(r["predicted_s"]), f"{r['error']:+.1%}",
+             pct(r.get("held_out_error")), pct(r.get("uncalibrated_error"))] for r in res.points]
+    print_table(out, f"calibration of {res.device}: predicted vs measured",
+                [Col("workload"), Col("measured", "right"), Col("predicted", "right"), Col("in-sample", "right"),
+                 Col("held out", "right"), Col("uncalibrated", "right", drop=1)], rows, wide=wide)
     c = res.calibration
     conv = f"{c.conv_scale:.3g}" if c.conv_scale else "same"
     out.print(f"matrix scale {c.matrix_scale:.3g}, convolution scale {conv}, bandwidth scale "
               f"{c.bandwidth_scale:.3g}, host overhead {c.params.host_overhead_s * 1e6:.3g} us/op; median |error| "
-              f"{res.median_abs_error:.1%} over {c.fitted_on} points. Stored (run {res.run_id}); `predict` and "
-              "`explore` use it from now on.")
+              f"{res.median_abs_error:.1%} in-sample over {c.fitted_on} points.")
+    if res.accepted:
+        out.print(f"[green]accepted[/green]: {res.validation.reason}. Stored (run {res.run_id}); `predict` and "
+                  "`explore` use it from now on.")
+    else:
+        out.print(f"[yellow]rejected[/yellow]: {res.validation.reason}. Stored as rejected (run {res.run_id}); "
+                  "`predict` and `explore` keep the model they had.")
     for s in res.skipped:
         out.print(f"[yellow]not re-profiled, left out: {s}[/yellow]")
 

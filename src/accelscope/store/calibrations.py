@@ -27,8 +27,10 @@ def save(record: dict[str, Any], store: Store, *, hardware: str | None = None,
 
 
 def load_all(store: Store | None = None) -> dict[str, dict[str, Any]]:
-    """The newest calibration record per device, keyed by device and by catalog hardware name.
-    With no store given, the default one, if it exists (none is created)."""
+    """The newest accepted calibration record per device, keyed by device and by catalog
+    hardware name (records stored before fits were checked count as accepted; rejected ones
+    are kept in the store but not returned). With no store given, the default one, if it
+    exists (none is created)."""
     own = store is None
     if own:
         from accelscope.store.db import default_store_path
@@ -40,6 +42,8 @@ def load_all(store: Store | None = None) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for point in store.points_where(kind=KIND, complete_runs_only=True):
             d = point["data"]
+            if d.get("accepted") is False:
+                continue
             out[d["device"]] = d
             if d.get("hardware"):
                 out[d["hardware"]] = d
