@@ -128,10 +128,6 @@ class Priced:
         return d
 
 
-def _value(fig) -> float | None:
-    v = getattr(fig, "value", None)
-    return float(v) if isinstance(v, (int, float)) else None
-
 
 def _action_energy_j(activity: dict[str, Any], node_nm: float) -> float:
     """Joules of the systolic engine's actions at ``node_nm`` (equal to ``NetworkResult.energy``)."""
@@ -148,7 +144,7 @@ def _energy(e: Estimate, spec: HardwareSpec, a: Assumptions, notes: list[str]) -
     """(power W, joules per step, method) for the first power model that applies."""
     if a.power_w is not None:
         return a.power_w, a.power_w * e.step_time_s, "model: given board power x step time"
-    tdp, idle = _value(spec.tdp_w), _value(spec.idle_power_w)
+    tdp, idle = spec.tdp_w.number, spec.idle_power_w.number
     if tdp:
         util = min(1.0, e.device_busy_s / e.step_time_s) if e.step_time_s else 0.0
         if idle is None:

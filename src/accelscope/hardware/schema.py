@@ -68,6 +68,12 @@ class Figure:
     def known(self) -> bool:
         return self.value is not None
 
+    @property
+    def number(self) -> float | None:
+        """The value as a float, or None when it is unknown or not a number (a name)."""
+        v = self.value
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"value": self.value}
         for key in ("source", "note", "derived", "reason"):

@@ -85,11 +85,7 @@ def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
     spec = _local_spec(device, hardware)
     profiles, times, labels, skipped = [], [], [], []
     for pt in points:
-        rec = pt["data"]
-        ws = (WorkloadSpec.from_dict(rec["spec"]) if isinstance(rec.get("spec"), dict)
-              else WorkloadSpec.from_dict({k: rec.get(k) for k in ("model", "task", "batch_size", "precision",
-                                                                   "optimizer", "seq_len", "image_size",
-                                                                   "channels_last") if rec.get(k) is not None}))
+        ws = WorkloadSpec.from_record(pt["data"])
         try:
             profiles.append(profile(ws))
         except AccelscopeError as exc:

@@ -177,12 +177,6 @@ def save_design(path: str | Path, cfg: ArrayConfig, *, node_nm: float, dtype: st
     return path
 
 
-def _word_dtype(word_bytes: int, precision: str | None = None) -> str:
-    if precision in ("int8", "fp16", "bf16", "fp32"):
-        return precision
-    return {1: "int8", 2: "fp16", 4: "fp32"}[word_bytes]
-
-
 def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None, topology_kind=None,
              preset=None, hardware=None, array=None, dataflow=None, sram_kib=None, clock_hz=None,
              word_bytes=None, node_nm: float = 45.0, out=None, save_design_path=None,
@@ -207,7 +201,7 @@ def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology
         (directory / "simulation.json").write_text(json.dumps(sim.to_dict(), indent=2))
         written.append(str(directory / "simulation.json"))
     if save_design_path is not None:
-        written.append(str(save_design(save_design_path, cfg, node_nm=node_nm, dtype=_word_dtype(cfg.word_bytes),
+        written.append(str(save_design(save_design_path, cfg, node_nm=node_nm, dtype=energy.precision,
                                        origin=f"accelscope simulate of {label}", force=force)))
     return SimulationResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))
 
@@ -234,7 +228,9 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
         written += [str(directory / "dse_points.csv"), str(directory / "dse_points.json")]
     if save_design_path is not None:
         p = min(res.front(), key=lambda row: row[PICKS[pick]])
-        word = {"int8": 1, "fp16": 2, "bf16": 2, "fp32": 4}[space.precision]
+        from accelscope.models.systolic.model import WORD_BYTES
+
+        word = WORD_BYTES[space.precision]
         cfg = ArrayConfig(rows=int(p["rows"]), cols=int(p["cols"]), dataflow=str(p["dataflow"]),
                           ifmap_sram_bytes=int(p["ifmap_sram_kib"]) * 1024,
                           filter_sram_bytes=int(p["filter_sram_kib"]) * 1024,

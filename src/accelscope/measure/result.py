@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from accelscope.measure.environment import Environment
 from accelscope.measure.stats import Stats
-from accelscope.workload.spec import SpecFields, WorkloadSpec
+from accelscope.workload.spec import RECORD_FIELDS, SpecFields, WorkloadSpec
 
 STATUSES = ("ok", "failed")
 #: fewer timed samples than this make a median's confidence interval wide (flag ``few samples``)
@@ -148,7 +148,7 @@ class Measurement(SpecFields):
 
     # -- serialisation ------------------------------------------------------------------
     def to_dict(self, *, samples: bool = True, environment: bool = True) -> dict:
-        d: dict = {k: getattr(self, k) for k in _WORKLOAD_KEYS}
+        d: dict = {k: getattr(self, k) for k in RECORD_FIELDS}
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "spec":
@@ -175,8 +175,7 @@ class Measurement(SpecFields):
         their workload fields become the spec); ``environment`` fills one stored with the run."""
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        kw["spec"] = WorkloadSpec.from_dict(d["spec"] if isinstance(d.get("spec"), dict)
-                                            else {k: d.get(k) for k in _WORKLOAD_KEYS if d.get(k) is not None})
+        kw["spec"] = WorkloadSpec.from_record(d)
         if environment is not None and kw.get("environment") is None:
             kw["environment"] = environment
         if isinstance(kw.get("step_time_s"), dict):
@@ -185,11 +184,6 @@ class Measurement(SpecFields):
             kw["environment"] = Environment.from_dict(kw["environment"])
         kw["notes"] = tuple(kw.get("notes") or ())
         return cls(**kw)
-
-
-#: The workload's fields, also written flat into every record (``bench --json`` documents them).
-_WORKLOAD_KEYS = ("model", "task", "batch_size", "precision", "optimizer", "seq_len", "image_size",
-                  "channels_last")
 
 
 def stored_measurements(store, ref) -> list[Measurement]:

@@ -67,10 +67,6 @@ class Calibrated:
         )
 
 
-def _value(fig) -> float | None:
-    v = getattr(fig, "value", None)
-    return float(v) if isinstance(v, (int, float)) else None
-
 
 def auto_precision(spec: HardwareSpec) -> str:
     """What a practitioner would run there: fp32 on CPUs, else amp-bf16 where the device has
@@ -106,11 +102,11 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
         peak = spec.peak(precision)
         raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
                               "cannot predict this precision there")
-    bw = _value(spec.mem_bandwidth_bytes_per_s)
+    bw = spec.mem_bandwidth_bytes_per_s.number
     if not bw:
         raise PredictionError(f"{spec.name}: memory bandwidth unknown; add it to the catalog file")
-    units = _value(spec.matrix_units) if spec.kind in ("tpu", "asic") else None
-    units = units or _value(spec.compute_units)
+    units = spec.matrix_units.number if spec.kind in ("tpu", "asic") else None
+    units = units or spec.compute_units.number
     if spec.systolic is not None and spec.kind == "tpu":
         units = spec.systolic.count or units
     return roofline.DeviceRates(
@@ -174,7 +170,7 @@ class RooflineModel:
             for op, o in _matched(profile, ops) if op.category in TENSOR_CATEGORIES and o.algorithm_speedup != 1.0)
 
         peak = spec.peak_flops_per_s(profile.precision) or None
-        mem_cap = _value(spec.mem_bytes)
+        mem_cap = spec.mem_bytes.number
         fits = None if mem_cap is None else profile.memory_bytes <= USABLE_MEMORY_FRACTION * mem_cap
         parameters: dict[str, Any] = {
             **params.to_dict(),

@@ -164,6 +164,14 @@ class WorkloadSpec:
         return d
 
     @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "WorkloadSpec":
+        """The spec of a stored point: its ``spec``, or, in a record written before points
+        carried one, its flat workload fields (``RECORD_FIELDS``)."""
+        if isinstance(record.get("spec"), dict):
+            return cls.from_dict(record["spec"])
+        return cls.from_dict({k: record[k] for k in RECORD_FIELDS if record.get(k) is not None})
+
+    @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WorkloadSpec":
         """A spec from :meth:`to_dict` output; unknown keys are ignored, missing ones default."""
         names = {f.name for f in fields(cls)}
@@ -171,6 +179,12 @@ class WorkloadSpec:
         if kw.get("input_shape") is not None:
             kw["input_shape"] = tuple(kw["input_shape"])
         return cls(**kw)
+
+
+#: The workload's fields written flat into every measurement record beside its ``spec``
+#: (``bench --json`` documents them; records older than the spec have only these).
+RECORD_FIELDS = ("model", "task", "batch_size", "precision", "optimizer", "seq_len", "image_size",
+                 "channels_last")
 
 
 class SpecFields:

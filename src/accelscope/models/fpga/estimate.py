@@ -54,10 +54,6 @@ OVERLAY_MODEL = "fpga-overlay-dpu/1"
 DEFAULT_FABRIC_CLOCK_HZ = 200e6
 
 
-def _num(fig) -> float | None:
-    v = getattr(fig, "value", None)
-    return float(v) if isinstance(v, (int, float)) else None
-
 
 def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *,
                   style: str = "dataflow", framework: str = "finn", w_bits: int = 8, a_bits: int = 8,
@@ -181,12 +177,12 @@ def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, cl
     board = ov.board_default(spec.name) or {}
     arch = arch or board.get("arch", "B4096")
     cores = cores or board.get("cores", 1)
-    clock = clock_hz or board.get("clock_hz") or _num(spec.clock_hz) or 300e6
+    clock = clock_hz or board.get("clock_hz") or spec.clock_hz.number or 300e6
     if not board and clock_hz is None:
         notes.append(f"no reference DPU integration recorded for {spec.name}: {cores} x {arch} "
                      f"at {clock / 1e6:.0f} MHz assumed")
-    bw = _num(spec.mem_bandwidth_bytes_per_s) or ov.ZYNQ_US_DDR4_BYTES_PER_S
-    if _num(spec.mem_bandwidth_bytes_per_s) is None:
+    bw = spec.mem_bandwidth_bytes_per_s.number or ov.ZYNQ_US_DDR4_BYTES_PER_S
+    if spec.mem_bandwidth_bytes_per_s.number is None:
         notes.append("DDR bandwidth not in the catalog: Zynq UltraScale+ PS DDR4-2400 x64 "
                      "(19.2 GB/s, AMD DS925) assumed")
     cfg = ov.OverlayConfig(arch=arch, cores=cores, clock_hz=clock, ddr_bandwidth_bytes_per_s=bw)
@@ -220,7 +216,7 @@ def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, cl
 
 
 def _int(fig) -> int | None:
-    v = _num(fig)
+    v = fig.number
     return int(v) if v else None
 
 

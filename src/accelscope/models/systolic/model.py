@@ -45,10 +45,6 @@ PRECISIONS = {"int8": ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16"),
 AUTO = {"int8": "fp32", "fp16": "amp-fp16", "bf16": "amp-bf16", "fp32": "fp32"}
 
 
-def _value(fig) -> float | None:
-    v = getattr(fig, "value", None)
-    return float(v) if isinstance(v, (int, float)) else None
-
 
 def array_config(spec: HardwareSpec) -> ArrayConfig:
     """The :class:`ArrayConfig` of a catalog entry's ``[systolic]`` table, or PredictionError
@@ -66,7 +62,7 @@ def array_config(spec: HardwareSpec) -> ArrayConfig:
     if sa.count != 1:
         raise PredictionError(f"{spec.name}: {sa.count} arrays per chip; the systolic engine simulates one "
                               "array and does not model how work is split over several")
-    clock = _value(spec.clock_hz)
+    clock = spec.clock_hz.number
     if not clock:
         raise PredictionError(f"{spec.name}: compute.clock_hz is unknown; the systolic engine needs the clock")
     try:
@@ -74,7 +70,7 @@ def array_config(spec: HardwareSpec) -> ArrayConfig:
             name=spec.name, rows=sa.rows, cols=sa.cols, dataflow=sa.dataflow,
             ifmap_sram_bytes=sa.ifmap_sram_bytes, filter_sram_bytes=sa.filter_sram_bytes,
             ofmap_sram_bytes=sa.ofmap_sram_bytes, word_bytes=WORD_BYTES[sa.dtype], clock_hz=clock,
-            dram_bandwidth_bytes_per_s=_value(spec.mem_bandwidth_bytes_per_s),
+            dram_bandwidth_bytes_per_s=spec.mem_bandwidth_bytes_per_s.number,
             offchip_operands=sa.offchip_operands or ("ifmap", "filter", "ofmap"), compat=False)
     except ConfigError as exc:
         raise PredictionError(f"{spec.name}: its [systolic] table is not a valid array: {exc}") from exc
@@ -164,7 +160,7 @@ class SystolicModel:
         word = cfg.word_bytes
         elem = 4 if profile.precision in ("fp32", "tf32") else 2
         memory = profile.params * word + profile.activation_bytes * word // elem + profile.input_bytes * word // elem
-        cap = _value(spec.mem_bytes)
+        cap = spec.mem_bytes.number
         dram = (f"DRAM at {cfg.dram_bandwidth_bytes_per_s:.3g} B/s for {'/'.join(cfg.offchip_operands)}"
                 if cfg.dram_bandwidth_bytes_per_s else "no DRAM bound (bandwidth unknown: SCALE-Sim's CALC mode)")
         notes = [f"{cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} array, {dtype} words, {dram}"]
