@@ -96,3 +96,76 @@ def test_user_factory_with_input_shape(tmp_path, monkeypatch):
         load_workload("mymodels:nothing", input_shape="16")
     with pytest.raises(ConfigError, match="--input-shape"):
         load_workload("mymodels:tiny")
+
+
+# -- ResNeXt-101 32x4d and SE-ResNeXt-101 32x4d (NVIDIA DeepLearningExamples ConvNets) ---------
+# DLE (PyTorch/Classification/ConvNets/image_classification/models/resnet.py, common.py):
+# layers [3, 4, 23, 3], 3x3 widths [128, 256, 512, 1024] in 32 groups, expansion 2, stride in the
+# 3x3 conv, 1x1 conv + BN shortcuts; SE: Linear(C, 16), ReLU, Linear(16, C), sigmoid. The READMEs
+# publish no parameter or FLOP counts, so the figures below are derived from that definition.
+DLE_RESNEXT = {"resnext101-32x4d": (44_177_704, 0), "se-resnext101-32x4d": (45_251_128, 16)}
+
+
+def _resnext101_32x4d_macs(size: int = 224, se_hidden: int = 0) -> int:
+    """Multiply-accumulates of one image's forward pass (convolutions and Linear layers)."""
+    s = (size + 2 * 3 - 7) // 2 + 1
+    macs = s * s * 64 * 3 * 7 * 7
+    s = (s + 2 - 3) // 2 + 1
+    cin = 64
+    for i, (depth, width) in enumerate(zip((3, 4, 23, 3), (128, 256, 512, 1024))):
+        cout = 2 * width
+        for j in range(depth):
+            stride = 2 if i and not j else 1
+            so = (s - 1) // stride + 1
+            macs += s * s * cin * width + so * so * width * (width // 32) * 9 + so * so * width * cout
+            if j == 0:
+                macs += so * so * cin * cout
+            macs += 2 * cout * se_hidden
+            cin, s = cout, so
+    return macs + 2048 * 1000
+
+
+def _se_params(hidden: int) -> int:
+    blocks = ((3, 256), (4, 512), (23, 1024), (3, 2048))
+    return sum(n * (2 * c * hidden + hidden + c) for n, c in blocks) if hidden else 0
+
+
+@pytest.mark.parametrize("name", sorted(DLE_RESNEXT))
+def test_dle_resnext_parameter_counts(name):
+    expected, se_hidden = DLE_RESNEXT[name]
+    assert expected == DLE_RESNEXT["resnext101-32x4d"][0] + _se_params(se_hidden)
+    assert _count(name) == expected
+    w = load_workload(name)
+    assert (w.batch_size, w.image_size) == (128, 224)  # DLE configs.yml, AMP, DGX A100
+
+
+def test_dle_resnext_matches_torchvision_resnext_and_dle_structure():
+    from torchvision.models.resnet import Bottleneck, ResNet
+
+    with torch.device("meta"):
+        tv = ResNet(Bottleneck, [3, 4, 23, 3], groups=32, width_per_group=4)
+        plain = load_workload("resnext101-32x4d").build_model()
+        se = load_workload("se-resnext101-32x4d").build_model()
+    assert sum(p.numel() for p in tv.parameters()) == DLE_RESNEXT["resnext101-32x4d"][0]
+    first = se.stages[1][0]  # first block of stage 2: 256 -> 512 channels, stride 2
+    assert first.reduce[0].stride == (1, 1) and first.grouped[0].stride == (2, 2)
+    assert first.grouped[0].groups == 32 and first.grouped[0].weight.shape == (256, 8, 3, 3)
+    assert first.expand[0].out_channels == 512 and first.shortcut[0].stride == (2, 2)
+    assert isinstance(first.se.squeeze, torch.nn.Linear) and first.se.squeeze.weight.shape == (16, 512)
+    assert all(b.se is None for stage in plain.stages for b in stage)
+    assert [len(s) for s in se.stages] == [3, 4, 23, 3]
+
+
+def test_dle_resnext_profiles():
+    plain = profile("resnext101-32x4d", task="infer", batch_size=2)
+    se = profile("se-resnext101-32x4d", task="infer", batch_size=2)
+    assert plain.flops == pytest.approx(2 * 2 * _resnext101_32x4d_macs(), rel=0.02)
+    assert se.flops == pytest.approx(2 * 2 * _resnext101_32x4d_macs(se_hidden=16), rel=0.02)
+    assert plain.flops / 2 / 2 == pytest.approx(7.97e9, rel=0.01)  # GMACs per 224x224 image
+    assert se.params > plain.params and se.flops > plain.flops and se.total_flops > plain.total_flops
+    assert se.op_count > plain.op_count
+    se_names, plain_names = {op.name for op in se.ops}, {op.name for op in plain.ops}
+    assert {"aten.sigmoid.default", "aten.mul.Tensor"} <= se_names
+    assert "aten.sigmoid.default" not in plain_names and "aten.mul.Tensor" not in plain_names
+    [sig] = [op for op in se.ops if op.name == "aten.sigmoid.default" and op.output_shapes[0] == (2, 1024)]
+    assert sig.count == 23  # one SE gate per block of the 23-block stage

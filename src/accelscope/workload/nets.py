@@ -13,6 +13,12 @@ equals the published one (checked by tests). Weights are random; nothing is down
   vocabulary 32000, RMSNorm, rotary position embeddings, SwiGLU and an untied LM head.
 * LSTM language model: Zaremba et al. 2014, "Recurrent Neural Network Regularization"
   (medium: 2 layers of 650 units, vocabulary 10000, 35 unrolled steps).
+* ResNeXt-101 32x4d and SE-ResNeXt-101 32x4d as NVIDIA DeepLearningExamples defines them
+  (PyTorch/Classification/ConvNets/image_classification/models/resnet.py and common.py):
+  stages of [3, 4, 23, 3] bottlenecks, 3x3 widths 128/256/512/1024 in 32 groups (4 channels
+  a group), expansion 2, the stride in the 3x3 convolution (ResNet v1.5), 1x1-convolution +
+  BatchNorm shortcuts; the SE variant squeezes every block's output through a fixed 16-unit
+  hidden layer (Linear, ReLU, Linear, sigmoid), not the paper's C/16.
 """
 
 from __future__ import annotations
@@ -298,6 +304,95 @@ class LSTMLanguageModel(nn.Module):
         return self.decoder(self.drop(out))
 
 
+# -- ResNeXt (NVIDIA DeepLearningExamples ConvNets) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResNeXtConfig:
+    """Stage depths, the 3x3 (grouped) width of each stage, and the block's output/width ratio."""
+
+    layers: tuple[int, ...]
+    widths: tuple[int, ...]
+    expansion: int
+    groups: int
+    stem_width: int = 64
+    se_hidden: int = 0  # units of the squeeze-and-excitation hidden layer; 0: no SE
+
+
+RESNEXT101_32X4D = ResNeXtConfig(layers=(3, 4, 23, 3), widths=(128, 256, 512, 1024), expansion=2, groups=32)
+SE_RESNEXT101_32X4D = ResNeXtConfig(layers=(3, 4, 23, 3), widths=(128, 256, 512, 1024), expansion=2,
+                                    groups=32, se_hidden=16)
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation (Hu et al. 2018) as DeepLearningExamples builds it: global average
+    pool, Linear to ``hidden`` units, ReLU, Linear back, sigmoid; ``forward`` rescales ``x``'s
+    channels by the resulting gate."""
+
+    def __init__(self, channels: int, hidden: int):
+        super().__init__()
+        self.squeeze = nn.Linear(channels, hidden)
+        self.expand = nn.Linear(hidden, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = torch.sigmoid(self.expand(F.relu(self.squeeze(x.mean(dim=(2, 3))))))
+        return x * gate[:, :, None, None]
+
+
+def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(cout)]
+
+
+class ResNeXtBottleneck(nn.Module):
+    """1x1 reduce, 3x3 grouped (carrying the stride), 1x1 expand, optional SE, residual add, ReLU."""
+
+    def __init__(self, cin: int, width: int, cout: int, *, stride: int, groups: int, se_hidden: int = 0):
+        super().__init__()
+        self.reduce = nn.Sequential(*_conv_bn(cin, width, 1), nn.ReLU(inplace=True))
+        self.grouped = nn.Sequential(*_conv_bn(width, width, 3, stride, groups), nn.ReLU(inplace=True))
+        self.expand = nn.Sequential(*_conv_bn(width, cout, 1))
+        self.se = SqueezeExcitation(cout, se_hidden) if se_hidden else None
+        self.shortcut = (nn.Sequential(*_conv_bn(cin, cout, 1, stride))
+                         if stride != 1 or cin != cout else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.expand(self.grouped(self.reduce(x)))
+        if self.se is not None:
+            out = self.se(out)
+        identity = x if self.shortcut is None else self.shortcut(x)
+        return F.relu(out + identity)
+
+
+class ResNeXt(nn.Module):
+    """ResNeXt / SE-ResNeXt classifier: 7x7/2 stem, 3x3/2 max pool, bottleneck stages (the first
+    at stride 1, the others at stride 2), global average pool, Linear."""
+
+    def __init__(self, c: ResNeXtConfig, classes: int = 1000, in_channels: int = 3):
+        super().__init__()
+        self.config = c
+        self.stem = nn.Sequential(*_conv_bn(in_channels, c.stem_width, 7, 2), nn.ReLU(inplace=True),
+                                  nn.MaxPool2d(3, stride=2, padding=1))
+        stages, cin = [], c.stem_width
+        for i, (depth, width) in enumerate(zip(c.layers, c.widths, strict=True)):
+            cout = width * c.expansion
+            blocks = []
+            for j in range(depth):
+                blocks.append(ResNeXtBottleneck(cin, width, cout, stride=2 if i and not j else 1,
+                                                groups=c.groups, se_hidden=c.se_hidden))
+                cin = cout
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.fc = nn.Linear(cin, classes)
+        for m in self.modules():  # DeepLearningExamples' default initialization ("-c fanin")
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stages(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 def param_count(model: nn.Module) -> int:
     """Distinct parameters (tied weights counted once)."""
     return sum(p.numel() for p in model.parameters())
@@ -306,4 +401,6 @@ def param_count(model: nn.Module) -> int:
 __all__ = [
     "MLP", "SmallCNN", "Bert", "GPT2", "Llama", "LSTMLanguageModel", "TransformerConfig",
     "BERT_BASE", "BERT_LARGE", "GPT2_SMALL", "LLAMA_7B", "LLAMA2_70B", "param_count",
+    "ResNeXt", "ResNeXtBottleneck", "ResNeXtConfig", "SqueezeExcitation", "RESNEXT101_32X4D",
+    "SE_RESNEXT101_32X4D",
 ]

@@ -91,6 +91,27 @@ for _n, _d in (("resnet18", "ResNet-18 (He et al. 2016), 11.69M params"),
                ("vit_b_16", "ViT-B/16 (Dosovitskiy et al. 2021), 86.57M params")):
     _preset(name=_n, description=_d, build=_tv(_n), modality="image", default_batch=32,
             default_size=224, source=f"torchvision.models.{_n}")
+_DLE_CONVNETS = "NVIDIA/DeepLearningExamples PyTorch/Classification/ConvNets"
+
+
+def _resnext(config: str) -> Callable[..., Any]:
+    def build(image_size: int | None = None):  # global average pool: any image size
+        return _net("ResNeXt", config)
+
+    return build
+
+
+# default_batch: the per-GPU AMP batch of DeepLearningExamples' ConvNets/configs.yml (DGX A100)
+_preset(name="resnext101-32x4d",
+        description="ResNeXt-101 32x4d (Xie et al. 2017) as in NVIDIA DeepLearningExamples: 32 groups "
+        "of 4 channels, stride in the 3x3 conv (v1.5), 44.18M params",
+        build=_resnext("RESNEXT101_32X4D"), modality="image", default_batch=128, default_size=224,
+        source=f"{_DLE_CONVNETS}/image_classification/models/resnet.py (resnext101-32x4d)")
+_preset(name="se-resnext101-32x4d",
+        description="SE-ResNeXt-101 32x4d as in NVIDIA DeepLearningExamples: ResNeXt-101 32x4d with a "
+        "squeeze-and-excitation gate (16 hidden units, ReLU, sigmoid) in every block, 45.25M params",
+        build=_resnext("SE_RESNEXT101_32X4D"), modality="image", default_batch=128, default_size=224,
+        source=f"{_DLE_CONVNETS}/image_classification/models/resnet.py (se-resnext101-32x4d)")
 for _n, _c, _d in (("bert-base", "BERT_BASE", "BERT-base encoder + masked-LM head (Devlin et al. 2019), ~110M params"),
                    ("bert-large", "BERT_LARGE", "BERT-large encoder + masked-LM head (Devlin et al. 2019), ~336M params")):
     _preset(name=_n, description=_d, build=partial(_net, "Bert", _c), modality="tokens", vocab=30522,
