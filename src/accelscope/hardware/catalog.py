@@ -39,6 +39,7 @@ from typing import Any
 from accelscope.errors import CatalogError, UnknownNameError
 from accelscope.hardware.schema import (
     KINDS,
+    AchievableTable,
     PEAK_COLUMNS,
     UNKNOWN,
     CloudOffering,
@@ -81,6 +82,7 @@ _COUNT = _Rule("int", "count", 1, 1e8, "132 SMs is written 132")
 _FPGA_COUNT = _Rule("int", "count", 0, 1e8, "2520 DSP slices is written 2520")
 _YEAR = _Rule("int", "year", 1970, 2100, "2022")
 _TEXT = _Rule("str", "text", example='"TSMC 4N"')
+_SECONDS = _Rule("float", "s", 1e-8, 1e-2, "2.6 us is written 2.6e-6")
 
 _SECTIONS: dict[str, dict[str, _Rule]] = {
     "peak_flops_per_s": {c: _FLOPS for c in PEAK_COLUMNS},
@@ -90,9 +92,13 @@ _SECTIONS: dict[str, dict[str, _Rule]] = {
                 "base_clock_hz": _HZ},
     "power": {"tdp_w": _WATT, "idle_power_w": _WATT},
     "release": {"launch_year": _YEAR, "process_node": _TEXT},
+    #: measured ceilings (``hardware/achievable.py``): dense GEMM FLOP/s per precision and
+    #: memory bandwidth a tuned library or a STREAM-like kernel reaches on the device
+    "achievable": {**{c: _FLOPS for c in PEAK_COLUMNS}, "mem_bandwidth_bytes_per_s": _BW,
+                   "kernel_launch_s": _SECONDS, "graph_kernel_s": _SECONDS},
 }
 _TOP_KEYS = {"schema_version", "kind", "vendor", "display_name", "aliases", "notes",
-             "override", "model", "sources", "purchase_price", "cloud", "interconnects", "systolic",
+             "override", "model", "architecture", "host", "sources", "purchase_price", "cloud", "interconnects", "systolic",
              "fpga", *_SECTIONS}
 _FIGURE_KEYS = {"value", "source", "note", "derived", "unknown", "unsupported"}
 _DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-Q[1-4])?$")
@@ -280,9 +286,12 @@ def _spec_from_dict(data: dict[str, Any], path: Path, *, origin: str
     if not isinstance(override, bool):
         raise ctx.fail("override", "true or false", override)
     performance_model = ctx.text("model", data.get("model"), optional=True)
+    architecture = ctx.text("architecture", data.get("architecture"), optional=True)
+    host = ctx.text("host", data.get("host"), optional=True)
 
     figs: dict[str, Figure] = {}
     peaks: dict[str, Figure] = {}
+    achievable: dict[str, Figure] = {}
     extra_text: dict[str, str | None] = {"compute_unit_kind": None}
     for section, rules in _SECTIONS.items():
         allowed = set(rules) | ({"compute_unit_kind"} if section == "compute" else set())
@@ -292,7 +301,7 @@ def _spec_from_dict(data: dict[str, Any], path: Path, *, origin: str
                 extra_text[key] = ctx.text(f"{section}.{key}", raw)
                 continue
             fig = ctx.figure(f"{section}.{key}", raw, rules[key])
-            (peaks if section == "peak_flops_per_s" else figs)[key] = fig
+            {"peak_flops_per_s": peaks, "achievable": achievable}.get(section, figs)[key] = fig
 
     spec = HardwareSpec(
         name=name,
@@ -302,6 +311,9 @@ def _spec_from_dict(data: dict[str, Any], path: Path, *, origin: str
         aliases=aliases,
         notes=notes,
         dense_peaks=PeakTable(**peaks),
+        measured_ceilings=AchievableTable(**achievable),
+        architecture=architecture,
+        host=host,
         compute_unit_kind=extra_text["compute_unit_kind"],
         systolic=_systolic(ctx, data.get("systolic")),
         interconnects=_interconnects(ctx, data.get("interconnects", [])),
@@ -451,6 +463,11 @@ def _fpga(ctx: _Ctx, raw: Any) -> FpgaResources | None:
 def _builtin_files() -> list[Path]:
     root = resources.files("accelscope.hardware") / "data"
     return sorted(Path(str(root)).glob("*/*.toml"))
+
+
+def builtin_specs() -> tuple[HardwareSpec, ...]:
+    """Every built-in device (parsed once)."""
+    return _builtin_specs()
 
 
 @lru_cache(maxsize=1)

@@ -107,6 +107,27 @@ class PeakTable:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AchievableTable(PeakTable):
+    """Measured ceilings from a file's ``[achievable]`` table: the dense GEMM throughput per
+    precision a tuned library reaches (FLOP/s) and the memory bandwidth a STREAM-like kernel
+    reaches (bytes/s), each with the microbenchmark it comes from. Figures a file does not
+    give are derived by :mod:`accelscope.hardware.achievable`."""
+
+    mem_bandwidth_bytes_per_s: Figure = UNKNOWN
+    #: shortest time per kernel of back-to-back tiny kernels: launched one by one from the
+    #: host, and replayed from a CUDA/HIP graph
+    kernel_launch_s: Figure = UNKNOWN
+    graph_kernel_s: Figure = UNKNOWN
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**PeakTable.to_dict(self), **{k: getattr(self, k).to_dict() for k in ACHIEVABLE_EXTRA}}
+
+
+#: The ``[achievable]`` figures beyond the precision columns.
+ACHIEVABLE_EXTRA = ("mem_bandwidth_bytes_per_s", "kernel_launch_s", "graph_kernel_s")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Peak:
     """The answer of :meth:`HardwareSpec.peak`: a peak plus how it was chosen.
 
@@ -294,6 +315,14 @@ class HardwareSpec:
     aliases: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     dense_peaks: PeakTable = PeakTable()
+    #: the file's ``[achievable]`` table (measured ceilings); see ``hardware.achievable``
+    measured_ceilings: AchievableTable = AchievableTable()
+    #: the chip's architecture ("Volta", "Ampere", "Hopper", "CDNA3", ...): ceilings a file
+    #: does not measure are derived from measured cards of the same architecture
+    architecture: str | None = None
+    #: the host the device is usually driven from: a system or host CPU of ``hosts.toml``
+    #: (``accelscope hardware hosts``); None: the default host
+    host: str | None = None
     mem_bytes: Figure = UNKNOWN
     mem_bandwidth_bytes_per_s: Figure = UNKNOWN
     mem_type: Figure = UNKNOWN
@@ -393,6 +422,10 @@ class HardwareSpec:
         out: dict[str, Figure] = {}
         for c in PEAK_COLUMNS:
             out[f"dense_peaks.{c}"] = self.dense_peaks.column(c)
+        for c in (*PEAK_COLUMNS, *ACHIEVABLE_EXTRA):
+            fig = getattr(self.measured_ceilings, c)
+            if fig is not UNKNOWN:
+                out[f"achievable.{c}"] = fig
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, Figure):
@@ -432,7 +465,7 @@ class HardwareSpec:
             "name": self.name, "kind": self.kind, "vendor": self.vendor,
             "display_name": self.display_name, "aliases": list(self.aliases),
             "origin": self.origin, "file": self.file, "notes": list(self.notes),
-            "model": self.performance_model,
+            "model": self.performance_model, "architecture": self.architecture, "host": self.host,
             "dense_peaks": self.dense_peaks.to_dict(),
         }
         for key in ("mem_bytes", "mem_bandwidth_bytes_per_s", "mem_type", "onchip_mem_bytes",
