@@ -16,7 +16,14 @@ Pre-training rows, whose recipe accumulates gradients over many micro-batches (t
 pre-training tables list the accumulation steps), are compared without the optimizer step,
 which such runs amortise over the accumulated batch; SQuAD fine-tuning steps it every batch.
 
-Goal (issue 4): median <= 15%, p90 <= 35%.
+Nothing in the model is fitted to these rows except one figure, the reference host's eager
+cost per op (``hardware/data/hosts.toml``): its scale is fitted here, by least absolute log
+error, and scored leave-one-GPU-out (each GPU's rows predicted with the scale fitted to the
+other GPUs' rows). The achievable ceilings are measured figures from microbenchmarks (or derived
+from other cards' measurements); the "ceilings withheld" table scores each GPU with its own
+measurements removed, so its ceilings are derived from the other cards'.
+
+Goals (issue 13): median <= 12% and p90 <= 25% overall, no GPU's median above 15%.
 """
 
 from __future__ import annotations
@@ -26,11 +33,15 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 
 import accelscope
 from accelscope.errors import AccelscopeError
 from accelscope.hardware.catalog import load_hardware
+from accelscope.hardware.schema import AchievableTable
+from accelscope.models import roofline
 from accelscope.models.predict import naive_step_time, predict
 
 DEFAULT = Path(__file__).resolve().parent / "data" / "published_gpu_throughput.csv"
@@ -54,19 +65,50 @@ def _profile(model: str, task: str, batch: int, size: int, precision: str):
     return accelscope.profile(model, task=task, batch_size=batch, precision=precision, **opts)
 
 
+def _step(r: dict, est, host_scale: float = 1.0) -> float:
+    """The row's step time from an estimate, with the host's per-op cost scaled by ``host_scale``."""
+    ops = est.ops
+    if r["model"] == "bert-large-pretrain":
+        # Pre-training accumulates gradients over many micro-batches (the README's tables list
+        # the accumulation steps): the optimizer step is amortised away.
+        ops = [o for o in ops if o.phase != "optimizer"]
+    if host_scale != 1.0:
+        ops = [replace(o, overhead_s=o.overhead_s * host_scale) for o in ops]
+    return roofline.step_time(ops, roofline.DEFAULTS["gpu"])[0]
+
+
 def _predicted(r: dict, spec, size: int):
     """(profile, estimate, predicted samples/s) for a row at ``size`` (image side or tokens)."""
     p = _profile(MODELS[r["model"]], r["task"], int(r["batch_size"]), size, PRECISION[r["precision"]])
     est = predict(p, spec)
-    step_s = est.step_time_s
-    if r["model"] == "bert-large-pretrain":
-        # Pre-training accumulates gradients over many micro-batches (the README's tables list
-        # the accumulation steps): the optimizer step is amortised away.
-        step_s -= est.time_by_phase_s.get("optimizer", 0.0)
-    return p, est, p.samples_per_step / step_s
+    return p, est, p.samples_per_step / _step(r, est)
 
 
-def main(path: Path, title: str = "") -> None:
+#: Scales of the reference host's per-op cost tried by the fit.
+SCALES = np.round(np.arange(0.30, 1.51, 0.01), 2)
+
+
+def _errors(rows: list[dict], scale: float) -> np.ndarray:
+    return np.array([s["profile"].samples_per_step / _step(s["row"], s["est"], scale) / s["measured"] - 1
+                     for s in rows])
+
+
+def fit_host_scale(rows: list[dict]) -> float:
+    """The scale of the host's per-op cost that minimises the mean |log(predicted / published)|."""
+    losses = [np.mean(np.abs(np.log1p(_errors(rows, k)))) for k in SCALES]
+    return float(SCALES[int(np.argmin(losses))])
+
+
+def _summary(label: str, errs: np.ndarray, naive: np.ndarray | None = None) -> str:
+    e = np.abs(errs) * 100
+    line = f"{label:<26}{len(e):>5}{np.median(e):>13.1f}%{np.percentile(e, 90):>10.1f}%"
+    if naive is not None:
+        n = np.abs(naive) * 100
+        line += f"{np.median(n):>13.1f}%{np.percentile(n, 90):>10.1f}%"
+    return line
+
+
+def main(path: Path, title: str = "", fit: bool = True) -> None:
     if title:
         print(f"\n== {title} ==")
     rows = list(csv.DictReader(path.open()))
@@ -96,11 +138,15 @@ def main(path: Path, title: str = "") -> None:
         if why:
             skipped[why] = skipped.get(why, 0) + 1
             continue
-        p, est, predicted = _predicted(r, spec, int(r["seq_len_or_image_size"]))
+        size = int(r["seq_len_or_image_size"])
+        p, est, predicted = _predicted(r, spec, size)
+        bare = replace(spec, measured_ceilings=AchievableTable())
+        withheld = p.samples_per_step / _step(r, predict(p, bare))
         measured = float(r["throughput"])
         naive = p.samples_per_step / naive_step_time(p, spec)
-        scored.append(dict(row=r, gpu=spec.name, predicted=predicted, measured=measured,
-                           err=predicted / measured - 1, naive_err=naive / measured - 1, bound=est.bound))
+        scored.append(dict(row=r, gpu=spec.name, profile=p, est=est, predicted=predicted, measured=measured,
+                           err=predicted / measured - 1, naive_err=naive / measured - 1, bound=est.bound,
+                           withheld_err=withheld / measured - 1))
 
     print(f"{'model':<26}{'task':<6}{'gpu':<16}{'prec':<5}{'batch':>6}{'size':>5}"
           f"{'published':>11}{'predicted':>11}{'error':>9}{'naive err':>11}  bound")
@@ -109,17 +155,43 @@ def main(path: Path, title: str = "") -> None:
         print(f"{r['model']:<26}{r['task']:<6}{s['gpu']:<16}{r['precision']:<5}{r['batch_size']:>6}"
               f"{r['seq_len_or_image_size']:>5}{s['measured']:>11.1f}{s['predicted']:>11.1f}"
               f"{s['err']:>+9.1%}{s['naive_err']:>+11.1%}  {s['bound']}")
-    print()
-    print(f"{'GPU':<18}{'rows':>5}{'median |err|':>14}{'p90 |err|':>11}{'naive median':>14}{'naive p90':>11}")
-    groups = sorted({s["gpu"] for s in scored}) + ["overall"]
-    for g in groups:
+    gpus = sorted({s["gpu"] for s in scored})
+    header = f"{'':<26}{'rows':>5}{'median |err|':>14}{'p90 |err|':>11}"
+
+    print("\nas shipped" + (" (the reference host's per-op cost was fitted to these rows: in-sample for that one "
+                            "figure; the leave-one-GPU-out table below is the score)" if fit else ""))
+    print(header + f"{'naive median':>14}{'naive p90':>11}")
+    for g in gpus + ["overall"]:
         sel = [s for s in scored if g == "overall" or s["gpu"] == g]
-        e = np.abs([s["err"] for s in sel]) * 100
-        n = np.abs([s["naive_err"] for s in sel]) * 100
-        print(f"{g:<18}{len(sel):>5}{np.median(e):>13.1f}%{np.percentile(e, 90):>10.1f}%"
-              f"{np.median(n):>13.1f}%{np.percentile(n, 90):>10.1f}%")
+        print(_summary(g, np.array([s["err"] for s in sel]), np.array([s["naive_err"] for s in sel])))
+    print("per model")
+    for m in sorted({(s["row"]["model"], s["row"]["task"]) for s in scored}):
+        sel = [s for s in scored if (s["row"]["model"], s["row"]["task"]) == m]
+        print(_summary(f"{m[0]} {m[1]}", np.array([s["err"] for s in sel])))
+
+    if not fit:
+        return
+    fitted = fit_host_scale(scored)
+    print(f"\nleave-one-GPU-out: each GPU's rows with the host's per-op cost fitted to the other GPUs' rows "
+          f"(fitted to all rows: x{fitted:.2f} of the shipped figure)")
+    print(header + f"{'fitted scale':>14}")
+    logo = []
+    for g in gpus:
+        rest = [s for s in scored if s["gpu"] != g]
+        mine = [s for s in scored if s["gpu"] == g]
+        k = fit_host_scale(rest)
+        errs = _errors(mine, k)
+        logo.extend(errs)
+        print(_summary(g, errs) + f"{k:>13.2f}x")
+    print(_summary("overall (held out)", np.array(logo)))
+
+    print("\nceilings withheld: each GPU's own measured ceilings removed, derived from the other cards'")
+    print(header)
+    for g in gpus + ["overall"]:
+        sel = [s for s in scored if g == "overall" or s["gpu"] == g]
+        print(_summary(g, np.array([s["withheld_err"] for s in sel])))
     if not title:
-        print(f"\ngoal: median <= 15%, p90 <= 35% (overall)")
+        print("\ngoal: median <= 12%, p90 <= 25% overall (held out), no GPU's median above 15%")
     if bounds:
         print("\nnot scored, BERT phase 2 (sequences binned to multiples of 64 tokens): the prediction at a "
               "full 512 tokens is a lower bound")
@@ -132,4 +204,4 @@ def main(path: Path, title: str = "") -> None:
 if __name__ == "__main__":
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
     if len(sys.argv) == 1 and HELD_OUT.exists():
-        main(HELD_OUT, "held-out model: EfficientNet-B0 (not part of the goal)")
+        main(HELD_OUT, "held-out model: EfficientNet-B0 (not part of the goal; nothing fitted to it)", fit=False)

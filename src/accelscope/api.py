@@ -81,18 +81,22 @@ def bench(model: "str | WorkloadSpec", *, devices: "str | Sequence[str]" = "cpu"
 def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | None" = None,
             kind: "str | Sequence[str] | None" = None, hardware_paths: Sequence[str | Path] | None = None,
             store: "Store | str | Path | None" = None, calibrated: bool = True,
-            assumptions: "Assumptions | None" = None, cache: bool = True, **workload: Any) -> "Prediction":
+            assumptions: "Assumptions | None" = None, cache: bool = True, host_cpu: str | None = None,
+            **workload: Any) -> "Prediction":
     """Predict the workload on catalog hardware (names, ``.toml`` design files, or every entry
     of a ``kind``; all of the catalog when neither is given), timed by each entry's
     performance model and priced. ``precision`` defaults to ``auto`` (each device in the
     precision a practitioner would use there). Stored calibrations (``calibrate``) are used
-    unless ``calibrated=False``. Returns a :class:`~accelscope.jobs.predict.Prediction`:
-    ``results`` (:class:`~accelscope.cost.Priced`, fastest first) and ``unavailable``."""
+    unless ``calibrated=False``. ``host_cpu`` drives every GPU from that system or host CPU
+    (``accelscope hardware hosts``) instead of the one its file names; ``mode`` (a workload
+    option: eager, cuda-graphs, compile) says how the step runs. Returns a
+    :class:`~accelscope.jobs.predict.Prediction`: ``results`` (:class:`~accelscope.cost.Priced`,
+    fastest first) and ``unavailable``."""
     from accelscope.jobs.predict import predict as run_predict
 
     calibrations = None if calibrated else {}
     with _store(store, default=False) as db:
-        return run_predict(model, hardware=hardware, kind=kind, hardware_paths=hardware_paths,
+        return run_predict(model, hardware=hardware, kind=kind, hardware_paths=hardware_paths, host_cpu=host_cpu,
                            calibrations=calibrations, store=db, assumptions=assumptions, cache=cache, **workload)
 
 

@@ -5,6 +5,7 @@ import pytest
 
 import accelscope
 from accelscope.cli.main import run
+from accelscope.hardware.hosts import load_host
 from accelscope.hardware.catalog import list_hardware, load_hardware
 from accelscope.hardware.schema import HardwareSpec
 from accelscope.models import roofline
@@ -187,15 +188,17 @@ def test_training_batch_norm_reads_its_input_twice():
 def test_optimizer_ops_on_accelerators_are_foreach_batched(r50_128):
     """One dispatch per optimizer op type on a GPU; one per occurrence on a CPU."""
     h100 = load_hardware("h100-sxm")
-    ops = predict(r50_128, h100).ops
+    est = predict(r50_128, h100)
+    ops = est.ops
     opt = [o for o in ops if o.phase == "optimizer"]
     per_name = {}
     for o in opt:
         per_name[o.name] = per_name.get(o.name, 0.0) + o.overhead_s * o.count
-    p = roofline.DEFAULTS["gpu"]
-    assert all(v == pytest.approx(p.host_overhead_s) for v in per_name.values())
+    per_op = est.parameters["host_overhead_s"]  # the DGX H100 host's eager cost per op
+    assert per_op == pytest.approx(load_host("dgx-h100").eager_op_s.number)
+    assert all(v == pytest.approx(per_op) for v in per_name.values())
     fwd = [o for o in ops if o.phase == "forward"]
-    assert all(o.overhead_s == p.host_overhead_s for o in fwd)
+    assert all(o.overhead_s == per_op for o in fwd)
     spec = HardwareSpec(name="c", kind="cpu", vendor="v", display_name="c")
     cpu = predict(r50_128, spec, Calibrated(device="c", params=roofline.DEFAULTS["cpu"], rates=NOMINAL_CPU_RATES))
     assert all(o.overhead_s == roofline.DEFAULTS["cpu"].host_overhead_s for o in cpu.ops)
@@ -330,33 +333,32 @@ def _op(count, host_s, device_s):
                       compute_s=device_s, memory_s=0.0, overhead_s=host_s, bound="memory", efficiency=1.0)
 
 
-def _queue(ops):
-    return roofline.launch_queue(ops)[0]
-
-
-def test_launch_queue_idles_the_device_in_host_bound_stretches():
+def test_a_stretch_between_syncs_is_bound_by_the_slower_side_plus_an_op_of_the_other():
     # 5 host-heavy ops (10 us host, 1 us device), then 3 device-heavy ones (2 us host, 10 us device)
     ops = [_op(5, 10e-6, 1e-6), _op(3, 2e-6, 10e-6)]
-    h = d = 0.0
-    for o in ops:  # the recurrence, one occurrence at a time
-        for _ in range(o.count):
-            h += o.overhead_s
-            d = max(d, h) + o.time_s
-    t = _queue(ops)
-    # the device idles until the host reaches the big kernels at 52 us, then runs 30 us of them
-    assert t == pytest.approx(max(d, h)) and t == pytest.approx(82e-6)
     device, host = 5 * 1e-6 + 3 * 10e-6, 5 * 10e-6 + 3 * 2e-6
-    assert max(device, host) == pytest.approx(56e-6)
+    # host-bound: all 56 us of host, then the last kernel's 10 us
+    assert roofline.segment_time(ops) == pytest.approx(host + 10e-6)
     step, busy, issued, by_phase = roofline.step_time(ops, roofline.DEFAULTS["gpu"])
-    assert (step, busy, issued) == (t, pytest.approx(device), pytest.approx(host))
-    assert by_phase == {"forward": pytest.approx(t)}  # the phases' spans of the queue add up to it
+    assert (step, busy, issued) == (pytest.approx(66e-6), pytest.approx(device), pytest.approx(host))
+    assert by_phase == {"forward": pytest.approx(step)}
     cpu_step, _, _, cpu_phases = roofline.step_time(ops, roofline.DEFAULTS["cpu"])
     assert cpu_step == pytest.approx(device + host) and cpu_phases == {"forward": pytest.approx(device + host)}
-    # device-heavy work first overlaps the host's later work: all 56 us of host, then the last kernel
-    assert _queue(ops[::-1]) == pytest.approx(56e-6 + 1e-6)
-    # one kind of op only: bound by the slower side, plus one op of the other
-    assert _queue([_op(100, 2e-6, 10e-6)]) == pytest.approx(2e-6 + 100 * 10e-6)
-    assert _queue([_op(100, 10e-6, 2e-6)]) == pytest.approx(100 * 10e-6 + 2e-6)
+    # device-bound: the first op's host time, then every kernel
+    assert roofline.segment_time([_op(100, 2e-6, 10e-6)]) == pytest.approx(2e-6 + 100 * 10e-6)
+    assert roofline.segment_time([_op(100, 10e-6, 2e-6)]) == pytest.approx(100 * 10e-6 + 2e-6)
+
+
+def test_gradscaler_syncs_the_host_before_the_optimizer():
+    unscale = replace(_op(1, 5e-6, 1e-6), name="aten._amp_foreach_non_finite_check_and_unscale_.default")
+    fwd = _op(10, 1e-6, 100e-6)  # device-bound: the host runs far ahead
+    opt = replace(_op(20, 10e-6, 1e-6), phase="optimizer")  # host-bound
+    ops = [fwd, unscale, opt]
+    assert [len(s) for s in roofline.segments(ops)] == [2, 1]
+    step = roofline.step_time(ops, roofline.DEFAULTS["gpu"])[0]
+    # without the sync the optimizer's 200 us of host would hide under the 1 ms of device work
+    assert step == pytest.approx(roofline.segment_time([fwd, unscale]) + roofline.segment_time([opt]))
+    assert step > roofline.segment_time(ops) + 150e-6
 
 
 def test_cpu_runs_dropout_as_atens_four_kernel_decomposition():

@@ -1,4 +1,4 @@
-"""``accelscope hardware list|show``: the hardware catalog in the terminal."""
+"""``accelscope hardware list|show|hosts``: the hardware catalog in the terminal."""
 
 from __future__ import annotations
 
@@ -48,6 +48,34 @@ def show_cmd(
 
     spec = load_hardware(name, paths=o.hardware_paths(path))
     if json_out:
-        typer.echo(json_text(spec.to_dict()))
+        d = spec.to_dict()
+        if spec.kind == "gpu":
+            from accelscope.hardware.achievable import ceilings
+            from accelscope.hardware.catalog import builtin_specs
+            from accelscope.hardware.hosts import host_of
+
+            catalog = [s for s in builtin_specs() if s.name != spec.name] + [spec]
+            d["achievable"] = {k: f.to_dict() for k, f in ceilings(spec, catalog).items()}
+            d["host"] = host_of(spec).to_dict()
+        typer.echo(json_text(d))
     else:
         text.hardware_show(spec, text.console())
+
+
+@hardware_app.command("hosts")
+def hosts_cmd(
+    json_out: bool = typer.Option(False, "--json", help="Print every system and host CPU as JSON."),
+    wide: o.Wide = False,
+) -> None:
+    """Systems and host CPUs (`--host-cpu NAME`) with the eager per-op host time each implies."""
+    from accelscope.hardware.hosts import host_catalog
+    from accelscope.report import json_text, text
+
+    cat = host_catalog()
+    if json_out:
+        typer.echo(json_text({
+            "reference": {"cpu": cat.reference_cpu, "eager_op_s": cat.reference_op_s.to_dict()},
+            "systems": [cat.host(n).to_dict() for n in cat.systems],
+            "cpus": [{**c.to_dict(), "eager_op_s": cat.eager_op_s(c).to_dict()} for c in cat.cpus.values()]}))
+    else:
+        text.hosts(cat, text.console(), wide=wide)

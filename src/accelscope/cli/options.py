@@ -25,6 +25,9 @@ Wide = Annotated[bool, typer.Option("--wide", help="Show every column, however w
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Results database (default: $ACCELSCOPE_STORE or the user data dir).")]
 HardwarePath = Annotated[Optional[list[Path]], typer.Option(
     "--hardware-path", help="Directory of your own hardware *.toml files (repeatable; also $ACCELSCOPE_HARDWARE_PATH).")]
+HostCpu = Annotated[Optional[str], typer.Option(
+    "--host-cpu", help="Drive every GPU from this system or host CPU (see `accelscope hardware hosts`) "
+                       "instead of the one its catalog file names.")]
 Model = Annotated[str, typer.Argument(help="Zoo name (see `accelscope models`), torchvision:NAME, or package.module:callable.")]
 
 
@@ -42,6 +45,7 @@ class WorkloadOptions:
     input_shape: str | None = None
     input_dtype: str | None = None
     inputs: str | None = None
+    mode: str | None = None
     no_cache: bool = False
 
     @property
@@ -60,7 +64,7 @@ class WorkloadOptions:
                     seq_len=self.seq_len, image_size=self.image_size,
                     precision=self._single("precision", self.precision), optimizer=self.optimizer,
                     channels_last=self.channels_last or None, input_shape=self.input_shape,
-                    input_dtype=self.input_dtype, inputs=self.inputs)
+                    input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode)
 
     def spec(self, model: str):
         """The WorkloadSpec of ``model`` with these options."""
@@ -72,7 +76,7 @@ class WorkloadOptions:
         """The options ``bench`` does not sweep, as workload keyword arguments (those given only)."""
         d = dict(seq_len=self.seq_len, image_size=self.image_size, optimizer=self.optimizer,
                  channels_last=self.channels_last or None, input_shape=self.input_shape,
-                 input_dtype=self.input_dtype, inputs=self.inputs)
+                 input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode)
         return {k: v for k, v in d.items() if v is not None}
 
     def sweep(self) -> tuple[list[str] | None, list[int] | None, list[str] | None]:
@@ -110,6 +114,8 @@ def _option_params(defaults: dict[str, Any], sweep: bool) -> list[inspect.Parame
         "input_dtype": (Optional[str], "--input-dtype", "float32, or int64 for token ids (with --input-shape)."),
         "inputs": (Optional[str], "--inputs", "package.module:callable(batch_size) returning the model's inputs "
                    "(a tensor, a tuple, or a dict of keyword inputs)."),
+        "mode": (Optional[str], "--mode", "How the step runs: eager (default), cuda-graphs (replayed CUDA graph) or "
+                 "compile (torch.compile; TPUs and graph-compiled ASICs always run compiled)."),
         "no_cache": (bool, "--no-cache", "Trace the profile anew instead of reading the profile cache."),
     }
     out = []

@@ -19,6 +19,7 @@ def predict_cmd(
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Catalog names or .toml design files, comma-separated (see `accelscope hardware list`)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Every catalog device of these kinds: cpu, gpu, tpu, asic, fpga (comma-separated)."),
     hardware_path: o.HardwarePath = None,
+    host_cpu: o.HostCpu = None,
     samples: Optional[float] = typer.Option(None, "--samples", help="Also price a run of this many samples (e.g. a training run)."),
     ops: bool = typer.Option(False, "--ops", help="Include per-op estimates in --json output."),
     json_out: o.Json = False,
@@ -33,7 +34,7 @@ def predict_cmd(
     if samples is not None and not samples > 0:
         raise ConfigError(f"--samples must be a positive number of samples, got {samples:g}")
     pred = predict(workload.spec(model), hardware=hardware, kind=kind,
-                   hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache)
+                   hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache, host_cpu=host_cpu)
     if json_out:
         typer.echo(json_text(pred.to_dict(include_ops=ops, samples=samples)))
     else:

@@ -54,6 +54,9 @@ class Row:
     bound: str | None = None
     mfu: float | None = None
     model: str | None = None  # the performance model of a predicted row
+    #: how the step runs (eager, cuda-graphs, compile) and, for a GPU, the host driving it
+    mode: str = "eager"
+    host: str | None = None
     #: a measured row's verdict (``converged``, or its flags: capped, noisy, few samples, ...)
     verdict: str | None = None
     #: why a speedup is uncertain: the CPU baseline's (or the measured row's) flags
@@ -106,7 +109,7 @@ def _measured_rows(run) -> list[Row]:
             throughput_samples_per_s=m.throughput_samples_per_s, speedup_vs_cpu=None,
             energy_j_per_sample=m.energy_j_per_sample, energy_method=m.energy_method,
             usd_per_million_samples=None, offering=None, fits_in_memory=m.status == "ok", verdict=m.verdict,
-            error=m.error))
+            error=m.error, mode=m.spec.mode))
     return rows
 
 
@@ -174,7 +177,7 @@ def explore(
                     speedup_vs_cpu=None, energy_j_per_sample=p.energy_j_per_sample,
                     energy_method=p.energy_method, usd_per_million_samples=p.usd_per_million_samples,
                     offering=p.offering, fits_in_memory=e.fits_in_memory, bound=e.bound, mfu=e.mfu,
-                    model=e.model))
+                    model=e.model, mode=e.mode, host=e.host))
                 if store is not None:
                     store.add_point(estimate_run, kind="estimate", record=p.to_dict(), status="ok",
                                     model=spec.model, device=e.hardware, task=spec.task,

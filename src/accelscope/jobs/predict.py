@@ -10,6 +10,8 @@ listed in ``unavailable`` with the reason, never guessed.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,10 +84,22 @@ def local_cpu() -> HardwareSpec:
 
 def select_hardware(hardware: "str | HardwareSpec | Iterable[str | HardwareSpec] | None" = None,
                     kind: "str | Sequence[str] | None" = None,
-                    hardware_paths: Sequence[str | Path] | None = None) -> list[HardwareSpec]:
+                    hardware_paths: Sequence[str | Path] | None = None,
+                    host_cpu: str | None = None) -> list[HardwareSpec]:
     """Catalog entries by name (comma-separated names, ``.toml`` files or specs; ``cpu`` is this
     machine's CPU), by kind (one or several), or every entry when neither is given (user
-    directories included)."""
+    directories included). ``host_cpu`` (a system or host CPU of ``accelscope hardware hosts``)
+    replaces the host of every GPU selected."""
+    specs = _select(hardware, kind, hardware_paths)
+    if host_cpu is None:
+        return specs
+    from accelscope.hardware.hosts import load_host
+
+    host = load_host(host_cpu)  # an unknown name fails here, before any work
+    return [dataclasses.replace(s, host=host.name) if s.kind == "gpu" else s for s in specs]
+
+
+def _select(hardware, kind, hardware_paths) -> list[HardwareSpec]:
     paths = list(hardware_paths) if hardware_paths else None
     if hardware is not None:
         items = [h.strip() for h in hardware.split(",")] if isinstance(hardware, str) else list(hardware)
@@ -156,7 +170,7 @@ def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
 
 
 def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
-            hardware_paths: Sequence[str | Path] | None = None,
+            hardware_paths: Sequence[str | Path] | None = None, host_cpu: str | None = None,
             calibrations: Mapping[str, Calibrated] | None = None, store=None,
             assumptions: Assumptions | None = None, cache: bool = True, **workload_options: Any) -> Prediction:
     """Predict a workload on catalog hardware (see the module docstring).
@@ -170,7 +184,7 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
     if isinstance(model, str) and "precision" not in workload_options:
         workload_options["precision"] = AUTO
     spec = as_spec(model, **workload_options)
-    specs = select_hardware(hardware, kind, hardware_paths)
+    specs = select_hardware(hardware, kind, hardware_paths, host_cpu)
     if calibrations is None:
         calibrations = load_calibrations(store)
     profiler = Profiler(spec, cache=cache)

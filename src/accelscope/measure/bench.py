@@ -251,7 +251,7 @@ def measure_point(workload: Workload, device: Device, *, timer: TimerConfig = Ti
                   environment: Environment | None = None, run_id: int | None = None) -> Measurement:
     """Measure one (workload, device) point. Failures are returned, not raised (except Ctrl-C)."""
     w = workload
-    base = dict(spec=w.spec, device=device.name, compile=compile, threads=torch.get_num_threads(),
+    base = dict(spec=w.spec.with_(mode="compile") if compile else w.spec, device=device.name, compile=compile, threads=torch.get_num_threads(),
                 environment=environment, run_id=run_id,
                 timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     try:
@@ -408,6 +408,12 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
                      precision=_tuple(precisions)[0] if precisions else None,
                      batch_size=list(batch_sizes)[0] if batch_sizes else None)
         spec = spec.with_(**{k: v for k, v in first.items() if v is not None}).resolved()
+    if spec.mode == "cuda-graphs":
+        raise ConfigError("bench measures --mode eager or compile; capturing the step as a CUDA graph is not "
+                          "measured yet (predict it with `accelscope predict --mode cuda-graphs`)")
+    compile = compile or spec.mode == "compile"
+    if compile and spec.mode != "compile":
+        spec = spec.with_(mode="compile")
     # every option is checked before any model is built
     cfg = BenchConfig(spec=spec, devices=tuple(names), tasks=_tuple(tasks) if tasks else (spec.task,),
                       batch_sizes=tuple(batch_sizes) if batch_sizes is not None else (),

@@ -104,18 +104,20 @@ class Calibrator:
             if tied:
                 gemm, conv = gemm + conv, np.zeros_like(conv)
             # per op: (ops, sm, sc, sb)
-            t = np.maximum(
+            busy = np.maximum(
                 np.maximum(gemm[:, None, None, None] / sm[None, :, None, None],
                            conv[:, None, None, None] / sc_axis[None, None, :, None]),
-                np.maximum(np.maximum(vec, mem)[:, None, None, None] / sb[None, None, None, :],
-                           (floor * work)[:, None, None, None]),
-            ) + alloc[:, None, None, None] + layout[:, None, None, None] / sb[None, None, None, :]
+                np.maximum(vec, mem)[:, None, None, None] / sb[None, None, None, :])
+            fl = (floor * work)[:, None, None, None]
+            t = ((busy + fl) if self.params.floor_adds else np.maximum(busy, fl)) \
+                + alloc[:, None, None, None] + layout[:, None, None, None] / sb[None, None, None, :]
             device = (np.tensordot(n_fwd, t, axes=1)[None]
                       + bs[:, None, None, None] * np.tensordot(n_later, t, axes=1)[None])
             host = host_overhead[:, None, None, None, None] * float((n_fwd + n_later) @ dispatch)
-            # On accelerators the predictor runs the launch queue (roofline.launch_queue); over
-            # this grid its lower bound max(device, host) stands in for it (the queue is
-            # sequential over ops); errors_ below are the full predictor's.
+            # On accelerators the predictor bounds each stretch between synchronisations by
+            # max(device, host) plus an op of the other side (roofline.segment_time); over this
+            # grid the step's max(device, host) stands in for it; errors_ below are the full
+            # predictor's.
             step = (np.maximum(device[None], host) if self.params.host_overlaps_device
                     else device[None] + host)
             loss = loss + np.abs(np.log(step / y))

@@ -71,6 +71,10 @@ class Estimate:
     model: str
     parameters: dict[str, Any]
     calibrated: bool = False
+    #: how the step runs there (``WorkloadSpec.mode``, or ``compile`` where the device always
+    #: runs a compiled graph) and the host that drives the device (None: no host term)
+    mode: str = "eager"
+    host: str | None = None
     activity: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     ops: tuple[OpEstimate, ...] = field(default=(), repr=False)
@@ -116,7 +120,8 @@ class Estimate:
             "time_by_phase_s": self.time_by_phase_s,
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
             "fits_in_memory": self.fits_in_memory, "model": self.model, "parameters": self.parameters,
-            "calibrated": self.calibrated, "activity": self.activity, "notes": list(self.notes),
+            "calibrated": self.calibrated, "mode": self.mode, "host": self.host,
+            "activity": self.activity, "notes": list(self.notes),
         }
         if include_ops:
             d["ops"] = [o.to_dict() for o in self.ops]

@@ -46,6 +46,10 @@ registered function, in this order:
 9. ``last_level_cache``: ops that fit in the last-level cache stream at its bandwidth;
 10. ``first_touch``: first touch of fresh output pages (``alloc_s``).
 
+(and, where their parameters ask for them: ``compiled_pointwise``, element-wise ops fused into
+their producer under a graph compiler, before ``matrix_work``; ``depthwise``, depthwise
+convolutions at a fraction of the datasheet bandwidth, after it.)
+
 The parameters are typical achieved fractions, not fitted to any validation row; each
 device kind has its own defaults (``DEFAULTS``) and ``calibrate`` refits them from the
 user's measurements. Everything this model assumes is returned in ``Estimate.parameters``.
@@ -66,6 +70,16 @@ MATRIX = ("matmul", "conv", "attention")
 #: Tile shapes (rows, cols, relative efficiency of the kernel) a GEMM library chooses from:
 #: large tiles reuse operands best; small ones fill more units on small problems.
 GPU_TILES = ((128, 256, 1.0), (128, 128, 0.95), (64, 128, 0.85), (64, 64, 0.7))
+#: Hopper reaches its tensor peak only through warpgroup MMA (wgmma: 64 x N x 16 per
+#: 4-warp warpgroup; CUTLASS 3's Hopper kernels tile 128 x 128 x 64 and larger, cuBLAS
+#: picks 320 x 128 for a large FP16 GEMM). Kernels with smaller tiles use the legacy
+#: mma.sync path, which reaches ~63-65% of peak where wgmma reaches ~96% (H800: 494 of 757
+#: TFLOPS; Luo et al., arXiv:2501.12084, as quoted by waynehacking8/blackwell-tensorcore-kernels):
+#: small tiles keep their relative efficiency times 0.64 / 0.96.
+HOPPER_LEGACY = 0.64 / 0.96
+HOPPER_TILES = ((128, 256, 1.0), (128, 128, 0.95), (64, 128, 0.85 * HOPPER_LEGACY), (64, 64, 0.7 * HOPPER_LEGACY))
+#: Tile sets by architecture (``HardwareSpec.architecture``); others use GPU_TILES.
+ARCH_TILES = {"Hopper": HOPPER_TILES}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +151,27 @@ class RooflineParams:
     #: to 500 MB costs an extra 2.5-3.8 GB/s-worth of time over writing into an existing
     #: tensor, which streams at ~37 GB/s (README, `accelscope predict`).
     first_touch_bytes_per_s: float = 3.5e9
+    #: A graph compiler's fusion (``mode = "compile"``; XLA and the ASIC graph compilers
+    #: always): element-wise ops are fused into the kernel that produces their input
+    #: (``compiled_pointwise``): they read nothing from memory (the producer's output is still
+    #: in registers), write their output, and need no dispatch or kernel of their own.
+    fuse_pointwise: bool = False
+    #: The kernel floor adds to an op's compute or memory time instead of bounding it from
+    #: below: a kernel's launch, ramp-up and drain are paid whatever it moves. GPUs: back-to-back
+    #: tiny kernels take 1.6-2.6 us each (te42kyfo/gpu-benches gpu-small-kernels), and a PyTorch
+    #: elementwise kernel on an H200 moves 25 MB at 1.83 TB/s but 126 MB at 3.37 TB/s: a fixed
+    #: few microseconds on top of bytes / bandwidth (tile-ai/TileOPs issue #512's PyTorch column).
+    floor_adds: bool = False
+    #: Depthwise convolutions (one group per channel) are bandwidth-bound kernels that reach only
+    #: this fraction of the device's datasheet bandwidth: a 3x3 depthwise convolution of a
+    #: (2, 32, 512, 512) float32 tensor took 1.02 ms on a Titan Xp, properly synchronised
+    #: (pytorch/pytorch issue #18631, cuDNN 7.4): 134 MB in 1.02 ms is 132 GB/s of its 547.6.
+    #: The kernels are "very simple, not even using shared memory" (ngimel, issue #1708); 0: not
+    #: modelled (CPUs, where oneDNN's depthwise kernels stream at the cache rates).
+    depthwise_bandwidth_fraction: float = 0.0
+    #: Host time once per step, on top of the per-op terms: a CUDA graph's replay launch
+    #: (``mode = "cuda-graphs"``) or a compiled program's launch.
+    step_overhead_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -148,7 +183,14 @@ class RooflineParams:
 #: run compiled graphs (XLA, Neuron, SynapseAI) with little per-op overhead; CPUs have no
 #: launch latency but a dispatch cost per op.
 DEFAULTS: dict[str, RooflineParams] = {
-    "gpu": RooflineParams(winograd_speedup=36 / 16, nchw_transposes=True),
+    # GPUs are priced against achievable ceilings (``hardware/achievable.py``): a large GEMM
+    # reaches the measured GEMM ceiling (efficiency 1 before tiles, waves and short K), a
+    # streaming kernel the measured bandwidth. Fused attention: FlashAttention-2 reaches
+    # 50-73% of A100's datasheet peak forward, less backward (Dao 2023, section 4.1): with
+    # A100's measured GEMM ceiling at 0.87 of its datasheet, 0.58-0.84 of the ceiling: 0.7.
+    "gpu": RooflineParams(matrix_efficiency=1.0, fp32_matrix_efficiency=1.0, attention_efficiency=0.7,
+                          bw_efficiency=1.0, winograd_speedup=36 / 16, nchw_transposes=True, floor_adds=True,
+                          depthwise_bandwidth_fraction=132 / 547.6),
     "tpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.6, attention_efficiency=0.5,
                           kernel_floor_s=1e-6, host_overhead_s=1e-6, tiles=((128, 128, 1.0),)),
     "asic": RooflineParams(matrix_efficiency=0.5, fp32_matrix_efficiency=0.5, attention_efficiency=0.4,
@@ -180,6 +222,8 @@ class DeviceRates:
     #: ``cache_bandwidth_bytes_per_s`` instead of the memory bandwidth (0: not modelled).
     cache_bytes: int = 0
     cache_bandwidth_bytes_per_s: float = 0.0
+    #: the datasheet memory bandwidth (``bandwidth_bytes_per_s`` is the achievable one on GPUs)
+    datasheet_bandwidth_bytes_per_s: float = 0.0
     #: Convolutions and fused recurrent layers run in the DNN library (cuDNN, oneDNN), not the
     #: BLAS of matrix products (cuBLAS, MKL/OpenBLAS), often with a different instruction set
     #: on CPUs: a calibration may find their achieved rate differs. Multiplies the matrix
@@ -380,6 +424,7 @@ class OpCost:
     dnn_library: bool = False
     layout_s: float = 0.0
     alloc_s: float = 0.0
+    floor_adds: bool = False  # the floor adds to the larger term (``RooflineParams.floor_adds``)
 
     @property
     def fused(self) -> bool:
@@ -403,10 +448,10 @@ class OpCost:
         """device_s = max(compute_s, memory_s, floor_s) + alloc_s + layout_s (0 for an op that
         moves nothing); bound by the larger term, or by the kernel floor."""
         compute_s, memory_s, floor_s = self.compute_s, self.memory_s, self.floor_s
-        device_s = (max(compute_s, memory_s, floor_s) + self.alloc_s + self.layout_s
-                    if (self.moved or self.flops) else 0.0)
+        work = (max(compute_s, memory_s) + floor_s) if self.floor_adds else max(compute_s, memory_s, floor_s)
+        device_s = work + self.alloc_s + self.layout_s if (self.moved or self.flops) else 0.0
         bound = "compute" if compute_s >= memory_s else "memory"
-        if device_s == floor_s and max(compute_s, memory_s) < floor_s:
+        if max(compute_s, memory_s) < floor_s:
             bound = "overhead"
         op = self.op
         return OpEstimate(
@@ -427,7 +472,7 @@ def base_cost(op: Op, ctx: CostContext) -> OpCost:
     p = ctx.p
     cost = OpCost(op=op, kind=op_kind(op), flops=0, moved=0, compute_s=0.0, memory_s=0.0,
                   host_s=p.host_overhead_s, floor_s=p.kernel_floor_s, efficiency=p.vector_efficiency,
-                  peak=ctx.rates.vector_flops_per_s)
+                  peak=ctx.rates.vector_flops_per_s, floor_adds=p.floor_adds)
     cost.set_work(op.flops or 0, op.bytes_read * read_passes(op) + op.bytes_written, ctx)
     return cost
 
@@ -489,6 +534,24 @@ def _scalar_kernels(c: OpCost, ctx: CostContext) -> None:
         c.compute_s *= ctx.p.scalar_kernel_slowdown
 
 
+#: Categories a graph compiler fuses into the producer of their input (``fuse_pointwise``):
+#: pointwise arithmetic and activations. Reductions, normalisations (which reduce) and
+#: data movement stay kernels of their own, as in inductor's and XLA's default schedules.
+FUSIBLE = ("elementwise",)
+
+
+@adjustment("compiled_pointwise")
+def _compiled_pointwise(c: OpCost, ctx: CostContext) -> None:
+    """Under a graph compiler (``fuse_pointwise``) an element-wise op of the forward or
+    backward pass is fused into its producer's kernel: it reads nothing (its inputs are in
+    registers), writes its outputs, and has no dispatch or kernel floor of its own."""
+    op = c.op
+    if not ctx.p.fuse_pointwise or op.category not in FUSIBLE or op.phase == "optimizer" or c.fused:
+        return
+    c.host_s = c.floor_s = 0.0
+    c.set_work(c.flops, op.bytes_written, ctx)
+
+
 @adjustment("matrix_work")
 def _matrix_work(c: OpCost, ctx: CostContext) -> None:
     """Matrix work (matmul, convolution as implicit GEMM, attention) on the matrix units, at the
@@ -518,6 +581,24 @@ def _matrix_work(c: OpCost, ctx: CostContext) -> None:
     c.unit, c.peak = "matrix", peak
     c.dnn_library = op.category == "conv" or c.fused
     c.price_matrix()
+
+
+@adjustment("depthwise")
+def _depthwise(c: OpCost, ctx: CostContext) -> None:
+    """Depthwise convolutions (and their backward) on the vector units stream at
+    ``depthwise_bandwidth_fraction`` of the datasheet bandwidth."""
+    frac, peak_bw = ctx.p.depthwise_bandwidth_fraction, ctx.rates.datasheet_bandwidth_bytes_per_s
+    op = c.op
+    if (frac and peak_bw and c.unit == "vector" and op.category == "conv" and c.moved
+            and int(op.attrs.get("groups", 1)) > 1 and _is_depthwise(op)):
+        c.memory_s = c.moved / (peak_bw * frac)
+
+
+def _is_depthwise(op: Op) -> bool:
+    """One group per input channel (the weight's second dimension is 1)."""
+    at = 2 if op_kind(op) == "convolution_backward" else 1
+    w = op.input_shapes[at] if len(op.input_shapes) > at else None
+    return w is not None and len(w) >= 3 and w[1] == 1
 
 
 @adjustment("nchw_transposes")
@@ -584,41 +665,70 @@ def estimate_ops(profile: Profile, rates: DeviceRates, p: RooflineParams) -> lis
     return out
 
 
-def launch_queue(ops: list[OpEstimate]) -> tuple[float, dict[str, float]]:
-    """Time from an empty launch queue until the host has issued every op and the device has
-    run it (the CPU/GPU dependency of Daydream, Zhu et al., USENIX ATC 2020): op i can start
-    on the device once the host has issued it and the device has finished op i-1. Returns
-    the step time and the span of each phase (they add up to it).
+#: Ops after which the host waits for the device within a step: GradScaler.step reads
+#: ``found_inf`` with ``.item()`` after the unscale and inf check (torch/amp/grad_scaler.py,
+#: ``_maybe_opt_step``), so the optimizer is issued only when the backward pass has run.
+SYNC_AFTER = ("_amp_foreach_non_finite_check_and_unscale_",)
 
-    The host issues op i at ``H_i = H_{i-1} + host_i``; the device ends it at
-    ``D_i = max(D_{i-1}, H_i) + device_i``. An aggregated op (``count`` identical occurrences,
-    placed at its first one) advances both in closed form. Where host-heavy ops (small
-    activations, many tiny kernels) come before device-heavy ones, this is longer than
-    ``max(sum device, sum host)``: the device idles while the host catches up.
-    """
-    h_end = d_end = 0.0
-    spans: dict[str, float] = {}
+
+def segments(ops: list[OpEstimate]) -> list[list[OpEstimate]]:
+    """The step cut at its host-device synchronisations (``SYNC_AFTER``)."""
+    out: list[list[OpEstimate]] = [[]]
     for o in ops:
-        c, h, d = o.count, o.overhead_s, o.time_s
-        if c <= 0:
-            continue
-        before = d_end
-        d_end = max(d_end + c * d, h_end + max(h + c * d, c * h + d))
-        h_end += c * h
-        spans[o.phase] = spans.get(o.phase, 0.0) + d_end - before
-    return d_end, spans  # d_end >= h_end: every op ends on the device after its issue
+        out[-1].append(o)
+        if any(s in o.name for s in SYNC_AFTER) and o.count > 0:
+            out.append([])
+    return [seg for seg in out if seg]
+
+
+def segment_time(ops: list[OpEstimate]) -> float:
+    """Time of a stretch of ops between synchronisations: the host issues kernels into the
+    device's queue asynchronously (the CUDA stream queue is deep), so the stretch is bound
+    by the device's work or the host's, whichever is longer, plus the part the other side
+    cannot overlap: the device starts only once the first op is issued, and the host's last
+    op still runs on the device after it is issued::
+
+        max(first op's host time + device total, host total + last op's device time)
+
+    Ops are aggregated (identical shapes repeated across layers, at their first occurrence),
+    so the trace does not hold the order in which host-heavy and device-heavy ops interleave;
+    the queue absorbs host gaps as long as the device has work queued, which this bound
+    assumes (Daydream, Zhu et al., USENIX ATC 2020, simulates the full dependency when the
+    order is known)."""
+    live = [o for o in ops if o.count > 0]
+    if not live:
+        return 0.0
+    device = sum(o.time_s * o.count for o in live)
+    host = sum(o.overhead_s * o.count for o in live)
+    return max(live[0].overhead_s + device, host + live[-1].time_s)
 
 
 def step_time(ops: list[OpEstimate], p: RooflineParams) -> tuple[float, float, float, dict[str, float]]:
     """(step_s, device_busy_s, host_s, time by phase): on accelerators the host enqueues
-    kernels while the device runs earlier ones (``launch_queue``, at least
-    ``max(device, host)``); on CPUs the same cores do both, so the times add."""
+    kernels while the device runs earlier ones (``segment_time`` per stretch between
+    synchronisations, the stretches one after another); on CPUs the same cores do both, so
+    the times add. ``step_overhead_s`` (a graph's or a program's launch) is paid once."""
     device = sum(o.time_s * o.count for o in ops)
-    host = sum(o.overhead_s * o.count for o in ops)
-    if p.host_overlaps_device:
-        step, by_phase = launch_queue(ops)
-        return step, device, host, by_phase
+    host = sum(o.overhead_s * o.count for o in ops) + p.step_overhead_s
     by_phase: dict[str, float] = {}
-    for o in ops:
-        by_phase[o.phase] = by_phase.get(o.phase, 0.0) + (o.time_s + o.overhead_s) * o.count
-    return device + host, device, host, by_phase
+    first = next((o.phase for o in ops if o.count > 0), "forward")
+    if p.host_overlaps_device:
+        step = p.step_overhead_s
+        for seg in segments(ops):
+            t = segment_time(seg)
+            step += t
+            # the stretch's time shared over its phases by the larger of their two sides
+            weights: dict[str, float] = {}
+            for o in seg:
+                w = weights.setdefault(o.phase, 0.0)
+                weights[o.phase] = w + o.count * max(o.time_s, o.overhead_s)
+            total = sum(weights.values()) or 1.0
+            for phase, w in weights.items():
+                by_phase[phase] = by_phase.get(phase, 0.0) + t * w / total
+    else:
+        step = device + host
+        for o in ops:
+            by_phase[o.phase] = by_phase.get(o.phase, 0.0) + (o.time_s + o.overhead_s) * o.count
+    if p.step_overhead_s:
+        by_phase[first] = by_phase.get(first, 0.0) + p.step_overhead_s
+    return step, device, host, by_phase

@@ -2,7 +2,7 @@
 
 :func:`device_rates` reads the figures the roofline needs from a catalog entry (peaks by
 dtype, memory bandwidth, compute units); :class:`RooflineModel` runs
-:func:`accelscope.models.roofline.estimate_ops` and the launch queue over them and sums the
+:func:`accelscope.models.roofline.estimate_ops` and the step time over them and sums the
 ops into an :class:`~accelscope.models.estimate.Estimate`. TPUs and ASICs are predicted at
 spec level: their peaks, bandwidth and matrix units, with their kind's default efficiencies
 (``roofline.DEFAULTS``). A :class:`Calibrated` (fitted by :mod:`accelscope.models.calibrate`
@@ -20,7 +20,7 @@ from accelscope.models import roofline
 from accelscope.models.estimate import Estimate
 from accelscope.workload.profile import TENSOR_CATEGORIES, Profile
 
-MODEL_NAME = "roofline-wave-overhead/2"  # 2: launch queue, NCHW transposes, CPU dropout
+MODEL_NAME = "roofline-wave-overhead/3"  # 3: achievable ceilings, hosts, execution modes
 USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
 
 
@@ -80,29 +80,52 @@ def auto_precision(spec: HardwareSpec) -> str:
     return "fp32"
 
 
+def _gpu_ceilings(spec: HardwareSpec) -> dict[str, Any]:
+    """The achievable ceilings of a GPU (measured, or derived by ``hardware.achievable``)."""
+    from accelscope.hardware.achievable import ceilings
+    from accelscope.hardware.catalog import builtin_specs
+
+    catalog = [s for s in builtin_specs() if s.name != spec.name] + [spec]
+    return ceilings(spec, catalog)
+
+
 def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
-    """The figures of ``spec`` the roofline needs, or PredictionError naming what is missing."""
+    """The figures of ``spec`` the roofline needs, or PredictionError naming what is missing.
+
+    GPUs are priced against their *achievable* ceilings (``hardware/achievable.py``: the
+    dense GEMM rate a tuned library reaches per precision and the bandwidth a STREAM-like
+    kernel reaches, measured or derived); other kinds against their datasheet figures times
+    their kind's efficiencies (``roofline.DEFAULTS``).
+    """
+    achievable = _gpu_ceilings(spec) if spec.kind == "gpu" else None
+
+    def rate(column: str) -> float | None:
+        if achievable is not None:
+            return achievable[column].number
+        return spec.peak_flops_per_s(column)
+
     fp32 = spec.peak_flops_per_s("fp32")
     matrix: dict[str, float] = {}
     fp32_tensor = False
     if precision == "tf32":
         tf32 = spec.peak("tf32")
-        if tf32.flops_per_s:
-            matrix["float32"] = tf32.flops_per_s
-            fp32_tensor = not tf32.fallback
-    if "float32" not in matrix and fp32:
-        matrix["float32"] = fp32
+        if tf32.flops_per_s and not tf32.fallback:
+            matrix["float32"] = rate("tf32") or 0.0
+            fp32_tensor = True
+    if not matrix.get("float32") and fp32:
+        matrix["float32"] = rate("fp32") or 0.0
     for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16")):
-        v = spec.peak_flops_per_s(col)
-        if v:
-            matrix[dtype] = v
+        if spec.peak_flops_per_s(col):
+            matrix[dtype] = rate(col) or 0.0
+    matrix = {k: v for k, v in matrix.items() if v}
     need = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "amp-bf16": "bfloat16",
             "fp16": "float16", "amp-fp16": "float16"}[precision]
     if need not in matrix:
         peak = spec.peak(precision)
         raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
                               "cannot predict this precision there")
-    bw = spec.mem_bandwidth_bytes_per_s.number
+    bw = (achievable or {}).get("mem_bandwidth_bytes_per_s")
+    bw = (bw.number if bw is not None else None) or spec.mem_bandwidth_bytes_per_s.number
     if not bw:
         raise PredictionError(f"{spec.name}: memory bandwidth unknown; add it to the catalog file")
     units = spec.matrix_units.number if spec.kind in ("tpu", "asic") else None
@@ -112,8 +135,69 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
     return roofline.DeviceRates(
         matrix_flops_per_s=matrix, vector_flops_per_s=fp32 or max(matrix.values()) / 8,
         bandwidth_bytes_per_s=bw, compute_units=int(units) if units else 1,
-        fp32_is_tensor=fp32_tensor,
+        fp32_is_tensor=fp32_tensor, datasheet_bandwidth_bytes_per_s=spec.mem_bandwidth_bytes_per_s.number or bw,
     )
+
+
+#: A CUDA graph's replay costs the host one launch for the whole step: "80 broadcast kernels
+#: ... from 260 us to 70 us, with only 3.5 us of CPU time" (CUDA.jl, "CUDA graphs",
+#: https://cuda.juliagpu.org/dev/usage/graphs/).
+GRAPH_LAUNCH_S = 3.5e-6
+#: Vendors whose GPUs replay captured graphs (CUDA graphs; HIP graphs on ROCm).
+GRAPH_VENDORS = ("NVIDIA", "AMD")
+
+
+def execution(spec: HardwareSpec, mode: str, params: roofline.RooflineParams, *, calibrated: bool = False,
+              ) -> tuple[roofline.RooflineParams, str, str | None, list[str]]:
+    """The parameters of ``params`` for running in ``mode`` on ``spec``, with the host that
+    drives it: (params, the mode it runs in, the host's name, notes).
+
+    * TPUs and commercial ASICs always run a compiled graph (XLA, the Neuron, SynapseAI and
+      Cerebras graph compilers): element-wise work is fused (``fuse_pointwise``) whatever
+      the workload's mode; their per-op terms stay their kind's defaults.
+    * GPUs: ``eager``: every op costs the host its eager dispatch (``hardware.hosts``: the
+      host's single-thread speed), every kernel at least the device's back-to-back kernel
+      time (``kernel_launch_s``); ``cuda-graphs``: no per-op host work, one graph launch per
+      step, kernels at the device's graph replay time (``graph_kernel_s``); ``compile``
+      (torch.compile's inductor): element-wise ops fused, each remaining kernel launched by
+      inductor's Python wrapper at about eager's cost per launch (its default mode gave 1.02x
+      eager's speed on overhead-bound ResNet-50 training: pytorch/pytorch PR #98529).
+    * CPUs: eager, or compile (fusion; the same cores dispatch and compute); no CUDA graphs.
+
+    A calibration's fitted host overhead (the user's own host) replaces the catalog host's.
+    """
+    notes: list[str] = []
+    kind = spec.kind
+    if kind in ("tpu", "asic"):
+        if mode != "compile":
+            notes.append(f"{spec.name} runs a compiled graph (its vendor's graph compiler): mode compile, "
+                         f"not {mode}")
+        return replace(params, fuse_pointwise=True), "compile", None, notes
+    if mode == "cuda-graphs" and (kind != "gpu" or spec.vendor not in GRAPH_VENDORS):
+        raise PredictionError(f"{spec.name}: --mode cuda-graphs replays CUDA/HIP graphs, which only NVIDIA and AMD "
+                              "GPUs have; use --mode eager or compile")
+    if mode == "compile":
+        params = replace(params, fuse_pointwise=True)
+    if kind == "gpu" and spec.architecture in roofline.ARCH_TILES and not calibrated:
+        params = replace(params, tiles=roofline.ARCH_TILES[spec.architecture])
+    if kind != "gpu":
+        return params, mode, None, notes
+    from accelscope.hardware.hosts import host_of
+
+    host = host_of(spec)
+    achievable = _gpu_ceilings(spec)
+    launch = achievable["kernel_launch_s"].number or params.kernel_floor_s
+    if mode == "cuda-graphs":
+        replay = achievable["graph_kernel_s"].number or launch
+        return (replace(params, host_overhead_s=0.0, kernel_floor_s=replay, step_overhead_s=GRAPH_LAUNCH_S),
+                mode, host.name, notes)
+    per_op = params.host_overhead_s if calibrated else host.eager_op_s.number
+    if per_op is None:
+        from accelscope.hardware.hosts import load_host
+
+        per_op = load_host("reference").eager_op_s.number
+        notes.append(f"host {host.label}: no single-thread score; the reference host's per-op cost is used")
+    return replace(params, host_overhead_s=float(per_op), kernel_floor_s=launch), mode, host.name, notes
 
 
 def _calibrated_rates(spec: HardwareSpec, precision: str, c: Calibrated) -> roofline.DeviceRates:
@@ -147,6 +231,9 @@ class RooflineModel:
         else:
             params = roofline.DEFAULTS.get(spec.kind, roofline.DEFAULTS["gpu"])
             rates = device_rates(spec, profile.precision)
+        params, mode, host, mode_notes = execution(spec, profile.spec.mode, params,
+                                                   calibrated=calibration is not None)
+        notes.extend(mode_notes)
         if rates.compute_units <= 1 and spec.kind != "cpu":
             # With one unit every tile count fills whole waves: no quantisation is modelled.
             notes.append("compute-unit count unknown: no wave quantisation")
@@ -185,7 +272,7 @@ class RooflineModel:
             bound=bound, time_by_bound_s=by_bound, time_by_category_s=by_cat, time_by_phase_s=by_phase,
             memory_bytes=profile.memory_bytes, memory_capacity_bytes=int(mem_cap) if mem_cap else None,
             fits_in_memory=fits, model=MODEL_NAME, parameters=parameters, calibrated=calibration is not None,
-            notes=tuple(notes), ops=tuple(ops),
+            mode=mode, host=host, notes=tuple(notes), ops=tuple(ops),
         )
 
 

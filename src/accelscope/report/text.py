@@ -82,13 +82,15 @@ def prediction(pred, out: Console, *, samples: float | None = None, wide: bool =
     for prec, p in pred.profiles.items():
         out.print(f"[bold]{p.model}[/bold] {p.task} batch={p.batch_size} {prec}: {si(p.flops, 'FLOP')} "
                   f"matmul/conv/attention, memory ~{fmt_bytes(p.memory_bytes)}")
-    cols = [Col("hardware"), Col("kind", drop=6), Col("precision", drop=5), Col("step time", "right"),
+    cols = [Col("hardware"), Col("kind", drop=6), Col("precision", drop=5), Col("mode", drop=7),
+            Col("host", drop=8), Col("step time", "right"),
             Col("samples/s", "right"), Col("MFU", "right", drop=3), Col("bound", drop=4),
             Col("J/sample", "right", drop=2), Col("$/M samples", "right", drop=1), Col("fits", "right")]
     rows = []
     for r in pred.results:
         e = r.estimate
-        rows.append([e.hardware, e.kind, e.precision, fmt_seconds(e.step_time_s), si(e.throughput_samples_per_s),
+        rows.append([e.hardware, e.kind, e.precision, e.mode, e.host or "-", fmt_seconds(e.step_time_s),
+                     si(e.throughput_samples_per_s),
                      f"{e.mfu:.0%}" if e.mfu is not None else "-", e.bound, _num(r.energy_j_per_sample),
                      _num(r.usd_per_million_samples), FITS[e.fits_in_memory]])
     print_table(out, "predicted, not measured (each row's model and parameters: --json)", cols, rows, wide=wide)
@@ -116,7 +118,8 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
         predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
         shown = sorted(measured + predicted, key=lambda r: -(r.throughput_samples_per_s or 0.0))
         doubtful = [r for r in measured if r.verdict not in (None, "converged")]
-        rows = [[r.device, r.kind, r.precision, r.source + ("*" if r in doubtful else ""),
+        rows = [[r.device, r.kind, r.precision, r.source + ("*" if r in doubtful else "")
+                 + (f" ({r.mode})" if r.mode != "eager" else ""),
                  fmt_seconds(r.step_time_s) if r.step_time_s else "failed",
                  f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-", _num(r.energy_j_per_sample),
                  _num(r.usd_per_million_samples), FITS[r.fits_in_memory]] for r in shown]
@@ -350,6 +353,29 @@ def _figure_rows(spec) -> list[list[str]]:
     return rows
 
 
+def hosts(catalog, out: Console, *, wide: bool = False) -> None:
+    """Systems and host CPUs with the eager per-op cost each implies."""
+    rows = []
+    for sys_ in catalog.systems.values():
+        h = catalog.host(sys_.name)
+        rows.append([sys_.name, "system", sys_.display_name, h.cpu.display_name,
+                     f"{h.cpu.single_thread_score.number:g}" if h.cpu.single_thread_score.known else "?",
+                     f"{h.eager_op_s.number * 1e6:.1f}" if h.eager_op_s.known else "?"])
+    for cpu in catalog.cpus.values():
+        op = catalog.eager_op_s(cpu)
+        rows.append([cpu.name, "cpu", cpu.microarchitecture, cpu.display_name,
+                     f"{cpu.single_thread_score.number:g}" if cpu.single_thread_score.known else "?",
+                     f"{op.number * 1e6:.1f}" if op.known else "?"])
+    cols = [Col("name"), Col("kind", drop=3), Col("what", drop=2), Col("host CPU", drop=1),
+            Col("1-thread score", "right"), Col("eager us/op", "right")]
+    ref = catalog.cpus[catalog.reference_cpu]
+    print_table(out, "hosts: eager PyTorch's host time per op = the reference host's cost x its single-thread "
+                     "score / the host's", cols, rows, wide=wide)
+    out.print(f"reference: {catalog.reference_op_s.number * 1e6:.1f} us per op on the {ref.display_name} "
+              f"({catalog.reference_op_s.source}); scores: PassMark single-thread rating (derived from Geekbench 6 "
+              "where marked; `accelscope hardware hosts --json` has every source)", soft_wrap=True)
+
+
 def hardware_show(spec, out: Console) -> None:
     """Every figure on its own line with its source (long sources and URLs stay whole)."""
     def line(text: str) -> None:
@@ -383,6 +409,28 @@ def hardware_show(spec, out: Console) -> None:
     val_w = max(len(r[1]) for r in rows)
     for key, value, detail in rows:
         line(f"  {key:<{key_w}}  {value:>{val_w}}  {detail}".rstrip())
+    if spec.kind == "gpu":
+        from accelscope.hardware.achievable import ceilings
+        from accelscope.hardware.catalog import builtin_specs
+        from accelscope.hardware.hosts import host_of
+
+        out.print("\n[bold]achievable ceilings[/bold] (what the roofline divides by: measured, else derived)")
+        units = {"mem_bandwidth_bytes_per_s": "B/s", "kernel_launch_s": "s", "graph_kernel_s": "s"}
+        catalog = [s for s in builtin_specs() if s.name != spec.name] + [spec]
+        crows = []
+        for key, fig in ceilings(spec, catalog).items():
+            if not fig.known:
+                continue
+            how = f"derived: {fig.derived}" if fig.derived else f"measured: {fig.source}" + (f" [{fig.note}]" if fig.note else "")
+            crows.append([key, _fig(fig, units.get(key, "OP/s" if key == "int8" else "FLOP/s")), how])
+        kw = max((len(r[0]) for r in crows), default=0)
+        vw = max((len(r[1]) for r in crows), default=0)
+        for key, value, detail in crows:
+            line(f"  {key:<{kw}}  {value:>{vw}}  {detail}")
+        host = host_of(spec)
+        op = host.eager_op_s
+        line(f"host: {host.label}" + (f", eager {op.number * 1e6:.1f} us per op" if op.known else "")
+             + (" (the default host: the file names none)" if not spec.host else ""))
     if spec.cloud:
         out.print("\n[bold]cloud offerings[/bold] (USD per hour for the instance / per device)")
         for o in spec.cloud:

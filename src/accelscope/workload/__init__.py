@@ -7,6 +7,7 @@ the profile cache are plain Python; tracing (``trace.py``) and building models
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from accelscope.workload.profile import CATEGORIES, PHASES, TENSOR_CATEGORIES, Op, Profile
@@ -46,12 +47,14 @@ def profile(model: "str | WorkloadSpec | Workload", *, cache: bool = True, **opt
 
         return trace(model if not options else model.with_(**options))
     spec = as_spec(model, **options).concrete().resolved()
-    use_cache = cache and profile_cache.cacheable(spec)
-    if use_cache and (hit := profile_cache.load(spec)) is not None:
-        return hit
+    # the mode changes how a step runs, not what it computes: one trace (in eager) serves all
+    eager = spec.with_(mode="eager")
+    use_cache = cache and profile_cache.cacheable(eager)
+    if use_cache and (hit := profile_cache.load(eager)) is not None:
+        return dataclasses.replace(hit, spec=spec)
     from accelscope.workload.trace import trace
 
-    traced = trace(load_workload(spec))
+    traced = trace(load_workload(eager))
     if use_cache:
         profile_cache.save(traced)
-    return traced
+    return dataclasses.replace(traced, spec=spec)

@@ -33,6 +33,12 @@ TASKS = ("train", "infer")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16")
 AUTO = "auto"
 OPTIMIZERS = ("adamw", "sgd")
+#: How the framework runs the step (``--mode``). ``eager``: PyTorch issues one kernel per aten
+#: op from Python; ``cuda-graphs``: the step's kernels are captured once and replayed as one
+#: graph (no per-op host work; CUDA GPUs only); ``compile``: a graph compiler (torch.compile's
+#: inductor; XLA on TPUs, the vendors' graph compilers on ASICs, which always run this way)
+#: fuses element-wise work into fewer kernels and issues them with little host work.
+MODES = ("eager", "cuda-graphs", "compile")
 INPUT_DTYPES = ("float32", "int64")
 _DTYPE_ALIASES = {"float": "float32", "long": "int64", "tokens": "int64"}
 
@@ -85,6 +91,9 @@ class WorkloadSpec:
     #: In Python it may also be the callable itself (such a spec is not re-loadable from a store
     #: unless the callable is importable by name).
     inputs: str | Callable[[int], Any] | None = None
+    #: execution mode (``MODES``); it changes how the step runs, not what it computes, so a
+    #: profile traced in one mode serves every mode
+    mode: str = "eager"
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -94,6 +103,8 @@ class WorkloadSpec:
             raise ConfigError(f"task {self.task!r} is not one of {', '.join(TASKS)}")
         if self.precision not in PRECISIONS + (AUTO,):
             raise ConfigError(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS + (AUTO,))}")
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
         if self.batch_size is not None and (not isinstance(self.batch_size, int)
@@ -149,6 +160,8 @@ class WorkloadSpec:
             bits.append(f"precision={self.precision}")
         if self.channels_last:
             bits.append("channels-last")
+        if self.mode != "eager":
+            bits.append(f"mode={self.mode}")
         return " ".join(bits)
 
     # -- serialisation -------------------------------------------------------------------
@@ -184,7 +197,7 @@ class WorkloadSpec:
 #: The workload's fields written flat into every measurement record beside its ``spec``
 #: (``bench --json`` documents them; records older than the spec have only these).
 RECORD_FIELDS = ("model", "task", "batch_size", "precision", "optimizer", "seq_len", "image_size",
-                 "channels_last")
+                 "channels_last", "mode")
 
 
 class SpecFields:
@@ -227,6 +240,11 @@ class SpecFields:
     def channels_last(self) -> bool:
         """Image inputs in channels-last (NHWC) memory format."""
         return self.spec.channels_last
+
+    @property
+    def mode(self) -> str:
+        """How the step runs: eager, cuda-graphs or compile."""
+        return self.spec.mode
 
 
 def as_spec(model: "str | WorkloadSpec", **options: Any) -> WorkloadSpec:

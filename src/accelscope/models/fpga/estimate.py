@@ -170,7 +170,8 @@ def _dataflow_estimate(design: DataflowResult, spec, workload, name, task, notes
         device_busy_s=step, host_s=0.0, bound="compute", time_by_bound_s={"compute": step},
         time_by_category_s=by_cat, time_by_phase_s={"forward": step}, memory_bytes=weight_bytes,
         memory_capacity_bytes=int(onchip) if onchip else None, fits_in_memory=fits_flag,
-        model=f"{DATAFLOW_MODEL} ({design.options.framework})", parameters=params, notes=tuple(notes))
+        model=f"{DATAFLOW_MODEL} ({design.options.framework})", parameters=params, mode="compile",
+        notes=tuple(notes))
 
 
 def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, clock_hz) -> Estimate:
@@ -212,7 +213,8 @@ def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, cl
         time_by_bound_s={"memory": mem_bound, "compute": res.latency_s - mem_bound},
         time_by_category_s={}, time_by_phase_s={"forward": res.latency_s},
         memory_bytes=sum(l.layer.weights for l in res.layers), memory_capacity_bytes=_int(spec.mem_bytes),
-        fits_in_memory=fits, model=f"{OVERLAY_MODEL} ({cores}x{arch})", parameters=params, notes=tuple(notes))
+        fits_in_memory=fits, model=f"{OVERLAY_MODEL} ({cores}x{arch})", parameters=params, mode="compile",
+        notes=tuple(notes))
 
 
 def _int(fig) -> int | None:

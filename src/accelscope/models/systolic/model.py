@@ -187,7 +187,7 @@ class SystolicModel:
             time_by_category_s=by_cat, time_by_phase_s=by_phase, memory_bytes=int(memory),
             memory_capacity_bytes=int(cap) if cap else None,
             fits_in_memory=None if cap is None else memory <= USABLE_MEMORY_FRACTION * cap,
-            model=f"{MODEL_NAME} ({cfg.dataflow} {cfg.rows}x{cfg.cols})", parameters=parameters,
+            model=f"{MODEL_NAME} ({cfg.dataflow} {cfg.rows}x{cfg.cols})", parameters=parameters, mode="compile",
             activity=activity, notes=tuple(notes), ops=tuple(estimates))
 
 

@@ -1,0 +1,108 @@
+"""The host and the execution mode are part of the system (issue 13): per-op host time from the
+host CPU's single-thread speed, eager / CUDA graphs / compile applied the same way everywhere."""
+
+from dataclasses import replace
+
+import pytest
+
+import accelscope
+from accelscope.errors import PredictionError, UnknownNameError
+from accelscope.hardware.catalog import load_hardware
+from accelscope.hardware.hosts import host_catalog, load_host
+from accelscope.jobs.predict import select_hardware
+from accelscope.models.predict import predict
+
+
+@pytest.fixture(scope="module")
+def r50():
+    return {
+        "infer1": accelscope.profile("resnet50", task="infer", batch_size=1, precision="amp-fp16"),
+        "train256": accelscope.profile("resnet50", task="train", batch_size=256, precision="amp-fp16",
+                                       channels_last=True),
+    }
+
+
+def _on(spec, host):
+    return replace(spec, host=host)
+
+
+@pytest.mark.parametrize("gpu", ["a100-sxm4-80gb", "h100-sxm", "t4"])
+def test_changing_only_the_host_changes_small_batch_inference_not_large_batch_training(r50, gpu):
+    spec = load_hardware(gpu)
+    slow, fast = _on(spec, "aws-p3"), _on(spec, "workstation")
+    small = predict(r50["infer1"], slow).step_time_s / predict(r50["infer1"], fast).step_time_s
+    big = predict(r50["train256"], slow).step_time_s / predict(r50["train256"], fast).step_time_s
+    # the hosts' eager costs: 77.8 us (E5-2686 v4) vs 23.3 us (i9-13900K) per op
+    assert small > 2.0
+    assert big == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_eager_cost_scales_with_the_single_thread_score():
+    cat = host_catalog()
+    ref = cat.reference_op_s.number
+    for name in ("dgx-1", "dgx-h100", "workstation"):
+        h = load_host(name)
+        assert h.eager_op_s.number == pytest.approx(
+            ref * cat.cpus[cat.reference_cpu].single_thread_score.number / h.cpu.single_thread_score.number)
+        assert h.eager_op_s.derived and h.cpu.display_name in h.eager_op_s.derived
+    assert load_host("dgx-h100").eager_op_s.number < load_host("dgx-1").eager_op_s.number
+
+
+def test_systems_name_their_host_cpu():
+    assert load_host("dgx-1").cpu.name == "xeon-e5-2698-v4"
+    assert load_host("dgx-a100").cpu.name == "epyc-7742"
+    assert load_host("dgx-h100").cpu.name == "xeon-platinum-8480c"
+    assert load_hardware("v100-sxm2-16gb").host == "dgx-1"
+    assert load_hardware("a100").host == "dgx-a100"
+
+
+def test_host_cpu_override_reaches_every_gpu_and_unknown_names_are_refused(r50):
+    specs = select_hardware("h100-sxm,tpu-v5e", host_cpu="workstation")
+    assert specs[0].host == "workstation" and specs[1].host is None  # a TPU has no eager host term
+    est = predict(r50["infer1"], specs[0])
+    assert est.host == "workstation"
+    assert est.parameters["host_overhead_s"] == pytest.approx(load_host("workstation").eager_op_s.number)
+    with pytest.raises(UnknownNameError, match="dgx-h100"):
+        select_hardware("h100-sxm", host_cpu="dgx-h10")
+
+
+def test_cuda_graphs_remove_the_per_op_host_time(r50):
+    h100 = load_hardware("h100-sxm")
+    graphs = r50["infer1"].spec.with_(mode="cuda-graphs")
+    eager_est = predict(r50["infer1"], h100)
+    graph_est = predict(replace(r50["infer1"], spec=graphs), h100)
+    assert graph_est.mode == "cuda-graphs" and graph_est.host_s < 1e-5
+    assert graph_est.step_time_s < eager_est.step_time_s / 5  # batch 1 is all host time in eager
+    # large batches are device-bound either way
+    t = r50["train256"]
+    t_graph = predict(replace(t, spec=t.spec.with_(mode="cuda-graphs")), h100).step_time_s
+    assert t_graph == pytest.approx(predict(t, h100).step_time_s, rel=0.03)
+
+
+def test_cuda_graphs_are_refused_where_there_are_none(r50):
+    prof = replace(r50["infer1"], spec=r50["infer1"].spec.with_(mode="cuda-graphs"))
+    with pytest.raises(PredictionError, match="CUDA/HIP graphs"):
+        predict(prof, load_hardware("apple-m2-max"))
+
+
+def test_compile_fuses_elementwise_work_and_tpus_always_run_compiled(r50):
+    t = r50["train256"]
+    a100 = load_hardware("a100")
+    eager = predict(t, a100)
+    comp = predict(replace(t, spec=t.spec.with_(mode="compile")), a100)
+    assert comp.mode == "compile"
+    assert comp.time_by_category_s["elementwise"] < 0.7 * eager.time_by_category_s["elementwise"]
+    assert comp.step_time_s < eager.step_time_s
+    b = accelscope.profile("resnet18", task="train", batch_size=64, precision="amp-bf16")
+    tpu = predict(b, load_hardware("tpu-v5e"))  # asked to run eager: TPUs run compiled graphs
+    assert tpu.mode == "compile" and any("compiled graph" in n for n in tpu.notes)
+    assert tpu.step_time_s == pytest.approx(predict(replace(b, spec=b.spec.with_(mode="compile")),
+                                                    load_hardware("tpu-v5e")).step_time_s)
+
+
+def test_a_profile_traced_once_serves_every_mode():
+    a = accelscope.profile("resnet18", batch_size=2, mode="compile")
+    b = accelscope.profile("resnet18", batch_size=2)
+    assert a.spec.mode == "compile" and b.spec.mode == "eager"
+    assert a.ops == b.ops
+    assert "mode=compile" in a.spec.label
