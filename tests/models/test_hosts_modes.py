@@ -106,3 +106,35 @@ def test_a_profile_traced_once_serves_every_mode():
     assert a.spec.mode == "compile" and b.spec.mode == "eager"
     assert a.ops == b.ops
     assert "mode=compile" in a.spec.label
+
+
+def _cli(args, capsys):
+    from accelscope.cli.main import run
+
+    with pytest.raises(SystemExit) as e:
+        run(args)
+    out = capsys.readouterr()
+    return e.value.code or 0, out.out, out.err
+
+
+def test_the_cli_takes_a_mode_and_a_host_cpu_and_shows_them(capsys):
+    import json
+
+    base = ["predict", "resnet18", "--batch", "1", "--hardware", "h100,t4", "--json"]
+    by = lambda args: {r["hardware"]: r for r in json.loads(_cli(args, capsys)[1])["estimates"]}  # noqa: E731
+    default, fast, graphs = by(base), by(base + ["--host-cpu", "workstation"]), by(base + ["--mode", "cuda-graphs"])
+    assert default["h100-sxm"]["host"] == "dgx-h100" and default["t4"]["host"] == "reference-v100-host"
+    assert {r["host"] for r in fast.values()} == {"workstation"}
+    for name in ("h100-sxm", "t4"):
+        assert fast[name]["step_time_s"] < 0.7 * default[name]["step_time_s"]
+        assert graphs[name]["mode"] == "cuda-graphs"
+        assert graphs[name]["step_time_s"] < 0.3 * default[name]["step_time_s"]
+    code, out, _ = _cli(["predict", "resnet18", "--batch", "1", "--hardware", "h100", "--mode", "compile", "--wide"],
+                        capsys)
+    assert code == 0 and "compile" in out and "dgx-h100" in out
+    code, _, err = _cli(base + ["--host-cpu", "dgx-h10"], capsys)
+    assert code == 2 and "unknown host 'dgx-h10'" in err and "dgx-h100" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _cli(base + ["--mode", "graphs"], capsys)
+    assert code == 2 and "mode 'graphs' is not one of eager, cuda-graphs, compile" in err
+    code, out, _ = _cli(["hardware", "hosts", "--json"], capsys)
+    assert {s["name"] for s in json.loads(out)["systems"]} >= {"dgx-1", "dgx-a100", "dgx-h100", "workstation"}

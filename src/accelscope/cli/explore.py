@@ -20,6 +20,7 @@ def explore_cmd(
     device: str = typer.Option("auto", "--device", help="Local devices to measure (auto = all present)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Only predict catalog devices of these kinds (comma-separated)."),
     hardware_path: o.HardwarePath = None,
+    host_cpu: o.HostCpu = None,
     max_time: float = typer.Option(6.0, "--max-time", help="Cap on each local measurement, in seconds."),
     top: int = typer.Option(12, "--top", help="Rows per workload in the table (--json has all)."),
     store: o.StoreOpt = None,
@@ -38,7 +39,7 @@ def explore_cmd(
     with Store(store) as db:
         result = explore(specs, devices=device, kinds=kind.split(",") if kind else None,
                          hardware_paths=o.hardware_paths(hardware_path), max_time_s=max_time, store=db,
-                         cache=workload.cache, progress=progress)
+                         cache=workload.cache, progress=progress, host_cpu=host_cpu)
         path = db.path
     elapsed = time.perf_counter() - start
     if json_out:

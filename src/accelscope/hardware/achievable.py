@@ -12,8 +12,8 @@ A file's ``[achievable]`` table holds measured figures, each with its source. Wh
 device has none for a precision, the figure is **derived** by a stated rule, and says so
 (``Figure.derived``) and names the measurements it came from:
 
-0. *the device itself*: its own measured fraction (measured / dense peak) in the nearest
-   precision that runs on the same units (BF16 from its FP16, FP8 from its BF16, ...);
+0. *the device itself*: its own measured fraction (measured / dense peak) in a precision its
+   units run at the same datasheet rate (BF16 from its FP16 and back, FP8 and INT8);
 1. *same architecture*: the median fraction of the measured cards of the device's
    architecture in that precision (same tensor cores, same libraries), else in the nearest
    precision class (16-bit tensor <-> TF32 <-> FP8, FP32 SIMT alone);
@@ -46,6 +46,9 @@ from accelscope.hardware.schema import PEAK_COLUMNS, Figure, HardwareSpec
 TENSOR_CLASSES = {"bf16": ("bf16", "fp16", "tf32", "fp8", "int8"), "fp16": ("fp16", "bf16", "tf32", "fp8", "int8"),
                   "tf32": ("tf32", "bf16", "fp16"), "fp8": ("fp8", "int8", "bf16", "fp16"),
                   "int8": ("int8", "fp8", "bf16", "fp16"), "fp32": ("fp32",), "fp64": ("fp64",)}
+#: Precisions a device runs on the same units at the same datasheet rate (the same kernels
+#: with another input format): a measurement of one is the device's own figure for the other.
+SAME_RATE = {"bf16": ("fp16",), "fp16": ("bf16",), "fp8": ("int8",), "int8": ("fp8",)}
 BANDWIDTH = "mem_bandwidth_bytes_per_s"
 #: Per-kernel times (no datasheet figure to take a fraction of): measured, else a median.
 TIMES = ("kernel_launch_s", "graph_kernel_s")
@@ -94,15 +97,17 @@ def derivation(spec: HardwareSpec, column: str, catalog: Iterable[HardwareSpec])
         mt = _memory_type(spec)
         same = [s for s in peers if mt and _memory_type(s) == mt]
         return (_fraction(same, column, f"{mt} memory") if same else None) or _fraction(peers, column, f"every {spec.kind}")
-    levels = [([spec], f"{spec.name}'s own")]  # the same units measured in another precision
+    for c in SAME_RATE.get(column, ()):  # the same units at the same datasheet rate, measured
+        f = _fraction([spec], c, f"{spec.name}'s own {c}")
+        if f is not None:
+            return f
+    levels = []
     if spec.architecture:
         levels.append(([s for s in peers if s.architecture == spec.architecture], spec.architecture))
     levels.append(([s for s in peers if s.vendor == spec.vendor], spec.vendor))
     levels.append((peers, f"every {spec.kind}"))
     for group, label in levels:
         for c in TENSOR_CLASSES.get(column, (column,)):
-            if group == [spec] and c == column:
-                continue
             f = _fraction(group, c, f"{label} {c}")
             if f is not None:
                 return f

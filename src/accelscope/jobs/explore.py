@@ -133,6 +133,7 @@ def explore(
     assumptions: Assumptions | None = None,
     cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    host_cpu: str | None = None,
 ) -> ExploreResult:
     """Measure ``workloads`` locally, predict them on the catalog, and rank the devices.
 
@@ -146,7 +147,7 @@ def explore(
     if not max_time_s > 0:
         raise ConfigError(f"the time cap per measurement must be positive, got {max_time_s:g} s (--max-time)")
     workloads = [WorkloadSpec(model=w, precision=AUTO) if isinstance(w, str) else w for w in workloads]
-    specs_hw = select_hardware(None, kinds, hardware_paths)
+    specs_hw = select_hardware(None, kinds, hardware_paths, host_cpu)
     calibrations = load_calibrations(store) if calibrations is None else calibrations
     results = []
     recording = (store.recording(kind="estimate", config={"workloads": [w.to_dict() for w in workloads]},
