@@ -5,15 +5,11 @@ import json
 import pytest
 
 import accelscope
-from accelscope.cli.main import run
 from accelscope.hardware.catalog import list_hardware
+from tests.helpers import run_cli
 
 
-def _cli(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        run(args)
-    out = capsys.readouterr()
-    return e.value.code or 0, out.out, out.err
+_cli = run_cli
 
 
 @pytest.fixture

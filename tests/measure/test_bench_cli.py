@@ -7,14 +7,10 @@ import sys
 
 import pytest
 
-from accelscope.cli.main import run as cli_run
+from tests.helpers import run_cli
 
 
-def _cli(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        cli_run(args)
-    out = capsys.readouterr()
-    return e.value.code or 0, out.out, out.err
+_cli = run_cli
 
 
 def test_bench_json_on_the_null_device_and_runs_commands(tmp_path, capsys):

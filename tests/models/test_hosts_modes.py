@@ -11,6 +11,7 @@ from accelscope.hardware.catalog import load_hardware
 from accelscope.hardware.hosts import host_catalog, load_host
 from accelscope.jobs.predict import select_hardware
 from accelscope.models.predict import predict
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +109,7 @@ def test_a_profile_traced_once_serves_every_mode():
     assert "mode=compile" in a.spec.label
 
 
-def _cli(args, capsys):
-    from accelscope.cli.main import run
-
-    with pytest.raises(SystemExit) as e:
-        run(args)
-    out = capsys.readouterr()
-    return e.value.code or 0, out.out, out.err
+_cli = run_cli
 
 
 def test_the_cli_takes_a_mode_and_a_host_cpu_and_shows_them(capsys):

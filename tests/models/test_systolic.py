@@ -28,6 +28,7 @@ from accelscope.models.systolic import (
 from accelscope.models.systolic import scalesim_io as sio
 from accelscope.models.systolic.presets import tpu_v1, tpu_v1_apps
 from accelscope.workload.profile import Op
+from tests.helpers import run_cli
 
 
 # -- layers -------------------------------------------------------------------------------
@@ -297,16 +298,7 @@ def test_profile_ops_map_to_layers_with_their_macs():
 
 
 # -- CLI ----------------------------------------------------------------------------------
-def _cli(args, capsys):
-    from accelscope.cli.main import run
-
-    code = 0
-    try:
-        run(args)
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+_cli = run_cli
 
 
 def test_cli_simulate_topology_json_and_reports(tmp_path, capsys):

@@ -5,7 +5,6 @@ import json
 import pytest
 
 import accelscope
-from accelscope.cli.main import run
 from accelscope.cost import price
 from accelscope.errors import ConfigError, PredictionError
 from accelscope.hardware.catalog import load_hardware, load_spec_file
@@ -13,13 +12,10 @@ from accelscope.models.predict import model_for, predict
 from accelscope.models.systolic import EnergyModel, map_profile, simulate
 from accelscope.models.systolic.model import array_config
 from accelscope.models.systolic.presets import tpu_v1
+from tests.helpers import run_cli
 
 
-def _cli(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        run(args)
-    out = capsys.readouterr()
-    return e.value.code or 0, out.out, out.err
+_cli = run_cli
 
 
 def test_tpu_v1_is_a_catalog_entry_the_systolic_engine_predicts(capsys):

@@ -121,13 +121,14 @@ def _time(spec: HardwareSpec, column: str, catalog: Iterable[HardwareSpec]) -> F
     if fig is not None:
         return fig
     peers = [s for s in catalog if s.kind == spec.kind and s.name != spec.name]
-    for group, label in (([s for s in peers if s.vendor == spec.vendor], spec.vendor), (peers, f"every {spec.kind}")):
+    for group, label in (([s for s in peers if s.vendor == spec.vendor], f"{spec.vendor} devices"),
+                         (peers, f"{spec.kind} devices of every vendor")):
         pairs = [(s.name, measured(s, column).number) for s in group if measured(s, column) is not None]
         if pairs:
             names = ", ".join(n for n, _ in pairs)
             value = statistics.median(v for _, v in pairs)
             return Figure(value=value, source=f"derived from the measurements of {names}",
-                          derived=f"the median of the measured {label} devices ({names})")
+                          derived=f"the median of the measured {label} ({names})")
     return Figure(reason=f"no measured {column} on any comparable device")
 
 

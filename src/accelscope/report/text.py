@@ -132,6 +132,11 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
         if wr.unavailable:
             out.print(f"[dim]no estimate for {len(wr.unavailable)} devices (missing figures; "
                       "`accelscope predict` lists why)[/dim]")
+        modes = {r.mode for r in shown if r.source == "predicted" and r.kind == "gpu"}
+        if "eager" in modes and any(r.mode == "compile" and r.kind in ("tpu", "asic") for r in shown):
+            out.print("[dim]GPUs are predicted as the workload runs (eager PyTorch, one host dispatch per op); "
+                      "TPUs and ASICs always run compiled graphs (marked). --mode cuda-graphs or compile "
+                      "predicts the GPUs that way too.[/dim]")
     n = len(result.results)
     tail = f"{n} workload{'' if n == 1 else 's'}" + (f" in {elapsed_s:.0f} s" if elapsed_s is not None else "")
     if store_path is not None:
