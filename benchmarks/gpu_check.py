@@ -7,7 +7,8 @@ at realistic batch sizes, ResNet-50 training also in channels-last memory format
 RAPL on the CPU where readable; peak memory from the CUDA caching allocator. It prints a
 compact table and, with --json-out, writes every Measurement (raw samples included). Last, it
 predicts every GPU row with the uncalibrated predictor for the catalog entry that matches the
-card's name and prints predicted vs measured step time.
+card's name and prints predicted vs measured step time, and from a batch-1 (host-bound) step
+the measured eager host time per op against the host model's.
 
 On a machine without CUDA it runs the CPU rows only and says that the CUDA rows were
 skipped. A global deadline (--budget, default 330 s) skips what would not fit; the plan
@@ -87,6 +88,20 @@ def predictor_vs_measured(results) -> None:
     if errors:
         errors.sort()
         print(f"median |error| {errors[len(errors) // 2]:.1%} over {len(errors)} GPU rows")
+    # the host model: a batch-1 step is host-bound in eager PyTorch, so its time over its ops
+    # is this machine's eager cost per op, against the catalog host's and the reference's
+    for m in rows:
+        if m.batch_size == 1 and m.task == "infer":
+            from accelscope.hardware.hosts import host_of, load_host
+
+            prof = accelscope.profile(m.spec)
+            n_ops = sum(o.count for o in prof.ops if not o.is_view)
+            spec = match_catalog(m.device_model or "", "gpu")
+            catalog_host = host_of(spec) if spec is not None else load_host("reference")
+            print(f"host-bound {m.model} batch 1 {m.precision}: {fmt_seconds(m.step_time_s.median)} over {n_ops} ops "
+                  f"= {m.step_time_s.median / n_ops * 1e6:.1f} us per op measured on this host; the model's "
+                  f"{catalog_host.label}: {catalog_host.eager_op_s.number * 1e6:.1f} us "
+                  f"(reference {load_host('reference').eager_op_s.number * 1e6:.1f} us)")
 
 
 def main() -> None:
@@ -145,6 +160,9 @@ def main() -> None:
     if has_cuda:  # realistic GPU batches (no CPU counterpart: too slow there)
         for model, opts, batch, big_batch in plan:
             results += run(model, opts, ["cuda"], "infer,train", big_batch, ("amp-bf16",), args.gpu_max_time)
+        # a host-bound step: eager PyTorch's host cost per op on this machine (the host model)
+        model, opts, batch, big_batch = plan[0]
+        results += run(model, opts, ["cuda"], "infer", 1, ("fp32", "amp-bf16"), args.gpu_max_time)
         # NCHW vs channels-last tensor-core convolutions: the predictor charges cuDNN's transposes
         model, opts, batch, big_batch = plan[0]
         results += run(model, opts, ["cuda"], "train", big_batch, ("amp-bf16",), args.gpu_max_time, channels_last=True)
