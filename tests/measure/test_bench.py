@@ -175,3 +175,13 @@ def test_bad_options_raise_before_anything_runs():
         bench("mlp", devices="null", tasks="serve")
     with pytest.raises(ConfigError):
         bench("mlp", devices="null", batch_sizes=[0])
+
+
+def test_the_execution_mode_reaches_the_measurement():
+    with pytest.raises(ConfigError, match="not measured yet"):
+        bench("mlp", devices="cpu", batch_sizes=[2], mode="cuda-graphs", **FAST)
+    run = bench("mlp", devices="cpu", batch_sizes=[2], compile=True, **FAST)  # torch.compile (inductor)
+    m = run.measurements[0]
+    assert m.status == "ok", m.error
+    assert m.compile and m.spec.mode == "compile" and m.mode == "compile"
+    assert Measurement.from_dict(m.to_dict()).spec.mode == "compile"  # stored points keep it
