@@ -14,6 +14,7 @@ from accelscope.api import (  # noqa: E402
     Store,
     WorkloadSpec,
     bench,
+    bench_comm,
     calibrate,
     dse,
     explore,
@@ -26,5 +27,5 @@ from accelscope.api import (  # noqa: E402
 )
 from accelscope.cost.price import Assumptions  # noqa: E402
 
-__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "calibrate", "dse", "explore",
+__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "bench_comm", "calibrate", "dse", "explore",
            "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]

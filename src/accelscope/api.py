@@ -26,10 +26,11 @@ if TYPE_CHECKING:
     from accelscope.jobs.predict import Prediction
     from accelscope.jobs.simulate import DseJobResult, SimulationResult
     from accelscope.measure.bench import BenchRun
+    from accelscope.measure.comm import CommResult
     from accelscope.models.systolic.dse import DesignSpace
     from accelscope.workload.profile import Profile
 
-__all__ = ["Store", "WorkloadSpec", "bench", "calibrate", "dse", "explore", "fpga_estimate",
+__all__ = ["Store", "WorkloadSpec", "bench", "bench_comm", "calibrate", "dse", "explore", "fpga_estimate",
            "list_hardware", "load_hardware", "predict", "profile", "simulate"]
 
 
@@ -76,6 +77,23 @@ def bench(model: "str | WorkloadSpec", *, devices: "str | Sequence[str]" = "cpu"
         return run_bench(model, devices=devices, tasks=tasks, batch_sizes=batch_sizes, precisions=precisions,
                          compile=compile, threads=threads, max_time_s=max_time_s, store=db,
                          progress=progress, **workload)
+
+
+def bench_comm(*, nproc_per_node: int = 2, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str | None = None,
+               ops: Sequence[str] | None = None, max_bytes: int | None = None, device: str = "cpu",
+               store: "Store | str | Path | None" = None) -> "CommResult":
+    """Measure all_reduce, all_gather, reduce_scatter, all_to_all and broadcast on
+    ``nnodes x nproc_per_node`` processes launched through torch.distributed's launcher
+    (gloo on CPUs, NCCL on CUDA): time, algbw and busbw per size (nccl-tests' definitions) and
+    an alpha-beta fit per op. Stored as a ``comm`` run (default: not stored). Returns an
+    :class:`~accelscope.measure.comm.CommResult`."""
+    from accelscope.jobs.comm import bench_comm as run_comm
+    from accelscope.measure.comm import OPS
+
+    opts = dict(nproc_per_node=nproc_per_node, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint,
+                ops=tuple(ops or OPS), max_bytes=max_bytes, device=device)
+    with _store(store, default=False) as db:
+        return run_comm(store=db, **opts)[0]
 
 
 def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | None" = None,

@@ -51,3 +51,8 @@ class PredictionError(AccelscopeError):
     """A performance model cannot predict this workload on this hardware: the catalog entry
     lacks a figure the model needs, or the model does not handle the workload (the message
     says which, and what to do)."""
+
+
+class MeasurementError(AccelscopeError):
+    """A measurement could not be made: the launched processes failed or did not finish (the
+    message says which and shows the end of their output)."""

@@ -25,7 +25,8 @@ app = typer.Typer(
 )
 
 # Command modules, imported for their side effect of registering on ``app``.
-COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "runs", "simulate", "fpga"]
+COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "bench_comm", "runs", "simulate",
+                   "fpga"]
 
 
 def _version(value: bool) -> None:

@@ -236,8 +236,47 @@ def run_show(rec, points: list[dict], out: Console, *, wide: bool = False) -> No
                   f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, driver {env.get('gpu_driver')}; CPU "
                   f"{env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads); "
                   f"GPUs: {', '.join(g['name'] for g in env.get('gpus', [])) or 'none'}")
-    {"estimate": _estimate_points, "calibration": _calibration_points}.get(rec.kind, _measurement_points)(
+    {"estimate": _estimate_points, "calibration": _calibration_points, "comm": _comm_points}.get(
+        rec.kind, _measurement_points)(
         points, out, wide)
+
+
+def comm(result, out: Console, *, wide: bool = False) -> None:
+    """A bench-comm result: per op and size, time, algbw, busbw; then each op's alpha-beta."""
+    out.print(f"[bold]collectives[/bold] on {result.world_size} ranks ({result.nnodes} node"
+              f"{'' if result.nnodes == 1 else 's'} x {result.nproc_per_node}), {result.backend}, "
+              f"{result.wall_s:.0f} s; bandwidths as nccl-tests defines them")
+    _collective_points([p.to_dict() for p in result.points], out, wide)
+    _collective_fits([f.to_dict() for f in result.fits], out, wide)
+    for note in result.notes:
+        out.print(f"[yellow]{note}[/yellow]", soft_wrap=True)
+
+
+def _collective_points(points: list[dict], out: Console, wide: bool) -> None:
+    cols = [Col("op"), Col("size", "right"), Col("time", "right"), Col("algbw", "right"), Col("busbw", "right"),
+            Col("slowest / fastest rank", "right", drop=1)]
+    rows = []
+    for p in points:
+        per = [x for x in p.get("per_rank_s") or [] if x == x]  # not NaN
+        rows.append([p["op"], fmt_bytes(p["bytes"]), fmt_seconds(p.get("time_s")) if p.get("time_s") else "failed",
+                     si(p.get("algbw_bytes_per_s"), "B/s"), si(p.get("busbw_bytes_per_s"), "B/s"),
+                     f"{max(per) / min(per):.2f}" if per and min(per) > 0 else "-"])
+    print_table(out, None, cols, rows, wide=wide)
+
+
+def _collective_fits(fits: list[dict], out: Console, wide: bool) -> None:
+    if not fits:
+        return
+    cols = [Col("op"), Col("alpha (latency)", "right"), Col("beta (bus bandwidth)", "right"), Col("points", "right"),
+            Col("median |error|", "right")]
+    rows = [[f["op"], fmt_seconds(f["alpha_s"]), si(f["beta_bytes_per_s"], "B/s"), str(f["points"]),
+             f"{f['median_abs_error']:.1%}"] for f in fits]
+    print_table(out, "time = alpha + size x bus factor / beta, fitted per op", cols, rows, wide=wide)
+
+
+def _comm_points(points: list[dict], out: Console, wide: bool) -> None:
+    _collective_points([p for p in points if p.get("point_kind") == "collective"], out, wide)
+    _collective_fits([p for p in points if p.get("point_kind") == "collective_fit"], out, wide)
 
 
 def _measurement_points(points: list[dict], out: Console, wide: bool) -> None:
