@@ -30,6 +30,11 @@ def bench_cmd(
     compile_: bool = typer.Option(False, "--compile", help="torch.compile the model (compile time goes into cold start)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: physical cores)."),
     max_time: float = typer.Option(10.0, "--max-time", help="Time cap per point for the adaptive repetitions, seconds."),
+    nproc_per_node: Optional[int] = typer.Option(None, "--nproc-per-node", help="Train on N processes per node through torch.distributed.run (DDP or FSDP2; gloo on cpu, NCCL on cuda)."),
+    nnodes: int = typer.Option(1, "--nnodes", help="Nodes taking part (run the same command on each; with --nproc-per-node)."),
+    node_rank: int = typer.Option(0, "--node-rank", help="This node's rank, 0..nnodes-1."),
+    rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", help="HOST:PORT of the c10d rendezvous (several nodes)."),
+    strategy: str = typer.Option("ddp", "--strategy", help="ddp (DistributedDataParallel) or fsdp (FSDP2 fully_shard), with --nproc-per-node."),
     store: o.StoreOpt = None,
     no_store: bool = typer.Option(False, "--no-store", help="Do not store the results."),
     json_out: bool = typer.Option(False, "--json", help='Print {"run_id", "store", "environment", "results": [...]} as JSON.'),
@@ -40,6 +45,10 @@ def bench_cmd(
     from accelscope.report import json_text, text
     from accelscope.store import Store
 
+    if nproc_per_node is not None:
+        return _distributed(workload.spec(model), device=device, nproc_per_node=nproc_per_node, nnodes=nnodes,
+                            node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, strategy=strategy, max_time=max_time,
+                            store=False if no_store else store, json_out=json_out, wide=wide)
     tasks, batches, precisions = workload.sweep()
     fields = workload.fixed()
     devices = [d for item in device for d in item.split(",") if d.strip()]
@@ -83,3 +92,31 @@ def bench_cmd(
     text.bench(run, out, wide=wide)
     if db is not None:
         out.print(f"stored as run {run.run_id} in {db.path}")
+
+
+def _distributed(spec, *, device, nproc_per_node, nnodes, node_rank, rdzv_endpoint, strategy, max_time, store,
+                 json_out, wide) -> None:
+    from accelscope.errors import ConfigError
+    from accelscope.jobs.distributed import bench_distributed
+    from accelscope.report import json_text, text
+    from accelscope.store import Store
+
+    devices = [d for item in device for d in item.split(",") if d.strip()]
+    if len(devices) != 1 or devices[0] not in ("cpu", "cuda"):
+        raise ConfigError("with --nproc-per-node, --device is cpu (gloo) or cuda (NCCL, one GPU per rank)")
+    command = "accelscope " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    db = Store(store) if store is not False else None
+    try:
+        result, run_id = bench_distributed(spec.resolved(), store=db, command=command, nproc_per_node=nproc_per_node,
+                                           nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint,
+                                           strategy=strategy, device=devices[0], max_time_s=max_time)
+    finally:
+        if db is not None:
+            db.close()
+    if json_out:
+        typer.echo(json_text(result.to_dict() | {"run_id": run_id, "store": str(db.path) if db else None}))
+        return
+    out = text.console()
+    text.distributed(result, out, wide=wide)
+    if run_id is not None:
+        out.print(f"stored as run {run_id} in {db.path}")

@@ -164,9 +164,11 @@ class PreparedStep:
         self.step = lambda: None
 
 
-def build_step(workload: Workload, device: Device, *, compile: bool = False) -> PreparedStep:
+def build_step(workload: Workload, device: Device, *, compile: bool = False,
+               wrap: Callable[[torch.nn.Module], torch.nn.Module] | None = None) -> PreparedStep:
     """Build ``workload``'s model and inputs on ``device`` and return its step function
-    (weights and 4-D inputs channels-last when the workload says so)."""
+    (weights and 4-D inputs channels-last when the workload says so). ``wrap`` replaces the
+    model once it is on the device (DistributedDataParallel, FSDP2's ``fully_shard``)."""
     w = workload
     dev = device.torch_device
     notes: list[str] = []
@@ -176,6 +178,8 @@ def build_step(workload: Workload, device: Device, *, compile: bool = False) -> 
         model = model.to(dtype=w.param_dtype)
     if w.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    if wrap is not None:
+        model = wrap(model)
     try:
         args, kwargs = map_inputs(lambda x: _to_device(x, dev), *w.make_model_inputs())
         targets = (_to_device(w.make_targets(w.batch_size), dev)

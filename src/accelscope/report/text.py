@@ -236,9 +236,37 @@ def run_show(rec, points: list[dict], out: Console, *, wide: bool = False) -> No
                   f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, driver {env.get('gpu_driver')}; CPU "
                   f"{env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads); "
                   f"GPUs: {', '.join(g['name'] for g in env.get('gpus', [])) or 'none'}")
-    {"estimate": _estimate_points, "calibration": _calibration_points, "comm": _comm_points}.get(
+    {"estimate": _estimate_points, "calibration": _calibration_points, "comm": _comm_points,
+     "distributed": _distributed_points}.get(
         rec.kind, _measurement_points)(
         points, out, wide)
+
+
+def distributed(result, out: Console, *, wide: bool = False) -> None:
+    """A distributed bench: the world, the step as the slowest rank takes it, E(N)."""
+    out.print(f"[bold]{result.spec.label}[/bold] on {result.world_size} ranks ({result.nnodes} node"
+              f"{'' if result.nnodes == 1 else 's'} x {result.nproc_per_node}), {result.strategy} over "
+              f"{result.backend}, {result.threads_per_rank} thread(s) per rank", soft_wrap=True)
+    _distributed_points([result.to_dict()], out, wide)
+
+
+def _distributed_points(points: list[dict], out: Console, wide: bool) -> None:
+    cols = [Col("strategy"), Col("ranks", "right"), Col("step (slowest rank)", "right"),
+            Col("samples/s", "right"), Col("1 process", "right"), Col("E(N)", "right"),
+            Col("per-rank medians", "right", drop=1), Col("blocks", "right", drop=2)]
+    rows = []
+    for p in points:
+        per = ", ".join(fmt_seconds(x) for x in p.get("per_rank_median_s") or [])
+        e = p.get("scaling_efficiency")
+        rows.append([p["strategy"], str(p["world_size"]),
+                     fmt_seconds(p["step_time_s"]) if p.get("step_time_s") else "failed",
+                     si(p.get("throughput_samples_per_s")), fmt_seconds(p.get("single_process_step_s")),
+                     f"{e:.2f}" if e is not None else "-", per or "-", f"{p.get('blocks')} x {p.get('block_size')}"])
+    print_table(out, "weak scaling: the same batch per process; E(N) = one process's step / the N-rank step",
+                cols, rows, wide=wide)
+    for p in points:
+        if p.get("error"):
+            out.print(f"[yellow]{p['error']}[/yellow]", soft_wrap=True)
 
 
 def comm(result, out: Console, *, wide: bool = False) -> None:
