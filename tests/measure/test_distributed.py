@@ -52,7 +52,7 @@ def test_two_gloo_ranks_train_with_ddp_and_the_run_is_stored(tmp_path, capsys):
 def test_fsdp2_trains_and_a_failing_rank_is_reported():
     res = bench_distributed(as_spec("mlp", task="train", batch_size=8).resolved(), strategy="fsdp", max_time_s=0.5)
     assert res.error is None and res.step_time_s > 0 and len(res.per_rank_median_s) == 2
-    bad = bench_distributed(as_spec("tests.measure.dist_models:fails_on_rank_1", task="train", batch_size=4,
+    bad = bench_distributed(as_spec("tests.helpers:fails_on_rank_1", task="train", batch_size=4,
                                     input_shape=(8,)).resolved(), max_time_s=0.5)
     assert bad.step_time_s is None and bad.scaling_efficiency is None
     assert "launcher exited" in bad.error and "rank 1 cannot build its model" in bad.error
