@@ -8,7 +8,8 @@ RAPL on the CPU where readable; peak memory from the CUDA caching allocator. It 
 compact table and, with --json-out, writes every Measurement (raw samples included). Last, it
 predicts every GPU row with the uncalibrated predictor for the catalog entry that matches the
 card's name and prints predicted vs measured step time, and from a batch-1 (host-bound) step
-the measured eager host time per op against the host model's.
+the measured eager host time per op against the host model's. With two GPUs or more it also
+measures NCCL collectives (bench-comm) and a 2-rank DDP training step with its E(2).
 
 On a machine without CUDA it runs the CPU rows only and says that the CUDA rows were
 skipped. A global deadline (--budget, default 330 s) skips what would not fit; the plan
@@ -104,6 +105,31 @@ def predictor_vs_measured(results) -> None:
                   f"(reference {load_host('reference').eager_op_s.number * 1e6:.1f} us)")
 
 
+def collectives_and_ddp(n_gpus: int) -> None:
+    """NCCL collectives (bench-comm up to 256 MiB) and a 2-rank DDP training step, when the
+    machine has two GPUs or more."""
+    from accelscope.measure.comm import bench_comm
+    from accelscope.measure.distributed import bench_distributed
+    from accelscope.workload.spec import as_spec
+
+    comm = bench_comm(nproc_per_node=min(n_gpus, 8), device="cuda", max_bytes=256 * 2**20,
+                      ops=("all_reduce", "all_gather", "reduce_scatter"))
+    print(f"\nNCCL collectives on {comm.world_size} GPUs (largest message):")
+    for op in ("all_reduce", "all_gather", "reduce_scatter"):
+        pts = [p for p in comm.points if p.op == op and p.time_s]
+        if pts:
+            p = pts[-1]
+            print(f"  {op:<15} {fmt_bytes(p.bytes):>9} {fmt_seconds(p.time_s):>9}  busbw "
+                  f"{p.busbw_bytes_per_s / 1e9:7.1f} GB/s")
+    for f in comm.fits:
+        print(f"  {f.op:<15} alpha {fmt_seconds(f.alpha_s)}, beta {f.beta_bytes_per_s / 1e9:.1f} GB/s")
+    d = bench_distributed(as_spec("resnet50", task="train", batch_size=64, precision="amp-bf16").resolved(),
+                          nproc_per_node=2, device="cuda", max_time_s=3)
+    print(f"DDP resnet50 train b64 amp-bf16 on 2 GPUs: step {fmt_seconds(d.step_time_s)}, one GPU "
+          f"{fmt_seconds(d.single_process_step_s)}, E(2) = {d.scaling_efficiency or float('nan'):.2f}"
+          + (f" ({d.error})" if d.error else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs")
@@ -183,6 +209,11 @@ def main() -> None:
             break
     if skipped:
         print(f"skipped (over the {args.budget:g} s budget): " + "; ".join(skipped))
+    n_gpus = torch.cuda.device_count() if has_cuda else 0
+    if n_gpus >= 2 and time.perf_counter() - t_start < args.budget:
+        collectives_and_ddp(n_gpus)
+    elif has_cuda:
+        print("NCCL collectives and DDP need two GPUs: skipped on this machine")
     print(f"total wall time {time.perf_counter() - t_start:.0f} s")
     predictor_vs_measured(results)
     if args.json_out:
