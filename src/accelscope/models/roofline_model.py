@@ -12,6 +12,7 @@ to the user's own measurements) replaces the defaults.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from accelscope.errors import PredictionError
@@ -80,8 +81,10 @@ def auto_precision(spec: HardwareSpec) -> str:
     return "fp32"
 
 
+@lru_cache(maxsize=256)
 def _gpu_ceilings(spec: HardwareSpec) -> dict[str, Any]:
-    """The achievable ceilings of a GPU (measured, or derived by ``hardware.achievable``)."""
+    """The achievable ceilings of a GPU (measured, or derived by ``hardware.achievable``);
+    computed once per spec (``device_rates`` and ``execution`` both read them)."""
     from accelscope.hardware.achievable import ceilings
     from accelscope.hardware.catalog import builtin_specs
 
