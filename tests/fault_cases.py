@@ -214,6 +214,8 @@ CASES: list[Case] = [
          "measures training steps"),
     Case("bench: unknown distributed strategy", "values", ("bench", "mlp", "--task", "train", "--nproc-per-node",
                                                             "2", "--strategy", "zero"), "ddp or fsdp"),
+    Case("profile: a parametric decoder that does not divide", "values",
+         ("profile", "llama:layers=2,hidden=64,heads=6"), "not divisible by heads"),
     Case("bench-comm: one rank", "values", ("bench-comm", "--nproc-per-node", "1"), "two ranks"),
     Case("bench-comm: unknown collective", "values", ("bench-comm", "--ops", "allreduce"), "unknown collective"),
     Case("bench-comm: bad size", "values", ("bench-comm", "--max-bytes", "1X"), "not a size like"),

@@ -169,3 +169,35 @@ def test_dle_resnext_profiles():
     assert "aten.sigmoid.default" not in plain_names and "aten.mul.Tensor" not in plain_names
     [sig] = [op for op in se.ops if op.name == "aten.sigmoid.default" and op.output_shapes[0] == (2, 1024)]
     assert sig.count == 23  # one SE gate per block of the 23-block stage
+
+
+def test_parametric_decoders_match_the_presets_they_spell():
+    """``llama:``/``gpt:`` configurations give exactly the zoo presets' models."""
+    from accelscope.workload.zoo import llama_ffn
+
+    assert llama_ffn(4096) == 11008 and llama_ffn(8192) == 22016
+    pairs = [("llama:layers=32,hidden=4096,heads=32", "llama-7b"),
+             ("llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672", "llama-70b"),
+             ("gpt:layers=12,hidden=768,heads=12,seq=1024", "gpt2-small")]
+    for spelled, preset in pairs:
+        a = profile(spelled, task="infer", batch_size=1, seq_len=64)
+        b = profile(preset, task="infer", batch_size=1, seq_len=64)
+        assert a.params == b.params and a.flops == b.flops, spelled
+    # GPT-3 175B (Brown et al. 2020: 96 layers, d_model 12288, 96 heads, 2048 tokens)
+    gpt3 = profile("gpt:layers=96,hidden=12288,heads=96", task="infer", batch_size=1, seq_len=16)
+    assert gpt3.params == 96 * (12 * 12288**2 + 13 * 12288) + 50257 * 12288 + 2048 * 12288 + 2 * 12288
+
+
+@pytest.mark.parametrize("model, message", [
+    ("llama:layers=32,hidden=4096", "give heads"),
+    ("llama:layers=32,hidden=4096,heads=30", "not divisible by heads"),
+    ("llama:layers=2,hidden=64,heads=8,kv_heads=3", "not divisible by kv_heads"),
+    ("gpt:layers=2,hidden=64,heads=4,width=3", "is not key=value with a key of"),
+    ("gpt:layers=two,hidden=64,heads=4", "is not an integer"),
+    ("gpt:layers=0,hidden=64,heads=4", "positive integer"),
+])
+def test_parametric_decoders_refuse_bad_configurations(model, message):
+    from accelscope.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        profile(model, task="infer", batch_size=1, seq_len=8)

@@ -72,7 +72,9 @@ def models(entries, out: Console, *, wide: bool = False) -> None:
              str(e.default_batch), e.description] for e in entries]
     print_table(out, "accelscope model zoo", [Col("name"), Col("input"), Col("batch", "right"),
                                               Col("description", drop=1)], rows, wide=wide)
-    out.print("Also: torchvision:NAME (any torchvision.models builder) and package.module:callable "
+    out.print("Also: torchvision:NAME (any torchvision.models builder), parametric decoders "
+              "gpt:layers=L,hidden=H,heads=A[,ffn=F,vocab=V,seq=S] and "
+              "llama:layers=L,hidden=H,heads=A[,kv_heads=K,ffn=F,vocab=V,seq=S], and package.module:callable "
               "(your own nn.Module factory).")
 
 

@@ -127,7 +127,7 @@ class WorkloadSpec:
     @property
     def is_user_model(self) -> bool:
         """A ``package.module:callable`` factory (its code is not accelscope's or torchvision's)."""
-        return ":" in self.model and not self.model.startswith("torchvision:")
+        return ":" in self.model and not self.model.startswith(("torchvision:", "gpt:", "llama:"))
 
     def with_(self, **changes: Any) -> "WorkloadSpec":
         """A copy with some fields changed (validated again)."""

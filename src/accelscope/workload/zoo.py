@@ -18,6 +18,7 @@ Every preset builds with random weights and never downloads anything.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -351,9 +352,90 @@ class FactoryResolver(Resolver):
                                   make_targets=None, loss_fn=generic_loss)
 
 
+#: Parametric decoders: ``gpt:layers=96,hidden=12288,heads=96`` (GPT-2/3 style: learned
+#: positions, LayerNorm, GELU MLP of ``ffn`` = 4 x hidden unless given, the LM head tied to the
+#: embedding) and ``llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672`` (RoPE, RMSNorm,
+#: SwiGLU MLP, grouped-query attention). key -> (TransformerConfig field, default or None).
+PARAMETRIC = {
+    "gpt": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "ffn": "d_ff", "vocab": "vocab_size",
+            "seq": "max_positions"},
+    "llama": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "kv_heads": "n_kv_heads",
+              "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions"},
+}
+PARAMETRIC_DEFAULTS = {"gpt": {"vocab": 50257, "seq": 2048}, "llama": {"vocab": 32000, "seq": 4096}}
+
+
+def llama_ffn(hidden: int, multiple: int = 256) -> int:
+    """LLaMA's MLP width for a model width: 2/3 x 4 x hidden rounded up to a multiple of 256
+    (the LLaMA reference code's ``multiple_of``): 11008 for hidden 4096."""
+    return multiple * math.ceil(int(2 * 4 * hidden / 3) / multiple)
+
+
+def parametric_config(model: str) -> dict[str, int]:
+    """The TransformerConfig fields of ``gpt:...`` / ``llama:...`` (ConfigError on bad input)."""
+    family, _, text = model.partition(":")
+    keys = PARAMETRIC[family]
+    given: dict[str, int] = {}
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        key, eq, value = item.partition("=")
+        if not eq or key not in keys:
+            raise ConfigError(f"model {model!r}: {item!r} is not key=value with a key of {', '.join(keys)} "
+                              f"(e.g. {family}:layers=32,hidden=4096,heads=32)")
+        try:
+            n = int(value)
+        except ValueError:
+            raise ConfigError(f"model {model!r}: {key}={value!r} is not an integer") from None
+        if n < 1:
+            raise ConfigError(f"model {model!r}: {key} must be a positive integer, got {n}")
+        given[key] = n
+    missing = [k for k in ("layers", "hidden", "heads") if k not in given]
+    if missing:
+        raise ConfigError(f"model {model!r}: give {', '.join(missing)} (e.g. {family}:layers=32,hidden=4096,heads=32)")
+    vals = {**PARAMETRIC_DEFAULTS[family], **given}
+    if vals["hidden"] % vals["heads"]:
+        raise ConfigError(f"model {model!r}: hidden {vals['hidden']} is not divisible by heads {vals['heads']}")
+    if family == "llama":
+        kv = vals.setdefault("kv_heads", vals["heads"])
+        if vals["heads"] % kv:
+            raise ConfigError(f"model {model!r}: heads {vals['heads']} is not divisible by kv_heads {kv}")
+        vals.setdefault("ffn", llama_ffn(vals["hidden"]))
+    else:
+        vals.setdefault("ffn", 4 * vals["hidden"])
+    return {keys[k]: v for k, v in vals.items()}
+
+
+class ParametricResolver(Resolver):
+    def matches(self, spec):
+        return spec.model.split(":", 1)[0] in PARAMETRIC and ":" in spec.model
+
+    def defaults(self, spec):
+        cfg = parametric_config(spec.model)
+        _no_inputs_options(spec, "a parametric decoder")
+        if spec.image_size is not None:
+            raise ConfigError(f"model {spec.model!r} takes token sequences: use --seq-len, not --image-size")
+        length = spec.seq_len or min(cfg["max_positions"], 2048)
+        if length > cfg["max_positions"]:
+            raise ConfigError(f"model {spec.model!r} has {cfg['max_positions']} positions; --seq-len {length} is "
+                              "too long (raise seq=)")
+        return spec.with_(batch_size=1 if spec.batch_size is None else spec.batch_size, seq_len=length)
+
+    def load(self, spec):
+        from accelscope.workload import nets
+        from accelscope.workload.workload import Workload, classification_loss
+
+        family = spec.model.split(":", 1)[0]
+        cfg = nets.TransformerConfig(**parametric_config(spec.model))
+        cls = nets.GPT2 if family == "gpt" else nets.Llama
+        vocab, seq = cfg.vocab_size, spec.seq_len
+        return Workload.from_spec(spec, description=f"parametric {family} decoder", build_model=_checked_factory(
+            spec.model, partial(cls, cfg)), make_inputs=partial(_token_inputs, vocab=vocab, seq_len=seq),
+            make_targets=partial(_token_targets, vocab=vocab, seq_len=seq), loss_fn=classification_loss)
+
+
 RESOLVERS: Registry[Resolver] = Registry("model resolver")
 RESOLVERS.add("zoo", ZooResolver())
 RESOLVERS.add("torchvision", TorchvisionResolver())
+RESOLVERS.add("parametric", ParametricResolver())
 RESOLVERS.add("factory", FactoryResolver())
 
 
@@ -361,7 +443,9 @@ def resolver_for(spec: WorkloadSpec) -> Resolver:
     for _, r in RESOLVERS.items():
         if r.matches(spec):
             return r
-    raise UnknownNameError("model", spec.model, ZOO.names() + ["torchvision:NAME", "package.module:callable"])
+    raise UnknownNameError("model", spec.model, ZOO.names() + ["torchvision:NAME", "gpt:layers=..,hidden=..,heads=..",
+                                                            "llama:layers=..,hidden=..,heads=..",
+                                                            "package.module:callable"])
 
 
 def resolve_defaults(spec: WorkloadSpec) -> WorkloadSpec:
