@@ -26,9 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from accelscope.errors import ConfigError, MeasurementError
+from accelscope.measure.launch import check_world, launch
 
 OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast")
 #: The default largest message: 64 MiB on CPUs (gloo), 1 GiB on GPUs (NCCL).
@@ -224,10 +223,7 @@ def bench_comm(*, nproc_per_node: int = 2, nnodes: int = 1, node_rank: int = 0, 
     if not isinstance(nproc_per_node, int) or nproc_per_node < 2 and nnodes == 1:
         raise ConfigError(f"--nproc-per-node must be an integer >= 2 on one node (collectives need two ranks), "
                           f"got {nproc_per_node!r}")
-    if nnodes < 1 or not 0 <= node_rank < nnodes:
-        raise ConfigError(f"--node-rank must be in 0..{nnodes - 1} for --nnodes {nnodes}, got {node_rank}")
-    if nnodes > 1 and not rdzv_endpoint:
-        raise ConfigError("several nodes need --rdzv-endpoint HOST:PORT (the same on every node)")
+    check_world(nnodes, node_rank, rdzv_endpoint)
     if device not in DEFAULT_MAX_BYTES:
         raise ConfigError(f"--device must be cpu (gloo) or cuda (NCCL), got {device!r}")
     for op in ops:
@@ -235,31 +231,19 @@ def bench_comm(*, nproc_per_node: int = 2, nnodes: int = 1, node_rank: int = 0, 
     max_bytes = max_bytes or DEFAULT_MAX_BYTES[device]
     if max_bytes < MIN_BYTES:
         raise ConfigError(f"--max-bytes must be at least {MIN_BYTES}, got {max_bytes}")
-    with tempfile.TemporaryDirectory(prefix="accelscope-comm-") as tmp:
-        out = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc_per_node}",
-               f"--nnodes={nnodes}", f"--node-rank={node_rank}"]
-        cmd += ["--standalone"] if nnodes == 1 else ["--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv_endpoint}"]
-        cmd += ["-m", "accelscope.measure.comm", "--ops", ",".join(ops), "--max-bytes", str(max_bytes),
-                "--out", str(out)]
-        env = dict(os.environ, ACCELSCOPE_COMM_DEVICE=device, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise MeasurementError(f"bench-comm: the ranks did not finish within {timeout_s:g} s") from None
-        wall = time.perf_counter() - start
-        if not out.exists():
-            if node_rank != 0:  # only node 0's rank 0 writes the results
-                return CommResult(backend="", world_size=nnodes * nproc_per_node, nnodes=nnodes,
-                                  nproc_per_node=nproc_per_node, device=device, points=(), wall_s=wall,
-                                  notes=("this node's ranks ran; node 0 reports the results",))
-            tail = " | ".join(line for line in (proc.stderr or "").splitlines()[-4:] if line.strip())
-            failed = tuple(sorted({line.split("]")[0].strip("[ ") for line in (proc.stderr or "").splitlines()
-                                   if "rank" in line and "Error" in line}))[:8]
-            raise MeasurementError(f"bench-comm: the launcher exited {proc.returncode} without results"
-                                   + (f" (failed: {', '.join(failed)})" if failed else "") + f": {tail[-400:]}")
-        data = json.loads(out.read_text())
+    start = time.perf_counter()
+    data, why = launch("accelscope.measure.comm", ["--ops", ",".join(ops), "--max-bytes", str(max_bytes)],
+                       nproc_per_node=nproc_per_node, nnodes=nnodes, node_rank=node_rank,
+                       rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
+                       env={"ACCELSCOPE_COMM_DEVICE": device,
+                            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+    wall = time.perf_counter() - start
+    if data is None:
+        if node_rank != 0 and why.startswith("the launcher exited 0"):  # only node 0's rank 0 writes results
+            return CommResult(backend="", world_size=nnodes * nproc_per_node, nnodes=nnodes,
+                              nproc_per_node=nproc_per_node, device=device, points=(), wall_s=wall,
+                              notes=("this node's ranks ran; node 0 reports the results",))
+        raise MeasurementError(f"bench-comm: {why}")
     n = int(data["world_size"])
     points = []
     for r in data["results"]:

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from accelscope.errors import ConfigError, MeasurementError
+from accelscope.errors import ConfigError
+from accelscope.measure.launch import check_world, launch
 from accelscope.workload.spec import WorkloadSpec
 
 STRATEGIES = ("ddp", "fsdp", "none")
@@ -151,27 +150,11 @@ def worker(spec_json: str, strategy: str, threads: int, max_time_s: float, out_p
 
 def _launch(spec: WorkloadSpec, *, strategy: str, nproc_per_node: int, nnodes: int, node_rank: int,
             rdzv_endpoint: str | None, device: str, threads: int, max_time_s: float, timeout_s: float):
-    with tempfile.TemporaryDirectory(prefix="accelscope-dist-") as tmp:
-        out = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc_per_node}",
-               f"--nnodes={nnodes}", f"--node-rank={node_rank}"]
-        cmd += ["--standalone"] if nnodes == 1 else ["--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv_endpoint}"]
-        cmd += ["-m", "accelscope.measure.distributed", "--spec", json.dumps(spec.to_dict()), "--strategy", strategy,
-                "--threads", str(threads), "--max-time", str(max_time_s), "--out", str(out)]
-        env = dict(os.environ, ACCELSCOPE_DIST_DEVICE=device, OMP_NUM_THREADS=str(threads))
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            return None, f"the ranks did not finish within {timeout_s:g} s"
-        if not out.exists():
-            lines = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()]
-            errors = [ln for ln in lines if "Error" in ln and "ChildFailedError" not in ln and "elastic" not in ln]
-            failed = sorted({ln.split("]")[0].strip() + "]" for ln in errors if ln.startswith("[rank")})
-            why = errors[-1].strip() if errors else (lines[-1] if lines else "")
-            why = why.split("]:", 1)[1].strip() if why.startswith("[rank") and "]:" in why else why
-            return None, (f"the launcher exited {proc.returncode}" + (f"; failed: {', '.join(failed)}" if failed else "")
-                          + (f": {why[-300:]}" if why else ""))
-        return json.loads(out.read_text()), None
+    args = ["--spec", json.dumps(spec.to_dict()), "--strategy", strategy, "--threads", str(threads),
+            "--max-time", str(max_time_s)]
+    return launch("accelscope.measure.distributed", args, nproc_per_node=nproc_per_node, nnodes=nnodes,
+                  node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
+                  env={"ACCELSCOPE_DIST_DEVICE": device, "OMP_NUM_THREADS": str(threads)})
 
 
 def bench_distributed(spec: WorkloadSpec, *, nproc_per_node: int = 2, nnodes: int = 1, node_rank: int = 0,
@@ -184,10 +167,7 @@ def bench_distributed(spec: WorkloadSpec, *, nproc_per_node: int = 2, nnodes: in
         raise ConfigError("a distributed bench measures training steps: give --task train")
     if not isinstance(nproc_per_node, int) or nproc_per_node < 1:
         raise ConfigError(f"--nproc-per-node must be a positive integer, got {nproc_per_node!r}")
-    if nnodes < 1 or not 0 <= node_rank < nnodes:
-        raise ConfigError(f"--node-rank must be in 0..{nnodes - 1} for --nnodes {nnodes}, got {node_rank}")
-    if nnodes > 1 and not rdzv_endpoint:
-        raise ConfigError("several nodes need --rdzv-endpoint HOST:PORT (the same on every node)")
+    check_world(nnodes, node_rank, rdzv_endpoint)
     if device not in ("cpu", "cuda"):
         raise ConfigError(f"a distributed bench runs on cpu (gloo) or cuda (NCCL), got {device!r}")
     from accelscope.measure.environment import physical_cores
