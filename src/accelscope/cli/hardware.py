@@ -50,12 +50,10 @@ def show_cmd(
     if json_out:
         d = spec.to_dict()
         if spec.kind == "gpu":
-            from accelscope.hardware.achievable import ceilings
-            from accelscope.hardware.catalog import builtin_specs
+            from accelscope.hardware.achievable import device_ceilings
             from accelscope.hardware.hosts import host_of
 
-            catalog = [s for s in builtin_specs() if s.name != spec.name] + [spec]
-            d["achievable"] = {k: f.to_dict() for k, f in ceilings(spec, catalog).items()}
+            d["achievable"] = {k: f.to_dict() for k, f in device_ceilings(spec).items()}
             d["host"] = host_of(spec).to_dict()
         typer.echo(json_text(d))
     else:

@@ -161,3 +161,11 @@ def ceilings(spec: HardwareSpec, catalog: Iterable[HardwareSpec]) -> dict[str, F
     """Every achievable ceiling of ``spec`` by column (what ``hardware show`` prints)."""
     catalog = list(catalog)
     return {c: ceiling(spec, c, catalog) for c in (*PEAK_COLUMNS, BANDWIDTH, *TIMES)}
+
+
+def device_ceilings(spec: HardwareSpec) -> dict[str, Figure]:
+    """:func:`ceilings` of ``spec`` derived from the built-in catalog's measurements (a user's
+    file, or a built-in entry replaced by one, stands in for the entry of its name)."""
+    from accelscope.hardware.catalog import builtin_specs
+
+    return ceilings(spec, [s for s in builtin_specs() if s.name != spec.name] + [spec])

@@ -85,11 +85,9 @@ def auto_precision(spec: HardwareSpec) -> str:
 def _gpu_ceilings(spec: HardwareSpec) -> dict[str, Any]:
     """The achievable ceilings of a GPU (measured, or derived by ``hardware.achievable``);
     computed once per spec (``device_rates`` and ``execution`` both read them)."""
-    from accelscope.hardware.achievable import ceilings
-    from accelscope.hardware.catalog import builtin_specs
+    from accelscope.hardware.achievable import device_ceilings
 
-    catalog = [s for s in builtin_specs() if s.name != spec.name] + [spec]
-    return ceilings(spec, catalog)
+    return device_ceilings(spec)
 
 
 def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:

@@ -484,15 +484,13 @@ def hardware_show(spec, out: Console) -> None:
     for key, value, detail in rows:
         line(f"  {key:<{key_w}}  {value:>{val_w}}  {detail}".rstrip())
     if spec.kind == "gpu":
-        from accelscope.hardware.achievable import ceilings
-        from accelscope.hardware.catalog import builtin_specs
+        from accelscope.hardware.achievable import device_ceilings
         from accelscope.hardware.hosts import host_of
 
         out.print("\n[bold]achievable ceilings[/bold] (what the roofline divides by: measured, else derived)")
         units = {"mem_bandwidth_bytes_per_s": "B/s", "kernel_launch_s": "s", "graph_kernel_s": "s"}
-        catalog = [s for s in builtin_specs() if s.name != spec.name] + [spec]
         crows = []
-        for key, fig in ceilings(spec, catalog).items():
+        for key, fig in device_ceilings(spec).items():
             if not fig.known:
                 continue
             how = f"derived: {fig.derived}" if fig.derived else f"measured: {fig.source}" + (f" [{fig.note}]" if fig.note else "")
