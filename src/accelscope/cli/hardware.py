@@ -1,4 +1,4 @@
-"""``accelscope hardware list|show|hosts``: the hardware catalog in the terminal."""
+"""``accelscope hardware list|show|hosts|systems``: the hardware catalog in the terminal."""
 
 from __future__ import annotations
 
@@ -77,3 +77,19 @@ def hosts_cmd(
             "cpus": [{**c.to_dict(), "eager_op_s": cat.eager_op_s(c).to_dict()} for c in cat.cpus.values()]}))
     else:
         text.hosts(cat, text.console(), wide=wide)
+
+
+@hardware_app.command("systems")
+def systems_cmd(
+    json_out: bool = typer.Option(False, "--json", help="Print every system and link, each figure with its source, as JSON."),
+    wide: o.Wide = False,
+) -> None:
+    """Multi-device systems (`predict --devices N --system NAME`) and the links that join their devices."""
+    from accelscope.hardware.systems import links, systems
+    from accelscope.report import json_text, text
+
+    if json_out:
+        typer.echo(json_text({"systems": [s.to_dict() for s in systems().values()],
+                              "links": [link.to_dict() for link in links().values()]}))
+    else:
+        text.systems(systems(), links(), text.console(), wide=wide)

@@ -390,6 +390,22 @@ def _tera(fig) -> str:
     return f"{fig.value / 1e12:.4g}"
 
 
+def systems(systems_by_name, links_by_name, out: Console, *, wide: bool = False) -> None:
+    """``hardware systems``: nodes and their links (bandwidth per device per direction)."""
+    cols = [Col("system"), Col("device", drop=3), Col("per node", "right"), Col("inside the node"),
+            Col("network", drop=1), Col("NICs", "right", drop=2)]
+    rows = [[s.name, s.device or "-", _fig(s.devices_per_node, "count"), s.intra_node.name,
+             s.network.name if s.network else "-", _fig(s.nics_per_node, "count")] for s in systems_by_name.values()]
+    print_table(out, "systems (--system)", cols, rows, wide=wide)
+    cols = [Col("link"), Col("scope", drop=3), Col("nominal", "right"), Col("measured", "right", drop=1),
+            Col("latency", "right", drop=2)]
+    rows = [[k.name, k.scope, _fig(k.bandwidth_bytes_per_s, "B/s"), _fig(k.achievable_bandwidth_bytes_per_s, "B/s"),
+             fmt_seconds(k.latency_s.number) if k.latency_s.number is not None else "?"]
+            for k in links_by_name.values()]
+    print_table(out, "links: bandwidth per device and direction (measured: nccl-tests busbw); sources: --json",
+                cols, rows, wide=wide)
+
+
 def hardware_list(specs, out: Console, *, wide: bool = False) -> None:
     rows = []
     for s in specs:
