@@ -39,7 +39,8 @@ registered function, in this order:
 3. ``unfused_dropout``: CPU dropout as ATen's several kernels (``UNFUSED_DROPOUT``);
 4. ``scalar_kernels``: scalar-loop kernels (CPU max pooling) run ``scalar_kernel_slowdown`` slower;
 5. ``matrix_work``: matrix work on the matrix units at the efficiency above (attention, fused
-   recurrent layers; vector-matrix ops stay on the vector units);
+   recurrent layers; vector-matrix ops stay on the vector units); causal attention executes
+   half its counted product (``CAUSAL_SPEEDUP``);
 6. ``nchw_transposes``: NCHW <-> NHWC transposes around tensor-core convolutions (``layout_s``);
 7. ``dnn_library_rate``: the DNN library's rate (``DeviceRates.conv_factor``);
 8. ``winograd``: Winograd convolutions do less arithmetic (``algorithm_speedup``);
@@ -351,6 +352,11 @@ def matrix_efficiency(dims: tuple[int, int, int, int], units: int, p: RooflinePa
 ATTENTION_BLOCK_Q = 128
 
 
+#: Work a fused attention kernel skips under a causal mask: the blocks above the diagonal,
+#: half of the (T x T) product for long sequences (FlashAttention-2, Dao 2023, 3.1.1).
+CAUSAL_SPEEDUP = 2.0
+
+
 def attention_wave_efficiency(dims: tuple[int, int, int, int], units: int) -> float:
     """Wave quantisation of a fused attention kernel: one thread block per (batch x head,
     block of ``ATTENTION_BLOCK_Q`` query rows), scheduled in waves over the compute units.
@@ -575,6 +581,10 @@ def _matrix_work(c: OpCost, ctx: CostContext) -> None:
     c.tensor = op.dtype != "float32" or rates.fp32_is_tensor
     if op.category == "attention":
         c.efficiency = p.attention_efficiency * attention_wave_efficiency(dims, rates.compute_units)
+        if op.attrs.get("is_causal"):
+            # a fused kernel skips the blocks a causal mask zeroes: about half the product
+            # (FlashAttention-2, Dao 2023, section 3.1.1); the profile counts the full product
+            c.algorithm_speedup = CAUSAL_SPEEDUP
     else:
         base = p.matrix_efficiency if c.tensor else p.fp32_matrix_efficiency
         c.efficiency = base * matrix_efficiency(dims, rates.compute_units, ctx.blocked if c.fused else p)
