@@ -83,6 +83,9 @@ class TransformerConfig:
     dropout: float = 0.0
     rope_theta: float = 10000.0
     norm_eps: float = 1e-5
+    #: decoders: fused (flash) attention; False computes it unfused, as Megatron-LM did before
+    #: FlashAttention (a score product, a scaled, masked softmax, a product: ``causal_attention``)
+    flash_attention: bool = True
 
     @property
     def head_dim(self) -> int:
@@ -185,22 +188,66 @@ class Bert(nn.Module):
         return F.linear(h, self.word.weight, self.mlm_bias)
 
 
+def _context_kv(k: torch.Tensor, v: torch.Tensor, cp: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Context parallelism's keys and values: a rank's ``T/cp`` queries attend to the whole
+    sequence, whose other ``cp - 1`` chunks of K and V arrive from the other ranks (ring
+    attention); here the local chunk stands in for them (the same shapes and FLOPs)."""
+    if cp == 1:
+        return k, v
+    return k.repeat(1, 1, cp, 1), v.repeat(1, 1, cp, 1)
+
+
+def _sdpa(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cp: int, gqa: bool = False,
+          flash: bool = True, drop: nn.Module | None = None) -> torch.Tensor:
+    # causal; with context parallelism a rank's T/cp queries against all T keys, which the
+    # load-balanced chunk order (Megatron's and TorchTitan's) leaves half masked on average
+    if flash:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
+    return causal_attention(q, k, v, drop or nn.Identity())
+
+
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, drop: nn.Module) -> torch.Tensor:
+    """Unfused causal attention as Megatron-LM computed it before FlashAttention (its
+    CoreAttention: a batched score product, FusedScaleMaskSoftmax, dropout, a batched
+    product): the (T x T) scores of every head are written and read."""
+    if k.shape[1] != q.shape[1]:  # grouped-query attention without a fused kernel: copy K/V heads
+        rep = q.shape[1] // k.shape[1]
+        k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    mask = torch.full((t_q, t_k), float("-inf"), device=q.device, dtype=q.dtype).triu(1 + t_k - t_q)
+    return eager_attention(q, k, v, mask, drop)
+
+
+def _shard(n: int, tp: int, what: str) -> int:
+    if n % tp:
+        raise ValueError(f"{what} {n} is not divisible by the tensor-parallel degree {tp}")
+    return n // tp
+
+
 class GPT2Block(nn.Module):
-    def __init__(self, c: TransformerConfig):
+    """A GPT-2 block; with ``tp > 1`` one rank's tensor-parallel shard of it (Megatron-LM's
+    split, Shoeybi et al. 2019 section 3): the QKV and first MLP products column-split
+    (``heads/tp`` heads, ``ffn/tp`` units), the output and second MLP products row-split;
+    the norms, residuals and dropouts on the whole hidden width. With ``cp > 1`` it is one
+    rank's sequence chunk under context parallelism (see ``_context_kv``)."""
+
+    def __init__(self, c: TransformerConfig, tp: int = 1, cp: int = 1):
         super().__init__()
-        self.n_heads = c.n_heads
+        self.n_heads, self.cp, self.flash = _shard(c.n_heads, tp, "heads"), cp, c.flash_attention
+        width = self.n_heads * c.head_dim
         self.ln_1 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-        self.c_attn = nn.Linear(c.d_model, 3 * c.d_model)
-        self.c_proj = nn.Linear(c.d_model, c.d_model)
+        self.c_attn = nn.Linear(c.d_model, 3 * width)
+        self.c_proj = nn.Linear(width, c.d_model)
         self.ln_2 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-        self.c_fc = nn.Linear(c.d_model, c.d_ff)
-        self.mlp_proj = nn.Linear(c.d_ff, c.d_model)
+        self.c_fc = nn.Linear(c.d_model, _shard(c.d_ff, tp, "ffn"))
+        self.mlp_proj = nn.Linear(_shard(c.d_ff, tp, "ffn"), c.d_model)
         self.drop = nn.Dropout(c.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q, k, v = self.c_attn(self.ln_1(x)).chunk(3, dim=-1)
         q, k, v = (_split_heads(y, self.n_heads) for y in (q, k, v))
-        a = _merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        k, v = _context_kv(k, v, self.cp)
+        a = _merge_heads(_sdpa(q, k, v, self.cp, flash=self.flash, drop=self.drop))
         x = x + self.drop(self.c_proj(a))
         return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
 
@@ -231,19 +278,28 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 class LlamaBlock(nn.Module):
-    def __init__(self, c: TransformerConfig):
+    """A LLaMA block; with ``tp > 1`` one rank's tensor-parallel shard (as ``GPT2Block``):
+    ``heads/tp`` query heads and ``kv_heads/tp`` K/V heads (at least one: with fewer K/V
+    heads than ranks each rank keeps a replica of one), ``ffn/tp`` gate/up units."""
+
+    def __init__(self, c: TransformerConfig, tp: int = 1, cp: int = 1):
         super().__init__()
-        self.n_heads, self.n_kv = c.n_heads, c.n_kv_heads or c.n_heads
-        kv_dim = self.n_kv * c.head_dim
+        kv = c.n_kv_heads or c.n_heads
+        self.n_heads, self.cp, self.flash = _shard(c.n_heads, tp, "heads"), cp, c.flash_attention
+        self.n_kv = kv // tp if kv >= tp else 1
+        if kv >= tp and kv % tp:
+            raise ValueError(f"kv_heads {kv} is not divisible by the tensor-parallel degree {tp}")
+        kv_dim, width = self.n_kv * c.head_dim, self.n_heads * c.head_dim
+        ffn = _shard(c.d_ff, tp, "ffn")
         self.input_norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
-        self.q_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.q_proj = nn.Linear(c.d_model, width, bias=False)
         self.k_proj = nn.Linear(c.d_model, kv_dim, bias=False)
         self.v_proj = nn.Linear(c.d_model, kv_dim, bias=False)
-        self.o_proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        self.o_proj = nn.Linear(width, c.d_model, bias=False)
         self.post_norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
-        self.gate_proj = nn.Linear(c.d_model, c.d_ff, bias=False)
-        self.up_proj = nn.Linear(c.d_model, c.d_ff, bias=False)
-        self.down_proj = nn.Linear(c.d_ff, c.d_model, bias=False)
+        self.gate_proj = nn.Linear(c.d_model, ffn, bias=False)
+        self.up_proj = nn.Linear(c.d_model, ffn, bias=False)
+        self.down_proj = nn.Linear(ffn, c.d_model, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         h = self.input_norm(x)
@@ -252,12 +308,10 @@ class LlamaBlock(nn.Module):
         v = _split_heads(self.v_proj(h), self.n_kv)
         q = q * cos + _rotate_half(q) * sin
         k = k * cos + _rotate_half(k) * sin
-        if self.n_kv != self.n_heads:  # grouped-query attention: share each K/V head
-            rep = self.n_heads // self.n_kv
-            b, _, t, d = k.shape
-            k = k[:, :, None].expand(b, self.n_kv, rep, t, d).reshape(b, self.n_heads, t, d)
-            v = v[:, :, None].expand(b, self.n_kv, rep, t, d).reshape(b, self.n_heads, t, d)
-        a = _merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        k, v = _context_kv(k, v, self.cp)
+        # grouped-query attention: each K/V head serves heads/kv_heads query heads inside the
+        # fused kernel (FlashAttention-2 and SDPA's enable_gqa do not materialise the copies)
+        a = _merge_heads(_sdpa(q, k, v, self.cp, gqa=self.n_kv != self.n_heads, flash=self.flash))
         x = x + self.o_proj(a)
         h = self.post_norm(x)
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))

@@ -152,6 +152,8 @@ class Profile(SpecFields):
     activation_bytes: int
     input_bytes: int
     samples_per_step: int = 1
+    #: trainable parameter tensors (DDP works per tensor: its gradient-to-bucket copies)
+    param_tensors: int = 0
     notes: tuple[str, ...] = ()
 
     # -- totals -------------------------------------------------------------------------
@@ -275,6 +277,7 @@ class Profile(SpecFields):
             "uncovered_ops": self.uncovered_ops,
             "notes": list(self.notes),
             "samples_per_step": self.samples_per_step,
+            "param_tensors": self.param_tensors,
             "spec": self.spec.to_dict(),
         }
         if include_ops:
@@ -292,6 +295,7 @@ class Profile(SpecFields):
                        param_bytes=int(mem["param_bytes"]), grad_bytes=int(mem["grad_bytes"]),
                        optimizer_state_bytes=int(mem["optimizer_state_bytes"]),
                        activation_bytes=int(mem["activation_bytes"]), input_bytes=int(mem["input_bytes"]),
-                       samples_per_step=int(d["samples_per_step"]), notes=tuple(d.get("notes", ())))
+                       samples_per_step=int(d["samples_per_step"]), param_tensors=int(d.get("param_tensors", 0)),
+                       notes=tuple(d.get("notes", ())))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"not a stored profile ({type(exc).__name__}: {exc})") from exc

@@ -454,5 +454,6 @@ def trace(workload: Workload, *, channels_last: bool | None = None) -> Profile:
         param_bytes=sum(_nbytes(p) for p in params) + sum(_nbytes(b) for b in model.buffers()),
         grad_bytes=traced.grad_bytes, optimizer_state_bytes=traced.optimizer_state_bytes,
         activation_bytes=traced.activation_bytes, input_bytes=input_bytes, samples_per_step=w.batch_size,
+        param_tensors=sum(1 for p in params if p.requires_grad),
         notes=tuple(notes),
     )

@@ -358,11 +358,49 @@ class FactoryResolver(Resolver):
 #: SwiGLU MLP, grouped-query attention). key -> (TransformerConfig field, default or None).
 PARAMETRIC = {
     "gpt": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "ffn": "d_ff", "vocab": "vocab_size",
-            "seq": "max_positions"},
+            "seq": "max_positions", "flash": "flash_attention"},
     "llama": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "kv_heads": "n_kv_heads",
-              "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions"},
+              "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions", "flash": "flash_attention"},
 }
+#: ``flash=0``: attention unfused (score product, masked softmax, product), as Megatron-LM and
+#: the original GPT-2 code computed it before FlashAttention; ``flash=1`` (the default): fused.
 PARAMETRIC_DEFAULTS = {"gpt": {"vocab": 50257, "seq": 2048}, "llama": {"vocab": 32000, "seq": 4096}}
+
+
+#: Named decoders of published training runs, as parametric decoders (``accelscope models``):
+#: the Megatron-LM models of Korthikanti et al. 2022 Table 3 (configurations as held in
+#: calculon-ai/calculon models/*.json; GPT-2's vocabulary), GPT-3 175B (Brown et al. 2020
+#: Table 2.1) and Llama 3 (Llama Team, "The Llama 3 Herd of Models" 2024, Table 3; vocabulary
+#: 128,256 and 131,072 positions as in the released Llama 3.1 configs).
+DECODER_PRESETS = {
+    "gpt3-175b": ("GPT-3 175B (Brown et al. 2020)", "gpt:layers=96,hidden=12288,heads=96,seq=2048"),
+    "megatron-22b": ("Megatron-LM 22B (Korthikanti et al. 2022)", "gpt:layers=48,hidden=6144,heads=64,seq=2048"),
+    "megatron-175b": ("Megatron-LM 175B (Korthikanti et al. 2022; GPT-3's shape)",
+                      "gpt:layers=96,hidden=12288,heads=96,seq=2048"),
+    "megatron-530b": ("Megatron-Turing NLG 530B (Korthikanti et al. 2022)",
+                      "gpt:layers=105,hidden=20480,heads=128,seq=2048"),
+    "megatron-1t": ("Megatron-LM 1T (Korthikanti et al. 2022)", "gpt:layers=128,hidden=25600,heads=160,seq=2048"),
+    "llama3-8b": ("Llama 3 8B", "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=128256,seq=131072"),
+    "llama3-70b": ("Llama 3 70B",
+                   "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=128256,seq=131072"),
+    "llama3-405b": ("Llama 3 405B",
+                    "llama:layers=126,hidden=16384,heads=128,kv_heads=8,ffn=53248,vocab=128256,seq=131072"),
+}
+#: zoo presets that are decoders of these families (so they can be sharded too)
+_ZOO_DECODERS = {
+    "gpt2-small": "gpt:layers=12,hidden=768,heads=12,seq=1024",
+    "llama-7b": "llama:layers=32,hidden=4096,heads=32,ffn=11008,vocab=32000,seq=2048",
+    "llama-70b": "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=32000,seq=4096",
+}
+
+
+def decoder_config(model: str) -> tuple[str, dict[str, int]] | None:
+    """(family, TransformerConfig fields) of a decoder that can be sharded, or None."""
+    text = DECODER_PRESETS[model][1] if model in DECODER_PRESETS else _ZOO_DECODERS.get(model, model)
+    family = text.split(":", 1)[0]
+    if family not in PARAMETRIC or ":" not in text:
+        return None
+    return family, parametric_config(text)
 
 
 def llama_ffn(hidden: int, multiple: int = 256) -> int:
@@ -373,6 +411,8 @@ def llama_ffn(hidden: int, multiple: int = 256) -> int:
 
 def parametric_config(model: str) -> dict[str, int]:
     """The TransformerConfig fields of ``gpt:...`` / ``llama:...`` (ConfigError on bad input)."""
+    if model in DECODER_PRESETS:
+        model = DECODER_PRESETS[model][1]
     family, _, text = model.partition(":")
     keys = PARAMETRIC[family]
     given: dict[str, int] = {}
@@ -385,7 +425,10 @@ def parametric_config(model: str) -> dict[str, int]:
             n = int(value)
         except ValueError:
             raise ConfigError(f"model {model!r}: {key}={value!r} is not an integer") from None
-        if n < 1:
+        if key == "flash":
+            if n not in (0, 1):
+                raise ConfigError(f"model {model!r}: flash must be 0 (unfused attention) or 1 (fused), got {n}")
+        elif n < 1:
             raise ConfigError(f"model {model!r}: {key} must be a positive integer, got {n}")
         given[key] = n
     missing = [k for k in ("layers", "hidden", "heads") if k not in given]
@@ -401,12 +444,15 @@ def parametric_config(model: str) -> dict[str, int]:
         vals.setdefault("ffn", llama_ffn(vals["hidden"]))
     else:
         vals.setdefault("ffn", 4 * vals["hidden"])
-    return {keys[k]: v for k, v in vals.items()}
+    out = {keys[k]: v for k, v in vals.items()}
+    if "flash_attention" in out:
+        out["flash_attention"] = bool(out["flash_attention"])
+    return out
 
 
 class ParametricResolver(Resolver):
     def matches(self, spec):
-        return spec.model.split(":", 1)[0] in PARAMETRIC and ":" in spec.model
+        return spec.model in DECODER_PRESETS or (spec.model.split(":", 1)[0] in PARAMETRIC and ":" in spec.model)
 
     def defaults(self, spec):
         cfg = parametric_config(spec.model)
@@ -423,7 +469,7 @@ class ParametricResolver(Resolver):
         from accelscope.workload import nets
         from accelscope.workload.workload import Workload, classification_loss
 
-        family = spec.model.split(":", 1)[0]
+        family = (DECODER_PRESETS[spec.model][1] if spec.model in DECODER_PRESETS else spec.model).split(":", 1)[0]
         cfg = nets.TransformerConfig(**parametric_config(spec.model))
         cls = nets.GPT2 if family == "gpt" else nets.Llama
         vocab, seq = cfg.vocab_size, spec.seq_len
@@ -443,7 +489,7 @@ def resolver_for(spec: WorkloadSpec) -> Resolver:
     for _, r in RESOLVERS.items():
         if r.matches(spec):
             return r
-    raise UnknownNameError("model", spec.model, ZOO.names() + ["torchvision:NAME", "gpt:layers=..,hidden=..,heads=..",
+    raise UnknownNameError("model", spec.model, ZOO.names() + list(DECODER_PRESETS) + ["torchvision:NAME", "gpt:layers=..,hidden=..,heads=..",
                                                             "llama:layers=..,hidden=..,heads=..",
                                                             "package.module:callable"])
 
