@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from accelscope.cost import Assumptions, Priced
     from accelscope.jobs.calibrate import CalibrationResult
     from accelscope.jobs.explore import ExploreResult
+    from accelscope.jobs.parallel import Parallel
     from accelscope.jobs.predict import Prediction
     from accelscope.jobs.simulate import DseJobResult, SimulationResult
     from accelscope.measure.bench import BenchRun
@@ -100,7 +101,7 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
             kind: "str | Sequence[str] | None" = None, hardware_paths: Sequence[str | Path] | None = None,
             store: "Store | str | Path | None" = None, calibrated: bool = True,
             assumptions: "Assumptions | None" = None, cache: bool = True, host_cpu: str | None = None,
-            **workload: Any) -> "Prediction":
+            parallel: "Parallel | None" = None, **workload: Any) -> "Prediction":
     """Predict the workload on catalog hardware (names, ``.toml`` design files, or every entry
     of a ``kind``; all of the catalog when neither is given), timed by each entry's
     performance model and priced. ``precision`` defaults to ``auto`` (each device in the
@@ -109,13 +110,21 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
     (``accelscope hardware hosts``) instead of the one its file names; ``mode`` (a workload
     option: eager, cuda-graphs, compile) says how the step runs. Returns a
     :class:`~accelscope.jobs.predict.Prediction`: ``results`` (:class:`~accelscope.cost.Priced`,
-    fastest first) and ``unavailable``."""
+    fastest first) and ``unavailable``. ``parallel`` (a :class:`~accelscope.jobs.parallel.Parallel`,
+    or a dict of its fields: ``devices``, ``system``, ``parallel="dp=8,tp=8"``, ``zero``,
+    ``micro_batch``, ``global_batch``, ``recompute``, ``schedule``, ``search``) predicts one
+    training iteration on that many devices; ``searches`` then holds the ranked layouts."""
     from accelscope.jobs.predict import predict as run_predict
 
     calibrations = None if calibrated else {}
     with _store(store, default=False) as db:
+        if isinstance(parallel, dict):
+            from accelscope.jobs.parallel import Parallel
+
+            parallel = Parallel(**parallel)
         return run_predict(model, hardware=hardware, kind=kind, hardware_paths=hardware_paths, host_cpu=host_cpu,
-                           calibrations=calibrations, store=db, assumptions=assumptions, cache=cache, **workload)
+                           calibrations=calibrations, store=db, assumptions=assumptions, cache=cache,
+                           parallel=parallel, **workload)
 
 
 def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices: str = "auto",

@@ -22,6 +22,19 @@ def predict_cmd(
     host_cpu: o.HostCpu = None,
     samples: Optional[float] = typer.Option(None, "--samples", help="Also price a run of this many samples (e.g. a training run)."),
     ops: bool = typer.Option(False, "--ops", help="Include per-op estimates in --json output."),
+    devices: Optional[int] = typer.Option(None, "--devices", help="Predict one training iteration on this many devices of each (data, tensor, pipeline, context parallel)."),
+    system: Optional[str] = typer.Option(None, "--system", help="How the devices are joined: a system of `accelscope hardware systems` (default: the device's own system)."),
+    devices_per_node: Optional[int] = typer.Option(None, "--devices-per-node", help="Devices per node (overrides the system's count)."),
+    parallel: Optional[str] = typer.Option(None, "--parallel", help="The layout, e.g. dp=8,tp=8,pp=2 (cp= for context parallel); dp is filled in when left out."),
+    zero: Optional[int] = typer.Option(None, "--zero", help="ZeRO stage of the data-parallel replicas: 0-3 (3 = FSDP)."),
+    fsdp: bool = typer.Option(False, "--fsdp", help="Fully sharded data parallel (ZeRO stage 3)."),
+    micro_batch: Optional[int] = typer.Option(None, "--micro-batch", help="Samples per device per micro-batch (default: --batch)."),
+    global_batch: Optional[int] = typer.Option(None, "--global-batch", help="Samples per iteration over all replicas (default: micro-batch x data-parallel replicas)."),
+    recompute: str = typer.Option("none", "--recompute", help="Activation recomputation: none, selective (the attention core) or full."),
+    schedule: str = typer.Option("1f1b", "--schedule", help="Pipeline schedule: 1f1b or interleaved:V (V model chunks per device)."),
+    sequence_parallel: Optional[bool] = typer.Option(None, "--sequence-parallel/--no-sequence-parallel", help="Megatron's sequence parallelism with tensor parallelism (default: on when tp > 1)."),
+    search: bool = typer.Option(False, "--search", help="Rank every valid layout for --devices by throughput, with memory fit and what binds each."),
+    top: int = typer.Option(10, "--top", help="Layouts shown by --search."),
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
@@ -33,8 +46,25 @@ def predict_cmd(
         raise ConfigError("give either --hardware NAME[,NAME...] or --kind K (cpu, gpu, tpu, asic, fpga)")
     if samples is not None and not samples > 0:
         raise ConfigError(f"--samples must be a positive number of samples, got {samples:g}")
+    layout_opts = dict(system=system, devices_per_node=devices_per_node, parallel=parallel, zero=zero, fsdp=fsdp,
+                       micro_batch=micro_batch, global_batch=global_batch, sequence_parallel=sequence_parallel)
+    multi = None
+    if devices is not None or search or parallel:
+        from accelscope.jobs.parallel import Parallel
+
+        if devices is None:
+            raise ConfigError("--parallel and --search need --devices N")
+        spec = workload.spec(model)
+        if spec.task != "train":
+            raise ConfigError("--devices predicts a training iteration: add --task train")
+        multi = Parallel(devices=devices, recompute=recompute, schedule=schedule, search=search, top=top,
+                         **layout_opts)
+    elif any(v not in (None, False) for v in layout_opts.values()) or recompute != "none" or schedule != "1f1b":
+        raise ConfigError("the layout options (--system, --parallel, --zero, --fsdp, --micro-batch, --global-batch, "
+                          "--recompute, --schedule) need --devices N")
     pred = predict(workload.spec(model), hardware=hardware, kind=kind,
-                   hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache, host_cpu=host_cpu)
+                   hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache, host_cpu=host_cpu,
+                   parallel=multi)
     if json_out:
         typer.echo(json_text(pred.to_dict(include_ops=ops, samples=samples)))
     else:

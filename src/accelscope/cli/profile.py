@@ -14,14 +14,19 @@ def models_cmd(json_out: o.Json = False, wide: o.Wide = False) -> None:
     from accelscope.report import json_text, text
     from accelscope.workload.zoo import ZOO
 
+    from accelscope.workload.zoo import DECODER_PRESETS, parametric_config
+
     entries = [e for _, e in ZOO.items()]
+    presets = [{"name": name, "modality": "tokens", "default_batch": 1,
+                "default_seq_len": min(parametric_config(name)["max_positions"], 2048), "description": what,
+                "source": spec} for name, (what, spec) in DECODER_PRESETS.items()]
     if json_out:
         typer.echo(json_text([
             {"name": e.name, "modality": e.modality, "default_batch": e.default_batch,
              ("default_image_size" if e.modality == "image" else "default_seq_len"): e.default_size,
-             "description": e.description, "source": e.source} for e in entries]))
+             "description": e.description, "source": e.source} for e in entries] + presets))
         return
-    text.models(entries, text.console(), wide=wide)
+    text.models(entries, text.console(), wide=wide, presets=presets)
 
 
 @app.command("profile")

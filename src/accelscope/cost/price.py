@@ -19,6 +19,8 @@ assumption stated in the result.
 
 * **Money**: the cheapest dated, non-stale cloud offering, per device-hour
   (``CloudOffering.usd_per_device_hour``), with its date.
+* **Several devices** (``Estimate.devices``): power, energy and the hourly price are those of
+  one device times the device count.
 * **Carbon**: energy x ``Assumptions.g_co2_per_kwh`` when one is given (location-based;
   the grid data with dates is the job of a later release), else ``None``.
 """
@@ -173,10 +175,14 @@ def price(estimate: Estimate, spec: HardwareSpec, assumptions: Assumptions | Non
     a = assumptions or Assumptions()
     notes: list[str] = []
     power, energy, method = _energy(estimate, spec, a, notes)
+    n = estimate.devices
+    if n > 1 and power is not None:  # every device draws it; an estimate's times are per device
+        power, energy = power * n, (energy or 0.0) * n
+        method += f" x {n} devices"
     offer = spec.cheapest_offering()
     money: dict[str, Any] = {}
     if offer is not None:
-        money = dict(usd_per_hour=offer.usd_per_device_hour, price_date=offer.date,
-                     offering=f"{offer.provider} {offer.instance} ({offer.pricing})")
+        money = dict(usd_per_hour=offer.usd_per_device_hour * n, price_date=offer.date,
+                     offering=f"{offer.provider} {offer.instance} ({offer.pricing})" + (f" x {n} devices" if n > 1 else ""))
     return Priced(estimate=estimate, assumptions=a, power_w=power, energy_j_per_step=energy,
                   energy_method=method, notes=tuple(notes), **money)

@@ -47,6 +47,10 @@ class Prediction:
     unavailable: tuple[Unavailable, ...] = ()
     #: the profiles predicted, by precision (resolved specs)
     profiles: Mapping[str, Profile] = field(default_factory=dict, repr=False)
+    #: ``--search``: the ranked layouts per device (``models.distributed.search.Candidate``)
+    searches: Mapping[str, Sequence[Any]] = field(default_factory=dict, repr=False)
+    #: the request for several devices (``jobs.parallel.Parallel``), None for one
+    parallel: Any = None
 
     def to_dict(self, include_ops: bool = False, samples: float | None = None) -> dict[str, Any]:
         out = []
@@ -55,8 +59,12 @@ class Prediction:
             if samples is not None:
                 d["samples"], d["usd_for_samples"] = samples, r.usd_for_samples(samples)
             out.append(d)
-        return {"spec": self.spec.to_dict(), "estimates": out,
-                "unavailable": [u.to_dict() for u in self.unavailable]}
+        d = {"spec": self.spec.to_dict(), "estimates": out, "unavailable": [u.to_dict() for u in self.unavailable]}
+        if self.searches:
+            top = self.parallel.top if self.parallel is not None else 10
+            d["search"] = {hw: {"candidates": len(c), "ranked": [x.to_dict() for x in c[:top]]}
+                           for hw, c in self.searches.items()}
+        return d
 
 
 #: the name that means "this machine's CPU" in ``--hardware``
@@ -169,17 +177,47 @@ def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
     return results, unavailable
 
 
+def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], *,
+                      calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None, cache: bool
+                      ) -> tuple[list[Priced], list[Unavailable], dict[str, list]]:
+    """Each device: the layout asked for (or chosen, or searched) on ``req.devices`` of it."""
+    from accelscope.jobs.parallel import predict_on
+
+    results, unavailable, searches = [], [], {}
+    for hw in hardware:
+        try:
+            precision = auto_precision(hw) if spec.precision == AUTO else spec.precision
+            concrete = spec.with_(precision=precision).resolved()
+            calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
+            if model_for(hw).name != "roofline":
+                raise AccelscopeError(f"{hw.name}: several devices are predicted with the roofline's per-device "
+                                      f"times; its {model_for(hw).name} model is for one device")
+            est, ranked = predict_on(req, concrete, hw, calibration=calibration, cache=cache)
+        except ConfigError:
+            raise  # a bad layout is the user's to fix, whatever the device
+        except AccelscopeError as exc:
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+            continue
+        results.append(price(est, hw, assumptions))
+        if ranked:
+            searches[hw.name] = ranked
+    return results, unavailable, searches
+
+
 def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
             hardware_paths: Sequence[str | Path] | None = None, host_cpu: str | None = None,
             calibrations: Mapping[str, Calibrated] | None = None, store=None,
-            assumptions: Assumptions | None = None, cache: bool = True, **workload_options: Any) -> Prediction:
+            assumptions: Assumptions | None = None, cache: bool = True, parallel=None,
+            **workload_options: Any) -> Prediction:
     """Predict a workload on catalog hardware (see the module docstring).
 
     ``model`` is a spec, or a model name with workload options (the spec's fields; the
     precision defaults to ``auto``). ``hardware``: names (``"h100-sxm,tpu-v5e"``), ``.toml``
     files or specs; ``kind``: every entry of these kinds; neither: the whole catalog.
     ``calibrations``: fitted parameters by device name (default: those stored in ``store``, or
-    in the default store when it exists; ``{}`` for none).
+    in the default store when it exists; ``{}`` for none). ``parallel``: a
+    :class:`~accelscope.jobs.parallel.Parallel` request predicts one training iteration on
+    that many devices of each entry (``models.distributed``).
     """
     if isinstance(model, str) and "precision" not in workload_options:
         workload_options["precision"] = AUTO
@@ -187,6 +225,12 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
     specs = select_hardware(hardware, kind, hardware_paths, host_cpu)
     if calibrations is None:
         calibrations = load_calibrations(store)
+    if parallel is not None:
+        results, unavailable, searches = estimate_parallel(parallel, spec, specs, calibrations=calibrations,
+                                                           assumptions=assumptions, cache=cache)
+        results.sort(key=lambda r: -r.throughput_samples_per_s)
+        return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable), searches=searches,
+                          parallel=parallel)
     profiler = Profiler(spec, cache=cache)
     results, unavailable = estimate_all(profiler, specs, calibrations=calibrations, assumptions=assumptions)
     results.sort(key=lambda r: -r.throughput_samples_per_s)

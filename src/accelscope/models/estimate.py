@@ -76,6 +76,14 @@ class Estimate:
     mode: str = "eager"
     host: str | None = None
     activity: dict[str, Any] = field(default_factory=dict)
+    #: several devices (``models.distributed``): how many, and the iteration's terms, each
+    #: per device; ``samples_per_step``, ``flops`` and ``tokens_per_step`` are global
+    devices: int = 1
+    compute_s: float | None = None
+    communication_s: float | None = None
+    exposed_communication_s: float | None = None
+    bubble_s: float | None = None
+    tokens_per_step: int | None = None
     notes: tuple[str, ...] = ()
     ops: tuple[OpEstimate, ...] = field(default=(), repr=False)
 
@@ -106,7 +114,18 @@ class Estimate:
         second over its dense peak (never above 1)."""
         if not self.peak_flops_per_s:
             return None
-        return self.executed_flops / self.step_time_s / self.peak_flops_per_s
+        return self.executed_flops / self.step_time_s / self.peak_flops_per_s / self.devices
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Tokens per second over all devices (token models predicted on several devices)."""
+        return None if self.tokens_per_step is None else self.tokens_per_step / self.step_time_s
+
+    @property
+    def scaling_efficiency(self) -> float | None:
+        """The fraction of the iteration each device spends computing (1: communication and
+        the pipeline's bubble cost nothing); for pure data parallelism, t(1 device) / t(N)."""
+        return None if self.compute_s is None else min(1.0, self.compute_s / self.step_time_s)
 
     def to_dict(self, include_ops: bool = False) -> dict[str, Any]:
         d = {
@@ -123,6 +142,11 @@ class Estimate:
             "calibrated": self.calibrated, "mode": self.mode, "host": self.host,
             "activity": self.activity, "notes": list(self.notes),
         }
+        if self.compute_s is not None:
+            d.update(devices=self.devices, parallel=self.parameters.get("parallel"), tokens_per_s=self.tokens_per_s,
+                     scaling_efficiency=self.scaling_efficiency, compute_s=self.compute_s,
+                     communication_s=self.communication_s, exposed_communication_s=self.exposed_communication_s,
+                     bubble_s=self.bubble_s)
         if include_ops:
             d["ops"] = [o.to_dict() for o in self.ops]
         return d

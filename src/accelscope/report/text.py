@@ -67,11 +67,15 @@ def profile(p, out: Console, *, top: int = 10, wide: bool = False) -> None:
         out.print(f"note: {n}")
 
 
-def models(entries, out: Console, *, wide: bool = False) -> None:
+def models(entries, out: Console, *, wide: bool = False, presets=()) -> None:
     rows = [[e.name, f"{e.default_size}px image" if e.modality == "image" else f"{e.default_size} tokens",
              str(e.default_batch), e.description] for e in entries]
     print_table(out, "accelscope model zoo", [Col("name"), Col("input"), Col("batch", "right"),
                                               Col("description", drop=1)], rows, wide=wide)
+    if presets:
+        rows = [[p["name"], p["description"], p["source"]] for p in presets]
+        print_table(out, "decoder presets (parametric decoders that predict --devices can shard)",
+                    [Col("name"), Col("what"), Col("as", drop=1)], rows, wide=wide)
     out.print("Also: torchvision:NAME (any torchvision.models builder), parametric decoders "
               "gpt:layers=L,hidden=H,heads=A[,ffn=F,vocab=V,seq=S] and "
               "llama:layers=L,hidden=H,heads=A[,kv_heads=K,ffn=F,vocab=V,seq=S], and package.module:callable "
@@ -80,7 +84,67 @@ def models(entries, out: Console, *, wide: bool = False) -> None:
 
 # -- predictions ------------------------------------------------------------------------------
 
+def parallel_prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
+    """``predict --devices N``: one iteration per device, its layout and terms; ``--search``'s ranking."""
+    req = pred.parallel
+    out.print(f"[bold]{pred.spec.model}[/bold] {pred.spec.task}: one training iteration on {req.devices} devices of each")
+    cols = [Col("hardware"), Col("layout"), Col("iteration", "right"), Col("tokens/s", "right", drop=4),
+            Col("samples/s", "right"), Col("MFU", "right", drop=3), Col("compute", "right", drop=5),
+            Col("exposed comm", "right", drop=2), Col("bubble", "right", drop=3),
+            Col("memory/dev", "right", drop=1), Col("fits", "right"), Col("$/M samples", "right", drop=6)]
+    rows = []
+    for r in pred.results:
+        e = r.estimate
+        lay = e.parameters["parallel"]["layout"]
+        label = _layout_label(lay)
+        rows.append([e.hardware, label, fmt_seconds(e.step_time_s), si(e.tokens_per_s) if e.tokens_per_s else "-",
+                     si(e.throughput_samples_per_s), f"{e.mfu:.0%}" if e.mfu is not None else "-",
+                     fmt_seconds(e.compute_s), fmt_seconds(e.exposed_communication_s), fmt_seconds(e.bubble_s),
+                     fmt_bytes(e.memory_bytes), FITS[e.fits_in_memory], _num(r.usd_per_million_samples)])
+    print_table(out, "predicted, not measured (terms, groups and memory by kind: --json)", cols, rows, wide=wide)
+    for r in pred.results:
+        for n in r.estimate.notes:
+            out.print(f"[dim]{r.estimate.hardware}: {n}[/dim]")
+    for hw, ranked in pred.searches.items():
+        cols = [Col("#", "right"), Col("layout"), Col("iteration", "right"), Col("samples/s", "right"),
+                Col("MFU", "right", drop=2), Col("memory/dev", "right", drop=1), Col("fits", "right"),
+                Col("binding")]
+        shown = ranked[: req.top]
+        rows = [[str(i + 1), c.layout.label, fmt_seconds(c.estimate.step_time_s) if c.estimate else "-",
+                 si(c.estimate.throughput_samples_per_s) if c.estimate else "-",
+                 f"{c.estimate.mfu:.0%}" if c.estimate and c.estimate.mfu is not None else "-",
+                 fmt_bytes(c.estimate.memory_bytes) if c.estimate else "-", FITS[c.fits if c.estimate else None],
+                 c.binding if c.estimate else (c.reason or "")[:60]] for i, c in enumerate(shown)]
+        fitting = sum(1 for c in ranked if c.fits)
+        print_table(out, f"{hw}: the {len(shown)} fastest of {len(ranked)} layouts ({fitting} fit in memory)",
+                    cols, rows, wide=wide)
+    if samples:
+        for r in pred.results:
+            usd = r.usd_for_samples(samples)
+            if usd is not None:
+                e = r.estimate
+                out.print(f"{e.hardware}: {si(samples)} samples cost ${usd:,.2f} on {r.offering} "
+                          f"(price of {r.price_date}), {fmt_seconds(e.step_time_s * samples / e.samples_per_step)}")
+    for u in pred.unavailable:
+        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+
+
+def _layout_label(lay: dict) -> str:
+    bits = [f"dp{lay['dp']}", f"tp{lay['tp']}", f"pp{lay['pp']}"] + ([f"cp{lay['cp']}"] if lay["cp"] > 1 else [])
+    extra = []
+    if lay["zero"]:
+        extra.append("fsdp" if lay["zero"] == 3 else f"zero{lay['zero']}")
+    extra.append(f"mb{lay['micro_batch']}x{lay['microbatches']}")
+    if lay["recompute"] != "none":
+        extra.append(f"rc:{lay['recompute']}")
+    if lay["schedule"] == "interleaved":
+        extra.append(f"v{lay['virtual_stages']}")
+    return "x".join(bits) + " " + " ".join(extra)
+
+
 def prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
+    if getattr(pred, "parallel", None) is not None:
+        return parallel_prediction(pred, out, samples=samples, wide=wide)
     for prec, p in pred.profiles.items():
         out.print(f"[bold]{p.model}[/bold] {p.task} batch={p.batch_size} {prec}: {si(p.flops, 'FLOP')} "
                   f"matmul/conv/attention, memory ~{fmt_bytes(p.memory_bytes)}")
