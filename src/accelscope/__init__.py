@@ -16,6 +16,7 @@ from accelscope.api import (  # noqa: E402
     bench,
     bench_comm,
     calibrate,
+    calibrate_comm,
     dse,
     explore,
     fpga_estimate,
@@ -27,5 +28,6 @@ from accelscope.api import (  # noqa: E402
 )
 from accelscope.cost.price import Assumptions  # noqa: E402
 
-__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "bench_comm", "calibrate", "dse", "explore",
+__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "bench_comm", "calibrate", "calibrate_comm",
+           "dse", "explore",
            "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]

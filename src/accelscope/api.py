@@ -21,7 +21,7 @@ from accelscope.workload.spec import WorkloadSpec
 
 if TYPE_CHECKING:
     from accelscope.cost import Assumptions, Priced
-    from accelscope.jobs.calibrate import CalibrationResult
+    from accelscope.jobs.calibrate import CalibrationResult, CommCalibrationResult
     from accelscope.jobs.explore import ExploreResult
     from accelscope.jobs.parallel import Parallel
     from accelscope.jobs.predict import Prediction
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from accelscope.models.systolic.dse import DesignSpace
     from accelscope.workload.profile import Profile
 
-__all__ = ["Store", "WorkloadSpec", "bench", "bench_comm", "calibrate", "dse", "explore", "fpga_estimate",
+__all__ = ["Store", "WorkloadSpec", "bench", "bench_comm", "calibrate", "calibrate_comm", "dse", "explore",
+           "fpga_estimate",
            "list_hardware", "load_hardware", "predict", "profile", "simulate"]
 
 
@@ -154,6 +155,18 @@ def calibrate(device: str = "cpu", *, hardware: str | None = None,
 
     with _store(store, default=True) as db:
         return run_calibrate(device, hardware=hardware, store=db)
+
+
+def calibrate_comm(system: str, *, run: "str | int | None" = None,
+                   store: "Store | str | Path | None" = None) -> "CommCalibrationResult":
+    """Calibrate ``system``'s link (intra-node from a one-node run, else its network) from the
+    all-reduce fit of a stored ``bench-comm`` run (default: the newest) and keep it: later
+    ``predict(..., parallel=...)`` calls on that system use it. Returns a
+    :class:`~accelscope.jobs.calibrate.CommCalibrationResult`."""
+    from accelscope.jobs.calibrate import calibrate_comm as run_calibrate_comm
+
+    with _store(store, default=True) as db:
+        return run_calibrate_comm(system, run=run, store=db)
 
 
 def simulate(model: "str | WorkloadSpec | None" = None, **options: Any) -> "SimulationResult":

@@ -108,3 +108,74 @@ def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
     return CalibrationResult(device=device, hardware=spec.name if spec else None, calibration=c.calibration_,
                              median_abs_error=c.median_abs_error_, points=rows, validation=check,
                              skipped=tuple(skipped), run_id=run_id)
+
+
+#: A link fit is kept when it predicts its own sizes within this median error.
+COMM_FIT_MAX_ERROR = 0.25
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommCalibrationResult:
+    """A system's link calibrated from a stored ``bench-comm`` run's all-reduce fit."""
+
+    record: dict[str, Any]
+    run_id: int
+
+    @property
+    def accepted(self) -> bool:
+        return bool(self.record["accepted"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.record, "calibration_run_id": self.run_id}
+
+
+def calibrate_comm(system: str, *, run: "str | int | None" = None, store=None) -> CommCalibrationResult:
+    """Calibrate ``system``'s intra-node link (a one-node run) or its network (a run over
+    several nodes) from the all-reduce fit of a stored ``bench-comm`` run (``run``: an id or
+    ``latest``; default the newest comm run), and store it: ``predict --devices`` on that
+    system uses the fitted bandwidth (busbw, per device) and per-call latency from then on."""
+    from accelscope.store import Store
+
+    own = store is None
+    db = Store() if own else store
+    try:
+        return _calibrate_comm(db, system, run)
+    finally:
+        if own:
+            db.close()
+
+
+def _calibrate_comm(store, system: str, run) -> CommCalibrationResult:
+    from accelscope.hardware.systems import load_system
+    from accelscope.store.calibrations import save_comm
+
+    sysspec = load_system(system)  # an unknown name fails before anything is stored
+    if run is None:
+        fits = store.points_where(kind="collective_fit", complete_runs_only=True)
+        if not fits:
+            raise CalibrationError(f"no bench-comm runs in {store.path}; run `accelscope bench-comm --nproc-per-node "
+                                   "N` on the system first")
+        run_id = fits[-1]["run_id"]
+    else:
+        run_id = store.resolve_run_id(run)
+    rec = store.get_run(run_id)
+    if rec.kind != "comm":
+        raise CalibrationError(f"run {run_id} is a {rec.kind} run, not bench-comm's; see `accelscope runs list`")
+    fit = next((p for p in store.points(run_id) if p.get("point_kind") == "collective_fit"
+                and p.get("op") == "all_reduce"), None)
+    if fit is None:
+        raise CalibrationError(f"run {run_id} has no all_reduce fit; run `accelscope bench-comm --ops all_reduce`")
+    world = rec.config.get("world", {})
+    nnodes, per_node = int(world.get("nnodes") or 1), int(world.get("nproc_per_node") or 1)
+    err = float(fit["median_abs_error"])
+    accepted = err <= COMM_FIT_MAX_ERROR and fit["beta_bytes_per_s"] > 0 and fit["alpha_s"] >= 0
+    record = {
+        "system": sysspec.name, "scope": "intra-node" if nnodes == 1 else "inter-node", "run_id": run_id,
+        "backend": world.get("backend"), "device": world.get("device"), "nnodes": nnodes,
+        "nproc_per_node": per_node, "world_size": world.get("world_size"), "alpha_s": float(fit["alpha_s"]),
+        "beta_bytes_per_s": float(fit["beta_bytes_per_s"]), "median_abs_error": err, "accepted": accepted,
+        "reason": (f"the all_reduce fit predicts its {fit['points']} sizes within {err:.0%} (median)" if accepted else
+                   f"the all_reduce fit misses its own sizes by {err:.0%} (median), more than "
+                   f"{COMM_FIT_MAX_ERROR:.0%}: the link is too noisy to calibrate from this run"),
+    }
+    return CommCalibrationResult(record=record, run_id=save_comm(record, store))

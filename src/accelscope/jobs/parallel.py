@@ -67,8 +67,9 @@ class Parallel:
         return 3 if self.fsdp else (self.zero or 0)
 
 
-def system_for(req: Parallel, hw: HardwareSpec) -> tuple[Fabric, list[str]]:
-    """The fabric the devices sit in, and notes (ConfigError when none is known)."""
+def system_for(req: Parallel, hw: HardwareSpec, comm: dict | None = None) -> tuple[Fabric, list[str]]:
+    """The fabric the devices sit in, and notes (ConfigError when none is known); ``comm``:
+    link calibrations stored by ``calibrate --comm``, by (system, scope)."""
     notes: list[str] = []
     sysspec: SystemSpec | None
     if req.system is not None:
@@ -81,7 +82,28 @@ def system_for(req: Parallel, hw: HardwareSpec) -> tuple[Fabric, list[str]]:
         if sysspec is None:
             raise ConfigError(f"{hw.name}: no system is known for it; give --system (see `accelscope hardware "
                               f"systems`) to say how its devices are joined")
-    return fabric(sysspec, devices_per_node=req.devices_per_node), notes
+    fab = fabric(sysspec, devices_per_node=req.devices_per_node)
+    return calibrated_fabric(fab, sysspec.name, comm or {}, notes), notes
+
+
+def calibrated_fabric(fab: Fabric, system: str, comm: dict, notes: list[str]) -> Fabric:
+    """``fab`` with the links ``calibrate --comm`` fitted for ``system``: the all-reduce fit's
+    busbw as the link's bandwidth (a network's divided among the ranks of a node that shared
+    it) and its fixed cost per call as the collective's latency (per hop: none)."""
+    for scope in ("intra-node", "inter-node"):
+        c = comm.get((system, scope))
+        if c is None:
+            continue
+        if scope == "intra-node":
+            fab = dataclasses.replace(fab, intra_bandwidth_bytes_per_s=c["beta_bytes_per_s"], intra_latency_s=0.0,
+                                      base_latency_s=c["alpha_s"])
+        else:
+            fab = dataclasses.replace(fab, inter_bandwidth_bytes_per_s=c["beta_bytes_per_s"] / c["nproc_per_node"],
+                                      inter_latency_s=0.0, base_latency_s=c["alpha_s"])
+        notes.append(f"{scope} link calibrated on bench-comm run {c['run_id']} ({c['backend']}, "
+                     f"{c['world_size']} ranks): busbw {c['beta_bytes_per_s'] / 1e9:.3g} GB/s, "
+                     f"{c['alpha_s'] * 1e6:.3g} us per call")
+    return fab
 
 
 def _aliases(name: str) -> tuple[str, ...]:
@@ -141,11 +163,11 @@ def _layout(req: Parallel, spec: WorkloadSpec, dims: dict[str, int]) -> Layout:
                   sequence_parallel=req.sequence_parallel)
 
 
-def predict_on(req: Parallel, spec: WorkloadSpec, hw: HardwareSpec, *, calibration=None, cache: bool = True
-               ) -> tuple[Estimate, list[Candidate]]:
+def predict_on(req: Parallel, spec: WorkloadSpec, hw: HardwareSpec, *, calibration=None, cache: bool = True,
+               comm: dict | None = None) -> tuple[Estimate, list[Candidate]]:
     """The estimate of the layout asked for (or chosen) on ``req.devices`` of ``hw``, and
-    the ranked candidates when a search ran."""
-    fab, notes = system_for(req, hw)
+    the ranked candidates when a search ran (``comm``: stored link calibrations)."""
+    fab, notes = system_for(req, hw, comm)
     ev = Evaluator(spec, hw, fab, calibration=calibration, cache=cache)
     if req.parallel:
         layout = _layout(req, spec, complete(req.devices, parse_parallel(req.parallel)))

@@ -178,9 +178,10 @@ def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
 
 
 def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], *,
-                      calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None, cache: bool
-                      ) -> tuple[list[Priced], list[Unavailable], dict[str, list]]:
-    """Each device: the layout asked for (or chosen, or searched) on ``req.devices`` of it."""
+                      calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None, cache: bool,
+                      comm: Mapping | None = None) -> tuple[list[Priced], list[Unavailable], dict[str, list]]:
+    """Each device: the layout asked for (or chosen, or searched) on ``req.devices`` of it
+    (``comm``: link calibrations by (system, scope), from ``calibrate --comm``)."""
     from accelscope.jobs.parallel import predict_on
 
     results, unavailable, searches = [], [], {}
@@ -192,7 +193,7 @@ def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec],
             if model_for(hw).name != "roofline":
                 raise AccelscopeError(f"{hw.name}: several devices are predicted with the roofline's per-device "
                                       f"times; its {model_for(hw).name} model is for one device")
-            est, ranked = predict_on(req, concrete, hw, calibration=calibration, cache=cache)
+            est, ranked = predict_on(req, concrete, hw, calibration=calibration, cache=cache, comm=dict(comm or {}))
         except ConfigError:
             raise  # a bad layout is the user's to fix, whatever the device
         except AccelscopeError as exc:
@@ -223,11 +224,15 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
         workload_options["precision"] = AUTO
     spec = as_spec(model, **workload_options)
     specs = select_hardware(hardware, kind, hardware_paths, host_cpu)
+    comm = None
     if calibrations is None:
+        from accelscope.store.calibrations import load_comm
+
         calibrations = load_calibrations(store)
+        comm = load_comm(store) if parallel is not None else None
     if parallel is not None:
         results, unavailable, searches = estimate_parallel(parallel, spec, specs, calibrations=calibrations,
-                                                           assumptions=assumptions, cache=cache)
+                                                           assumptions=assumptions, cache=cache, comm=comm)
         results.sort(key=lambda r: -r.throughput_samples_per_s)
         return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable), searches=searches,
                           parallel=parallel)

@@ -234,6 +234,19 @@ def calibration(res, out: Console, *, wide: bool = False) -> None:
         out.print(f"[yellow]not re-profiled, left out: {s}[/yellow]")
 
 
+def comm_calibration(res, out: Console) -> None:
+    r = res.record
+    out.print(f"{r['system']} {r['scope']} link from bench-comm run {r['run_id']} ({r['backend']} on {r['device']}, "
+              f"{r['nnodes']} node(s) x {r['nproc_per_node']} ranks): all_reduce busbw "
+              f"{si(r['beta_bytes_per_s'], 'B/s')}, {fmt_seconds(r['alpha_s'])} per call")
+    if res.accepted:
+        out.print(f"[green]accepted[/green]: {r['reason']}. Stored (run {res.run_id}); `predict --devices` on "
+                  f"{r['system']} uses it from now on.")
+    else:
+        out.print(f"[yellow]rejected[/yellow]: {r['reason']}. Stored as rejected (run {res.run_id}); predictions "
+                  "keep the catalog's figures.")
+
+
 # -- measurements -----------------------------------------------------------------------------
 
 def _verdict(m) -> str:

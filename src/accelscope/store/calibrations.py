@@ -51,3 +51,38 @@ def load_all(store: Store | None = None) -> dict[str, dict[str, Any]]:
     finally:
         if own:
             store.close()
+
+
+COMM_KIND = "comm-calibration"
+
+
+def save_comm(record: dict[str, Any], store: Store) -> int:
+    """Store a link calibration (a dict with at least ``system``) as a new run; returns its id."""
+    run = store.begin_run(kind=COMM_KIND, config={"system": record["system"], "comm_run": record.get("run_id")},
+                          label=f"{record['system']} ({record.get('scope')})", planned=1)
+    store.add_point(run, kind=COMM_KIND, record=record, status="ok", device=record.get("device"),
+                    time_s=record.get("alpha_s"))
+    store.finish_run(run)
+    return run
+
+
+def load_comm(store: Store | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """The newest accepted link calibration per (system, scope), from ``store`` or the default
+    store when it exists (none is created)."""
+    own = store is None
+    if own:
+        from accelscope.store.db import default_store_path
+
+        if not default_store_path().exists():
+            return {}
+        store = Store()
+    try:
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for point in store.points_where(kind=COMM_KIND, complete_runs_only=True):
+            d = point["data"]
+            if d.get("accepted"):
+                out[(d["system"], d["scope"])] = d
+        return out
+    finally:
+        if own:
+            store.close()
