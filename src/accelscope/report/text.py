@@ -88,10 +88,10 @@ def parallel_prediction(pred, out: Console, *, samples: float | None = None, wid
     """``predict --devices N``: one iteration per device, its layout and terms; ``--search``'s ranking."""
     req = pred.parallel
     out.print(f"[bold]{pred.spec.model}[/bold] {pred.spec.task}: one training iteration on {req.devices} devices of each")
-    cols = [Col("hardware"), Col("layout"), Col("iteration", "right"), Col("tokens/s", "right", drop=4),
-            Col("samples/s", "right"), Col("MFU", "right", drop=3), Col("compute", "right", drop=5),
-            Col("exposed comm", "right", drop=2), Col("bubble", "right", drop=3),
-            Col("memory/dev", "right", drop=1), Col("fits", "right"), Col("$/M samples", "right", drop=6)]
+    cols = [Col("hardware"), Col("layout"), Col("iteration", "right"), Col("tokens/s", "right", drop=5),
+            Col("samples/s", "right"), Col("MFU", "right", drop=2), Col("compute", "right", drop=6),
+            Col("exposed comm", "right", drop=3), Col("bubble", "right", drop=4),
+            Col("memory/dev", "right", drop=1), Col("fits", "right"), Col("$/M samples", "right", drop=7)]
     rows = []
     for r in pred.results:
         e = r.estimate
@@ -101,8 +101,12 @@ def parallel_prediction(pred, out: Console, *, samples: float | None = None, wid
                      si(e.throughput_samples_per_s), f"{e.mfu:.0%}" if e.mfu is not None else "-",
                      fmt_seconds(e.compute_s), fmt_seconds(e.exposed_communication_s), fmt_seconds(e.bubble_s),
                      fmt_bytes(e.memory_bytes), FITS[e.fits_in_memory], _num(r.usd_per_million_samples)])
-    print_table(out, "predicted, not measured (terms, groups and memory by kind: --json)", cols, rows, wide=wide)
+    print_table(out, "predicted, not measured; layout: d(ata) t(ensor) p(ipeline) c(ontext) degrees, ZeRO, "
+                "recompute (every term: --json)", cols, rows, wide=wide)
     for r in pred.results:
+        lay = r.estimate.parameters["parallel"]["layout"]
+        out.print(f"[dim]{r.estimate.hardware}: {lay['microbatches']} micro-batches of {lay['micro_batch']} per "
+                  f"replica, global batch {lay['global_batch']}[/dim]")
         for n in r.estimate.notes:
             out.print(f"[dim]{r.estimate.hardware}: {n}[/dim]")
     for hw, ranked in pred.searches.items():
@@ -130,16 +134,15 @@ def parallel_prediction(pred, out: Console, *, samples: float | None = None, wid
 
 
 def _layout_label(lay: dict) -> str:
-    bits = [f"dp{lay['dp']}", f"tp{lay['tp']}", f"pp{lay['pp']}"] + ([f"cp{lay['cp']}"] if lay["cp"] > 1 else [])
-    extra = []
+    """``d2 t4 p4 c2 z1 sel v5``: the degrees, ZeRO (``fsdp``), recompute and chunks (all: --json)."""
+    bits = [f"d{lay['dp']}", f"t{lay['tp']}", f"p{lay['pp']}"] + ([f"c{lay['cp']}"] if lay["cp"] > 1 else [])
     if lay["zero"]:
-        extra.append("fsdp" if lay["zero"] == 3 else f"zero{lay['zero']}")
-    extra.append(f"mb{lay['micro_batch']}x{lay['microbatches']}")
+        bits.append("fsdp" if lay["zero"] == 3 else f"z{lay['zero']}")
     if lay["recompute"] != "none":
-        extra.append(f"rc:{lay['recompute']}")
+        bits.append({"selective": "sel", "full": "full", "ops": "ops"}[lay["recompute"]])
     if lay["schedule"] == "interleaved":
-        extra.append(f"v{lay['virtual_stages']}")
-    return "x".join(bits) + " " + " ".join(extra)
+        bits.append(f"v{lay['virtual_stages']}")
+    return " ".join(bits)
 
 
 def prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
