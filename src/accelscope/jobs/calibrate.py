@@ -63,12 +63,17 @@ def _local_spec(device: str, hardware: str | None) -> HardwareSpec | None:
 def calibrate(device: str = "cpu", *, hardware: str | None = None, store=None) -> CalibrationResult:
     """Fit ``device`` (``cpu``, ``cuda:0``, ...) from the measurements in ``store`` (a Store;
     default: the default store) and save the calibration there."""
+    return _in_store(store, _calibrate, device, hardware)
+
+
+def _in_store(store, fn, *args):
+    """``fn(store, *args)`` in ``store``, or in the default store opened (and closed) for it."""
     from accelscope.store import Store
 
     own = store is None
     db = Store() if own else store
     try:
-        return _calibrate(db, device, hardware)
+        return fn(db, *args)
     finally:
         if own:
             db.close()
@@ -134,15 +139,7 @@ def calibrate_comm(system: str, *, run: "str | int | None" = None, store=None) -
     several nodes) from the all-reduce fit of a stored ``bench-comm`` run (``run``: an id or
     ``latest``; default the newest comm run), and store it: ``predict --devices`` on that
     system uses the fitted bandwidth (busbw, per device) and per-call latency from then on."""
-    from accelscope.store import Store
-
-    own = store is None
-    db = Store() if own else store
-    try:
-        return _calibrate_comm(db, system, run)
-    finally:
-        if own:
-            db.close()
+    return _in_store(store, _calibrate_comm, system, run)
 
 
 def _calibrate_comm(store, system: str, run) -> CommCalibrationResult:

@@ -122,6 +122,11 @@ def parallel_prediction(pred, out: Console, *, samples: float | None = None, wid
         fitting = sum(1 for c in ranked if c.fits)
         print_table(out, f"{hw}: the {len(shown)} fastest of {len(ranked)} layouts ({fitting} fit in memory)",
                     cols, rows, wide=wide)
+    _run_costs_and_unavailable(pred, out, samples)
+
+
+def _run_costs_and_unavailable(pred, out: Console, samples: float | None) -> None:
+    """What ``--samples N`` costs on each device, then the devices without an estimate."""
     if samples:
         for r in pred.results:
             usd = r.usd_for_samples(samples)
@@ -166,15 +171,7 @@ def prediction(pred, out: Console, *, samples: float | None = None, wide: bool =
     models_used = sorted({r.estimate.model.split(" ")[0] for r in pred.results})
     if models_used:
         out.print(f"[dim]performance models: {', '.join(models_used)}[/dim]")
-    if samples:
-        for r in pred.results:
-            usd = r.usd_for_samples(samples)
-            if usd is not None:
-                e = r.estimate
-                out.print(f"{e.hardware}: {si(samples)} samples cost ${usd:,.2f} on {r.offering} "
-                          f"(price of {r.price_date}), {fmt_seconds(e.step_time_s * samples / e.samples_per_step)}")
-    for u in pred.unavailable:
-        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+    _run_costs_and_unavailable(pred, out, samples)
 
 
 def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = None, store_path=None,
