@@ -104,6 +104,49 @@ LLAMA2_70B = TransformerConfig(vocab_size=32000, d_model=8192, n_layers=80, n_he
                                d_ff=28672, max_positions=4096, norm_eps=1e-5)
 
 
+@dataclass(slots=True)
+class KVCache:
+    """One layer's keys and values for generation: ``k`` and ``v`` of shape (batch, kv_heads,
+    capacity, head_dim), the first ``length`` positions filled. A block appends the keys and
+    values of the tokens it runs and attends to everything filled so far."""
+
+    k: torch.Tensor
+    v: torch.Tensor
+    length: int = 0
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        t, end = k.shape[2], self.length + k.shape[2]
+        if end > self.k.shape[2]:
+            raise ValueError(f"the KV cache holds {self.k.shape[2]} positions; {end} were asked for")
+        self.k[:, :, self.length:end] = k
+        self.v[:, :, self.length:end] = v
+        self.length = end
+        return self.k[:, :, :end], self.v[:, :, :end]
+
+
+def new_caches(c: "TransformerConfig", batch: int, capacity: int, *, tp: int = 1, layers: int | None = None,
+               dtype: torch.dtype | None = None, device=None) -> list[KVCache]:
+    """Empty KV caches of ``capacity`` positions for each layer (``kv_heads/tp`` heads each)."""
+    kv = c.n_kv_heads or c.n_heads
+    heads = kv // tp if kv >= tp else 1
+    shape = (batch, heads, capacity, c.head_dim)
+    return [KVCache(k=torch.zeros(shape, dtype=dtype, device=device), v=torch.zeros(shape, dtype=dtype, device=device))
+            for _ in range(layers if layers is not None else c.n_layers)]
+
+
+def _cached(k: torch.Tensor, v: torch.Tensor, cache: "KVCache | None") -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """(keys, values, causal) for attention: the new ones alone, or the cache with them appended.
+    A prompt runs into an empty cache (causal); a decode step's single token attends to all of
+    it (nothing to mask)."""
+    if cache is None:
+        return k, v, True
+    if k.shape[2] > 1 and cache.length:
+        raise ValueError("a cache takes a prompt when empty, then one token at a time")
+    causal = cache.length == 0
+    k, v = cache.append(k, v)
+    return k, v, causal
+
+
 def _split_heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
     b, t, _ = x.shape
     return x.view(b, t, n_heads, -1).transpose(1, 2)
@@ -198,9 +241,12 @@ def _context_kv(k: torch.Tensor, v: torch.Tensor, cp: int) -> tuple[torch.Tensor
 
 
 def _sdpa(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cp: int, gqa: bool = False,
-          flash: bool = True, drop: nn.Module | None = None) -> torch.Tensor:
+          flash: bool = True, drop: nn.Module | None = None, causal: bool = True) -> torch.Tensor:
     # causal; with context parallelism a rank's T/cp queries against all T keys, which the
-    # load-balanced chunk order (Megatron's and TorchTitan's) leaves half masked on average
+    # load-balanced chunk order (Megatron's and TorchTitan's) leaves half masked on average.
+    # A decode step's one query attends to the whole cache (causal=False).
+    if not causal:
+        return F.scaled_dot_product_attention(q, k, v, enable_gqa=gqa)
     if flash:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
     return causal_attention(q, k, v, drop or nn.Identity())
@@ -243,11 +289,12 @@ class GPT2Block(nn.Module):
         self.mlp_proj = nn.Linear(_shard(c.d_ff, tp, "ffn"), c.d_model)
         self.drop = nn.Dropout(c.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
         q, k, v = self.c_attn(self.ln_1(x)).chunk(3, dim=-1)
         q, k, v = (_split_heads(y, self.n_heads) for y in (q, k, v))
         k, v = _context_kv(k, v, self.cp)
-        a = _merge_heads(_sdpa(q, k, v, self.cp, flash=self.flash, drop=self.drop))
+        k, v, causal = _cached(k, v, cache)
+        a = _merge_heads(_sdpa(q, k, v, self.cp, flash=self.flash, drop=self.drop, causal=causal))
         x = x + self.drop(self.c_proj(a))
         return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
 
@@ -264,11 +311,17 @@ class GPT2(nn.Module):
         self.blocks = nn.ModuleList(GPT2Block(c) for _ in range(c.n_layers))
         self.ln_f = nn.LayerNorm(c.d_model, eps=c.norm_eps)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        pos = torch.arange(tokens.shape[1], device=tokens.device)
+    def forward(self, tokens: torch.Tensor, caches: list[KVCache] | None = None,
+                last_only: bool = False) -> torch.Tensor:
+        """Logits of every position, or of the last only (``last_only``: what generation
+        needs); with ``caches`` (``new_caches``) the tokens continue what the caches hold."""
+        start = caches[0].length if caches else 0
+        pos = torch.arange(start, start + tokens.shape[1], device=tokens.device)
         x = self.drop(self.wte(tokens) + self.wpe(pos))
-        for block in self.blocks:
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            x = block(x, caches[i]) if caches else block(x)
+        if last_only:
+            x = x[:, -1:]
         return F.linear(self.ln_f(x), self.wte.weight)
 
 
@@ -301,7 +354,8 @@ class LlamaBlock(nn.Module):
         self.up_proj = nn.Linear(c.d_model, ffn, bias=False)
         self.down_proj = nn.Linear(ffn, c.d_model, bias=False)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+                cache: KVCache | None = None) -> torch.Tensor:
         h = self.input_norm(x)
         q = _split_heads(self.q_proj(h), self.n_heads)
         k = _split_heads(self.k_proj(h), self.n_kv)
@@ -309,9 +363,10 @@ class LlamaBlock(nn.Module):
         q = q * cos + _rotate_half(q) * sin
         k = k * cos + _rotate_half(k) * sin
         k, v = _context_kv(k, v, self.cp)
+        k, v, causal = _cached(k, v, cache)
         # grouped-query attention: each K/V head serves heads/kv_heads query heads inside the
         # fused kernel (FlashAttention-2 and SDPA's enable_gqa do not materialise the copies)
-        a = _merge_heads(_sdpa(q, k, v, self.cp, gqa=self.n_kv != self.n_heads, flash=self.flash))
+        a = _merge_heads(_sdpa(q, k, v, self.cp, gqa=self.n_kv != self.n_heads, flash=self.flash, causal=causal))
         x = x + self.o_proj(a)
         h = self.post_norm(x)
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
@@ -328,19 +383,30 @@ class Llama(nn.Module):
         self.norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
         self.lm_head = nn.Linear(c.d_model, c.vocab_size, bias=False)
 
-    def _rope(self, t: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        d = self.config.head_dim
-        inv_freq = 1.0 / self.config.rope_theta ** (torch.arange(0, d, 2, device=device).float() / d)
-        angles = torch.outer(torch.arange(t, device=device).float(), inv_freq)
-        emb = torch.cat((angles, angles), dim=-1)
-        return emb.cos().to(dtype), emb.sin().to(dtype)
+    def _rope(self, t: int, device: torch.device, dtype: torch.dtype, start: int = 0
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        return rotary_tables(self.config, start, t, device, dtype)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, caches: list[KVCache] | None = None,
+                last_only: bool = False) -> torch.Tensor:
+        """As ``GPT2.forward``: every position's logits or the last one's, with or without caches."""
+        start = caches[0].length if caches else 0
         x = self.embed(tokens)
-        cos, sin = self._rope(tokens.shape[1], tokens.device, x.dtype)
-        for layer in self.layers:
-            x = layer(x, cos, sin)
+        cos, sin = self._rope(tokens.shape[1], tokens.device, x.dtype, start)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, cos, sin, caches[i]) if caches else layer(x, cos, sin)
+        if last_only:
+            x = x[:, -1:]
         return self.lm_head(self.norm(x))
+
+
+def rotary_tables(c: TransformerConfig, start: int, t: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """RoPE's cos and sin tables for positions ``start .. start + t``."""
+    d = c.head_dim
+    inv_freq = 1.0 / c.rope_theta ** (torch.arange(0, d, 2, device=device).float() / d)
+    angles = torch.outer(torch.arange(start, start + t, device=device).float(), inv_freq)
+    emb = torch.cat((angles, angles), dim=-1)
+    return emb.cos().to(dtype), emb.sin().to(dtype)
 
 
 class LSTMLanguageModel(nn.Module):

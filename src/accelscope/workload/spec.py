@@ -29,7 +29,9 @@ from typing import Any
 
 from accelscope.errors import ConfigError
 
-TASKS = ("train", "infer")
+TASKS = ("train", "infer", "serve")
+#: tasks that are one pass or one step of a model (``serve`` is a prefill and decode steps)
+STEP_TASKS = ("train", "infer")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16")
 AUTO = "auto"
 OPTIMIZERS = ("adamw", "sgd")
@@ -94,6 +96,12 @@ class WorkloadSpec:
     #: execution mode (``MODES``); it changes how the step runs, not what it computes, so a
     #: profile traced in one mode serves every mode
     mode: str = "eager"
+    #: ``task="serve"``: tokens of each request's prompt and of its generated answer; a static
+    #: batch of ``batch_size`` requests, or ``concurrency`` requests decoded together under
+    #: continuous batching (steady state)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    concurrency: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -111,6 +119,13 @@ class WorkloadSpec:
                                             or isinstance(self.batch_size, bool) or self.batch_size < 1):
             raise ConfigError(f"batch size must be a positive integer, got {self.batch_size!r}")
         _positive(self.seq_len, "sequence length")
+        for name in ("input_tokens", "output_tokens", "concurrency"):
+            _positive(getattr(self, name), name.replace("_", " "))
+        if self.task != "serve" and any(v is not None for v in (self.input_tokens, self.output_tokens,
+                                                                 self.concurrency)):
+            raise ConfigError("--input-tokens, --output-tokens and --concurrency describe serving: add --task serve")
+        if self.task == "serve" and self.concurrency is not None and self.batch_size is not None:
+            raise ConfigError("serving takes a static --batch or a --concurrency (continuous batching), not both")
         _positive(self.image_size, "image size")
         if self.seq_len is not None and self.image_size is not None:
             raise ConfigError("give a sequence length (token models) or an image size (image models), not both")
@@ -162,6 +177,9 @@ class WorkloadSpec:
             bits.append("channels-last")
         if self.mode != "eager":
             bits.append(f"mode={self.mode}")
+        for key in ("input_tokens", "output_tokens", "concurrency"):
+            if getattr(self, key) is not None:
+                bits.append(f"{key}={getattr(self, key)}")
         return " ".join(bits)
 
     # -- serialisation -------------------------------------------------------------------

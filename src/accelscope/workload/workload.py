@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from accelscope.errors import ConfigError
 
-from accelscope.workload.spec import OPTIMIZERS, PRECISIONS, TASKS, WorkloadSpec
+from accelscope.workload.spec import OPTIMIZERS, PRECISIONS, STEP_TASKS as TASKS, WorkloadSpec
 
 ModelFactory = Callable[[], nn.Module]
 #: ``make_inputs(batch_size)`` -> the model's inputs, created on the current default device

@@ -494,14 +494,42 @@ def resolver_for(spec: WorkloadSpec) -> Resolver:
                                                             "package.module:callable"])
 
 
+#: a serving workload's prompt and answer when not given
+SERVE_DEFAULT_TOKENS = 128
+
+
 def resolve_defaults(spec: WorkloadSpec) -> WorkloadSpec:
     """``spec`` with its model's defaults (batch, image size or sequence length) filled in."""
+    if spec.task == "serve":
+        return _serving_defaults(spec)
     return resolver_for(spec).defaults(spec)
+
+
+def _serving_defaults(spec: WorkloadSpec) -> WorkloadSpec:
+    """A serving workload: a decoder, a prompt and an answer that fit its positions."""
+    found = decoder_config(spec.model)
+    if found is None:
+        raise ConfigError(f"serving (--task serve) runs decoders: gpt:..., llama:..., a decoder preset ("
+                          f"{', '.join(DECODER_PRESETS)}) or {', '.join(_ZOO_DECODERS)}; {spec.model!r} is not one")
+    if spec.seq_len is not None or spec.image_size is not None:
+        raise ConfigError("serving sizes requests with --input-tokens and --output-tokens, not --seq-len")
+    _no_inputs_options(spec, "a decoder")
+    inp = spec.input_tokens or SERVE_DEFAULT_TOKENS
+    out = spec.output_tokens or SERVE_DEFAULT_TOKENS
+    positions = found[1]["max_positions"]
+    if inp + out > positions:
+        raise ConfigError(f"model {spec.model!r} has {positions} positions; {inp} input + {out} output tokens do not "
+                          "fit (shorten them, or raise seq= for a parametric decoder)")
+    batch = spec.batch_size if spec.concurrency is not None or spec.batch_size is not None else 1
+    return spec.with_(input_tokens=inp, output_tokens=out, batch_size=None if spec.concurrency else batch)
 
 
 def load_workload(model: "str | WorkloadSpec", **options: Any):
     """Resolve a spec (or a model name and workload options) to a runnable
     :class:`~accelscope.workload.workload.Workload`; see the module docstring for the names."""
     spec = as_spec(model, **options).concrete()
+    if spec.task == "serve":
+        raise ConfigError("a serving workload runs as a prefill and decode steps, not one pass: predict it "
+                          "(`accelscope predict MODEL --task serve`) or measure it (`accelscope bench MODEL --task serve`)")
     resolver = resolver_for(spec)
     return resolver.load(resolver.defaults(spec))

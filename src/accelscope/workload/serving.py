@@ -1,0 +1,182 @@
+"""LLM serving: a prefill over the prompt, then one decode step per output token.
+
+A serving workload (``task="serve"``: ``input_tokens`` I, ``output_tokens`` O, a static batch
+of ``batch_size`` B requests or ``concurrency`` C under continuous batching) is two kinds of
+pass of a decoder, each profiled from its pieces in inference, as ``workload.shard`` profiles
+a training step (one block, the embedding, the head; tensor-parallel shards when ``tp > 1``):
+
+* the **prefill**: B sequences of I tokens through a block (causal attention over the prompt,
+  its keys and values written into the KV cache), the embedding of the prompt, and the head
+  on each sequence's last token only (what generation needs; TensorRT-LLM and vLLM compute no
+  other logits);
+* a **decode step**: one token per sequence through a block that writes its key and value
+  into a cache of ``L`` positions and attends to all of them, the embedding of that token and
+  the head. A step's cost is linear in ``L``, so the mean of the O - 1 steps after the first
+  token (contexts I + 1 .. I + O - 1) is the step at the mean context ``I + O/2``: one trace
+  stands for all of them.
+
+The blocks are the zoo's own (``nets.GPT2Block``, ``nets.LlamaBlock``) with an explicit
+``nets.KVCache``, the same code ``accelscope bench --task serve`` runs for real; the caches are
+the pieces' inputs, so a profile's activation memory holds no cache (the KV cache's bytes are
+counted per token by :func:`kv_bytes_per_token`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache, partial
+
+from accelscope.errors import ConfigError
+from accelscope.workload.profile import Profile
+from accelscope.workload.shard import DecoderShape, _config, decoder_shape
+from accelscope.workload.spec import WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServingPieces:
+    """Inference profiles of one rank's pieces for a prefill and for a decode step."""
+
+    shape: DecoderShape
+    tp: int
+    batch: int  # sequences in the pass
+    input_tokens: int
+    decode_context: int  # the cache length the decode step attends to
+    prefill_block: Profile
+    prefill_embed: Profile
+    prefill_head: Profile
+    decode_block: Profile
+    decode_embed: Profile
+    decode_head: Profile
+
+
+def kv_heads_per_rank(shape: DecoderShape, tp: int) -> int:
+    return shape.kv_heads // tp if shape.kv_heads >= tp else 1
+
+
+def kv_bytes_per_token(shape: DecoderShape, tp: int, bytes_per_value: int) -> int:
+    """KV-cache bytes one token of one sequence takes on one rank, all layers (keys and values)."""
+    return 2 * shape.layers * kv_heads_per_rank(shape, tp) * (shape.hidden // shape.heads) * bytes_per_value
+
+
+def mean_decode_context(input_tokens: int, output_tokens: int) -> int:
+    """The cache length of the mean decode step (steps 2 .. O attend to I+1 .. I+O-1 positions)."""
+    return input_tokens + max(1, output_tokens // 2)
+
+
+def _block(shape: DecoderShape, tp: int, cached: int):
+    """A block that runs its input against a KV cache holding ``cached`` positions already."""
+    import torch
+    from torch import nn
+
+    from accelscope.workload import nets
+
+    c = _config(shape, tp)
+    block = nets.GPT2Block(c, tp=tp) if shape.family == "gpt" else nets.LlamaBlock(c, tp=tp)
+
+    class Cached(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = block
+
+        def forward(self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *rope: torch.Tensor) -> torch.Tensor:
+            cache = nets.KVCache(k=k, v=v, length=cached)
+            if shape.family == "gpt":
+                return self.block(x, cache)
+            return self.block(x, *rope, cache)  # RoPE tables: made once per pass, shared by the blocks
+
+    return Cached()
+
+
+def _block_inputs(batch: int, *, tokens: int, capacity: int, shape: DecoderShape, tp: int):
+    import torch
+
+    d = shape.hidden // shape.heads
+    kv = (batch, kv_heads_per_rank(shape, tp), capacity, d)
+    rope = (torch.randn(tokens, d), torch.randn(tokens, d)) if shape.family == "llama" else ()
+    return (torch.randn(batch, tokens, shape.hidden), torch.zeros(kv), torch.zeros(kv), *rope)
+
+
+def _head(shape: DecoderShape, tp: int):
+    from accelscope.workload.shard import _head_module
+
+    return _head_module(shape, tp)
+
+
+def _embed(shape: DecoderShape, tp: int):
+    from accelscope.workload.shard import _embed_module
+
+    return _embed_module(shape, tp)
+
+
+def _hidden(batch: int, *, hidden: int):
+    import torch
+
+    return torch.randn(batch, 1, hidden)
+
+
+def _tokens(batch: int, *, tokens: int, vocab: int):
+    import torch
+
+    return torch.randint(0, vocab, (batch, tokens))
+
+
+def _trace(spec: WorkloadSpec, name: str, batch: int, build, make_inputs, cache: bool) -> Profile:
+    """One piece's inference profile (from the profile cache when traced before)."""
+    from accelscope.workload import cache as profile_cache
+    from accelscope.workload.workload import Workload, generic_loss
+
+    w = Workload(name=f"{spec.model} [{name}]", build_model=build, make_inputs=make_inputs, loss_fn=generic_loss,
+                 task="infer", batch_size=batch, precision=spec.precision, description=f"one rank's {name}")
+    if cache and (hit := profile_cache.load(w.spec)) is not None:
+        return hit
+    from accelscope.workload.trace import trace
+
+    traced = trace(w)
+    if cache:
+        profile_cache.save(traced)
+    return traced
+
+
+def serving_pieces(spec: WorkloadSpec, *, batch: int, tp: int = 1, decode_context: int | None = None,
+                   cache: bool = True) -> ServingPieces:
+    """The prefill and decode pieces of ``spec`` (a resolved serving spec) for ``batch``
+    sequences on one of ``tp`` tensor-parallel ranks (ConfigError when tp does not divide the
+    heads or the MLP width)."""
+    pieces = _serving_pieces(spec.with_(mode="eager", batch_size=None, concurrency=None), batch, tp,
+                             decode_context, cache)
+    if spec.mode == "eager":
+        return pieces
+    names = ("prefill_block", "prefill_embed", "prefill_head", "decode_block", "decode_embed", "decode_head")
+    # the execution mode changes how the passes run, not what they compute: traced once, run as asked
+    return dataclasses.replace(pieces, **{k: dataclasses.replace(getattr(pieces, k), spec=getattr(
+        pieces, k).spec.with_(mode=spec.mode)) for k in names})
+
+
+@lru_cache(maxsize=256)
+def _serving_pieces(spec: WorkloadSpec, batch: int, tp: int, decode_context: int | None, cache: bool) -> ServingPieces:
+    shape = decoder_shape(spec)
+    if shape is None:
+        raise ConfigError(f"model {spec.model!r} is not a decoder; serving takes gpt:..., llama:... or a preset")
+    spec = spec.concrete()
+    for n, what in ((shape.heads, "attention heads"), (shape.ffn, "MLP width (ffn)")):
+        if n % tp:
+            raise ConfigError(f"tensor parallel over {tp} devices does not divide the {what} ({n}) of {spec.model}")
+    if shape.kv_heads >= tp and shape.kv_heads % tp:
+        raise ConfigError(f"tensor parallel over {tp} devices does not divide the K/V heads ({shape.kv_heads}) of "
+                          f"{spec.model}")
+    inp, out = spec.input_tokens, spec.output_tokens
+    ctx = decode_context or mean_decode_context(inp, out)
+    vocab = shape.padded_vocab(tp) // tp
+    tag = f"tp={tp} b={batch}"
+    pb = _trace(spec, f"prefill block I={inp} {tag}", batch, partial(_block, shape, tp, 0),
+                partial(_block_inputs, tokens=inp, capacity=inp, shape=shape, tp=tp), cache)
+    pe = _trace(spec, f"prefill embedding I={inp} {tag}", batch, partial(_embed, shape, tp),
+                partial(_tokens, tokens=inp, vocab=vocab), cache)
+    ph = _trace(spec, f"head {tag}", batch, partial(_head, shape, tp), partial(_hidden, hidden=shape.hidden), cache)
+    db = _trace(spec, f"decode block L={ctx} {tag}", batch, partial(_block, shape, tp, ctx - 1),
+                partial(_block_inputs, tokens=1, capacity=ctx, shape=shape, tp=tp), cache)
+    de = _trace(spec, f"decode embedding {tag}", batch, partial(_embed, shape, tp),
+                partial(_tokens, tokens=1, vocab=vocab), cache)
+    return ServingPieces(shape=shape, tp=tp, batch=batch, input_tokens=inp, decode_context=ctx, prefill_block=pb,
+                         prefill_embed=pe, prefill_head=ph, decode_block=db, decode_embed=de, decode_head=ph)
