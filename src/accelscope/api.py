@@ -102,7 +102,7 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
             kind: "str | Sequence[str] | None" = None, hardware_paths: Sequence[str | Path] | None = None,
             store: "Store | str | Path | None" = None, calibrated: bool = True,
             assumptions: "Assumptions | None" = None, cache: bool = True, host_cpu: str | None = None,
-            parallel: "Parallel | None" = None, **workload: Any) -> "Prediction":
+            parallel: "Parallel | None" = None, serving: "dict | None" = None, **workload: Any) -> "Prediction":
     """Predict the workload on catalog hardware (names, ``.toml`` design files, or every entry
     of a ``kind``; all of the catalog when neither is given), timed by each entry's
     performance model and priced. ``precision`` defaults to ``auto`` (each device in the
@@ -114,7 +114,11 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
     fastest first) and ``unavailable``. ``parallel`` (a :class:`~accelscope.jobs.parallel.Parallel`,
     or a dict of its fields: ``devices``, ``system``, ``parallel="dp=8,tp=8"``, ``zero``,
     ``micro_batch``, ``global_batch``, ``recompute``, ``schedule``, ``search``) predicts one
-    training iteration on that many devices; ``searches`` then holds the ranked layouts."""
+    training iteration on that many devices; ``searches`` then holds the ranked layouts. A
+    ``task="serve"`` workload (``input_tokens``, ``output_tokens``, ``batch_size`` or
+    ``concurrency``) is predicted as a prefill and decode steps; ``serving`` (a
+    :class:`~accelscope.jobs.serving.Serving` or a dict of ``devices``, ``system``,
+    ``ttft_slo_s``, ``tpot_slo_s``) spreads it over devices or searches the latency targets."""
     from accelscope.jobs.predict import predict as run_predict
 
     calibrations = None if calibrated else {}
@@ -123,9 +127,13 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
             from accelscope.jobs.parallel import Parallel
 
             parallel = Parallel(**parallel)
+        if isinstance(serving, dict):
+            from accelscope.jobs.serving import Serving
+
+            serving = Serving(**serving)
         return run_predict(model, hardware=hardware, kind=kind, hardware_paths=hardware_paths, host_cpu=host_cpu,
                            calibrations=calibrations, store=db, assumptions=assumptions, cache=cache,
-                           parallel=parallel, **workload)
+                           parallel=parallel, serving=serving, **workload)
 
 
 def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices: str = "auto",

@@ -46,6 +46,9 @@ class WorkloadOptions:
     input_dtype: str | None = None
     inputs: str | None = None
     mode: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    concurrency: int | None = None
     no_cache: bool = False
 
     @property
@@ -64,7 +67,8 @@ class WorkloadOptions:
                     seq_len=self.seq_len, image_size=self.image_size,
                     precision=self._single("precision", self.precision), optimizer=self.optimizer,
                     channels_last=self.channels_last or None, input_shape=self.input_shape,
-                    input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode)
+                    input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode,
+                    input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency)
 
     def spec(self, model: str):
         """The WorkloadSpec of ``model`` with these options."""
@@ -76,7 +80,8 @@ class WorkloadOptions:
         """The options ``bench`` does not sweep, as workload keyword arguments (those given only)."""
         d = dict(seq_len=self.seq_len, image_size=self.image_size, optimizer=self.optimizer,
                  channels_last=self.channels_last or None, input_shape=self.input_shape,
-                 input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode)
+                 input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode,
+                 input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency)
         return {k: v for k, v in d.items() if v is not None}
 
     def sweep(self) -> tuple[list[str] | None, list[int] | None, list[str] | None]:
@@ -99,7 +104,8 @@ def _int(text: str, what: str) -> int:
 def _option_params(defaults: dict[str, Any], sweep: bool) -> list[inspect.Parameter]:
     lists = " Comma-separated to sweep (e.g. 1,8,64)." if sweep else ""
     spec = {
-        "task": (Optional[str], "--task", "train (forward, loss, backward, optimizer step) or infer."
+        "task": (Optional[str], "--task", "train (forward, loss, backward, optimizer step), infer, or serve (an LLM's "
+                 "prefill and decode steps with a KV cache: predict and bench)."
                  + (" Comma-separated to sweep: train,infer." if sweep else "")),
         "batch": (Optional[str], "--batch", "Batch size (default: the preset's)." + lists),
         "seq_len": (Optional[int], "--seq-len", "Sequence length for token models."),
@@ -116,6 +122,10 @@ def _option_params(defaults: dict[str, Any], sweep: bool) -> list[inspect.Parame
                    "(a tensor, a tuple, or a dict of keyword inputs)."),
         "mode": (Optional[str], "--mode", "How the step runs: eager (default), cuda-graphs (replayed CUDA graph) or "
                  "compile (torch.compile; TPUs and graph-compiled ASICs always run compiled)."),
+        "input_tokens": (Optional[int], "--input-tokens", "--task serve: prompt tokens per request (default 128)."),
+        "output_tokens": (Optional[int], "--output-tokens", "--task serve: generated tokens per request (default 128)."),
+        "concurrency": (Optional[int], "--concurrency", "--task serve: requests decoded together under continuous "
+                        "batching (instead of a static --batch)."),
         "no_cache": (bool, "--no-cache", "Trace the profile anew instead of reading the profile cache."),
     }
     out = []

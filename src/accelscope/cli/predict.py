@@ -35,6 +35,8 @@ def predict_cmd(
     sequence_parallel: Optional[bool] = typer.Option(None, "--sequence-parallel/--no-sequence-parallel", help="Megatron's sequence parallelism with tensor parallelism (default: on when tp > 1)."),
     search: bool = typer.Option(False, "--search", help="Rank every valid layout for --devices by throughput, with memory fit and what binds each."),
     top: int = typer.Option(10, "--top", help="Layouts shown by --search."),
+    ttft_slo: Optional[float] = typer.Option(None, "--ttft-slo", help="--task serve: time-to-first-token target, ms; finds the highest-throughput batch and devices that meet the targets."),
+    tpot_slo: Optional[float] = typer.Option(None, "--tpot-slo", help="--task serve: time-per-output-token target, ms."),
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
@@ -48,13 +50,26 @@ def predict_cmd(
         raise ConfigError(f"--samples must be a positive number of samples, got {samples:g}")
     layout_opts = dict(system=system, devices_per_node=devices_per_node, parallel=parallel, zero=zero, fsdp=fsdp,
                        micro_batch=micro_batch, global_batch=global_batch, sequence_parallel=sequence_parallel)
-    multi = None
-    if devices is not None or search or parallel:
+    multi = serving = None
+    spec = workload.spec(model)
+    if spec.task == "serve":
+        from accelscope.jobs.serving import Serving
+
+        extra = {k: v for k, v in layout_opts.items() if k != "system" and v not in (None, False)}
+        if extra or search or recompute != "none" or schedule != "1f1b":
+            raise ConfigError("--task serve spreads the model over --devices with tensor parallelism; the training "
+                              "layout options (--parallel, --zero, --fsdp, --micro-batch, --global-batch, --recompute, "
+                              "--schedule, --search) do not apply")
+        serving = Serving(devices=devices or 1, system=system,
+                          ttft_slo_s=None if ttft_slo is None else ttft_slo / 1e3,
+                          tpot_slo_s=None if tpot_slo is None else tpot_slo / 1e3)
+    elif ttft_slo is not None or tpot_slo is not None:
+        raise ConfigError("--ttft-slo and --tpot-slo are serving targets: add --task serve")
+    elif devices is not None or search or parallel:
         from accelscope.jobs.parallel import Parallel
 
         if devices is None:
             raise ConfigError("--parallel and --search need --devices N")
-        spec = workload.spec(model)
         if spec.task != "train":
             raise ConfigError("--devices predicts a training iteration: add --task train")
         multi = Parallel(devices=devices, recompute=recompute, schedule=schedule, search=search, top=top,
@@ -62,9 +77,9 @@ def predict_cmd(
     elif any(v not in (None, False) for v in layout_opts.values()) or recompute != "none" or schedule != "1f1b":
         raise ConfigError("the layout options (--system, --parallel, --zero, --fsdp, --micro-batch, --global-batch, "
                           "--recompute, --schedule) need --devices N")
-    pred = predict(workload.spec(model), hardware=hardware, kind=kind,
+    pred = predict(spec, hardware=hardware, kind=kind,
                    hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache, host_cpu=host_cpu,
-                   parallel=multi)
+                   parallel=multi, serving=serving)
     if json_out:
         typer.echo(json_text(pred.to_dict(include_ops=ops, samples=samples)))
     else:

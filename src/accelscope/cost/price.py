@@ -111,6 +111,20 @@ class Priced:
         e, g = self.energy_j_per_sample, self.assumptions.g_co2_per_kwh
         return None if e is None or g is None else e / 3.6e6 * g
 
+    @property
+    def energy_j_per_token(self) -> float | None:
+        """Joules per token (output tokens, when serving)."""
+        e, n = self.energy_j_per_step, self.estimate.tokens_per_step
+        return None if e is None or not n else e / n
+
+    @property
+    def usd_per_million_tokens(self) -> float | None:
+        """Dollars per million tokens (output tokens, when serving) at the cheapest offering."""
+        n = self.estimate.tokens_per_step
+        if self.usd_per_hour is None or not n:
+            return None
+        return self.usd_per_hour / 3600 * self.estimate.step_time_s / n * 1e6
+
     def usd_for_samples(self, samples: float) -> float | None:
         """Cost of processing ``samples`` samples (e.g. a training run) at the cheapest offering."""
         if samples < 0:
@@ -127,6 +141,11 @@ class Priced:
                  usd_per_hour=self.usd_per_hour, usd_per_million_samples=self.usd_per_million_samples,
                  offering=self.offering, price_date=self.price_date, g_co2_per_sample=self.g_co2_per_sample,
                  assumptions=self.assumptions.to_dict())
+        if self.estimate.tokens_per_step:
+            d.update(energy_j_per_token=self.energy_j_per_token, usd_per_million_tokens=self.usd_per_million_tokens)
+        if self.estimate.ttft_s is not None:
+            d.update(j_per_output_token=self.energy_j_per_token,
+                     usd_per_million_output_tokens=self.usd_per_million_tokens)
         return d
 
 

@@ -51,6 +51,8 @@ class Prediction:
     searches: Mapping[str, Sequence[Any]] = field(default_factory=dict, repr=False)
     #: the request for several devices (``jobs.parallel.Parallel``), None for one
     parallel: Any = None
+    #: a serving request (``jobs.serving.Serving``) when the workload is ``task="serve"``
+    serving: Any = None
 
     def to_dict(self, include_ops: bool = False, samples: float | None = None) -> dict[str, Any]:
         out = []
@@ -205,10 +207,37 @@ def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec],
     return results, unavailable, searches
 
 
+def estimate_serving(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], *,
+                     calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None, cache: bool
+                     ) -> tuple[list[Priced], list[Unavailable]]:
+    """Each device: the serving workload as asked, or the best configuration meeting the targets."""
+    from accelscope.jobs.serving import serve_on
+
+    results, unavailable = [], []
+    for hw in hardware:
+        try:
+            if model_for(hw).name != "roofline":
+                raise AccelscopeError(f"{hw.name}: serving is predicted from the roofline's pass times; its "
+                                      f"{model_for(hw).name} model predicts single passes only")
+            precision = auto_precision(hw) if spec.precision == AUTO else spec.precision
+            # serving runs the weights in the 16-bit type itself (no fp32 master copy to autocast from)
+            precision = {"amp-bf16": "bf16", "amp-fp16": "fp16"}.get(precision, precision) \
+                if spec.precision == AUTO else precision
+            concrete = spec.with_(precision=precision).resolved()
+            est = serve_on(req, concrete, hw, calibration=calibrations.get(hw.name), cache=cache)
+        except ConfigError:
+            raise
+        except AccelscopeError as exc:
+            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+            continue
+        results.append(price(est, hw, assumptions))
+    return results, unavailable
+
+
 def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
             hardware_paths: Sequence[str | Path] | None = None, host_cpu: str | None = None,
             calibrations: Mapping[str, Calibrated] | None = None, store=None,
-            assumptions: Assumptions | None = None, cache: bool = True, parallel=None,
+            assumptions: Assumptions | None = None, cache: bool = True, parallel=None, serving=None,
             **workload_options: Any) -> Prediction:
     """Predict a workload on catalog hardware (see the module docstring).
 
@@ -230,6 +259,19 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
 
         calibrations = load_calibrations(store)
         comm = load_comm(store) if parallel is not None else None
+    if spec.task == "serve" or serving is not None:
+        if spec.task != "serve":
+            raise ConfigError("latency targets and serving devices need --task serve")
+        if parallel is not None:
+            raise ConfigError("--task serve spreads a model over --devices with tensor parallelism; the training "
+                              "layout options (--parallel, --zero, --search, ...) do not apply")
+        from accelscope.jobs.serving import Serving
+
+        req = serving or Serving()
+        results, unavailable = estimate_serving(req, spec, specs, calibrations=calibrations, assumptions=assumptions,
+                                                cache=cache)
+        results.sort(key=lambda r: -(r.estimate.tokens_per_s or 0) / r.estimate.devices)
+        return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable), serving=req)
     if parallel is not None:
         results, unavailable, searches = estimate_parallel(parallel, spec, specs, calibrations=calibrations,
                                                            assumptions=assumptions, cache=cache, comm=comm)

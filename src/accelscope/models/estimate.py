@@ -84,6 +84,10 @@ class Estimate:
     exposed_communication_s: float | None = None
     bubble_s: float | None = None
     tokens_per_step: int | None = None
+    #: serving (``models.serving``): time to the first token and per output token after it;
+    #: ``tokens_per_step`` then counts output tokens, ``samples_per_step`` requests
+    ttft_s: float | None = None
+    tpot_s: float | None = None
     notes: tuple[str, ...] = ()
     ops: tuple[OpEstimate, ...] = field(default=(), repr=False)
 
@@ -122,6 +126,14 @@ class Estimate:
         return None if self.tokens_per_step is None else self.tokens_per_step / self.step_time_s
 
     @property
+    def e2e_latency_s(self) -> float | None:
+        """Serving: a request's time from its arrival to its last token (no queueing)."""
+        if self.ttft_s is None or self.tpot_s is None:
+            return None
+        out = self.spec.output_tokens or 1
+        return self.ttft_s + (out - 1) * self.tpot_s
+
+    @property
     def scaling_efficiency(self) -> float | None:
         """The fraction of the iteration each device spends computing (1: communication and
         the pipeline's bubble cost nothing); for pure data parallelism, t(1 device) / t(N)."""
@@ -142,6 +154,12 @@ class Estimate:
             "calibrated": self.calibrated, "mode": self.mode, "host": self.host,
             "activity": self.activity, "notes": list(self.notes),
         }
+        if self.ttft_s is not None:
+            sv = self.parameters.get("serving", {})
+            d.update(devices=self.devices, ttft_s=self.ttft_s, tpot_s=self.tpot_s, e2e_latency_s=self.e2e_latency_s,
+                     output_tokens_per_s=self.tokens_per_s, output_tokens_per_s_per_device=self.tokens_per_s / self.devices,
+                     requests_per_s=self.throughput_samples_per_s, max_batch_that_fits=sv.get("max_batch_that_fits"),
+                     serving=sv)
         if self.compute_s is not None:
             d.update(devices=self.devices, parallel=self.parameters.get("parallel"), tokens_per_s=self.tokens_per_s,
                      scaling_efficiency=self.scaling_efficiency, compute_s=self.compute_s,

@@ -150,7 +150,49 @@ def _layout_label(lay: dict) -> str:
     return " ".join(bits)
 
 
+def serving_prediction(pred, out: Console, *, wide: bool = False) -> None:
+    """``predict --task serve``: latency, throughput, memory and cost per device."""
+    sp = pred.spec
+    what = f"concurrency {sp.concurrency} (continuous batching)" if sp.concurrency else f"batch {sp.batch_size or 1}"
+    out.print(f"[bold]{sp.model}[/bold] serving {sp.input_tokens or 128} input + {sp.output_tokens or 128} output "
+              f"tokens per request, {what}")
+    cols = [Col("hardware"), Col("devices", "right", drop=5), Col("batch", "right", drop=4), Col("TTFT", "right"),
+            Col("TPOT", "right"), Col("out tok/s/dev", "right"), Col("req/s", "right", drop=6),
+            Col("max batch", "right", drop=3), Col("fits", "right"), Col("J/token", "right", drop=2),
+            Col("$/M tokens", "right", drop=1)]
+    rows = []
+    for r in pred.results:
+        e = r.estimate
+        sv = e.parameters["serving"]
+        rows.append([e.hardware, str(e.devices), str(sv["concurrency"] or sv["static_batch"]), fmt_seconds(e.ttft_s),
+                     fmt_seconds(e.tpot_s), si(e.tokens_per_s / e.devices), si(e.throughput_samples_per_s),
+                     str(sv["max_batch_that_fits"]) if sv["max_batch_that_fits"] is not None else "?",
+                     FITS[e.fits_in_memory], _num(r.energy_j_per_token), _num(r.usd_per_million_tokens)])
+    print_table(out, "predicted, not measured (prefill, decode by weights and KV cache, memory: --json)", cols, rows,
+                wide=wide)
+    for r in pred.results:
+        for n in r.estimate.notes:
+            out.print(f"[dim]{r.estimate.hardware}: {n}[/dim]")
+    _run_costs_and_unavailable(pred, out, None)
+
+
+def serving_measurement(m, out: Console, *, wide: bool = False) -> None:
+    """``bench --task serve``: the generate loop's times on a local device."""
+    sp = m.spec
+    cols = [Col("device"), Col("batch", "right"), Col("in+out", "right", drop=2), Col("TTFT", "right"),
+            Col("TPOT", "right"), Col("end to end", "right"), Col("out tok/s", "right"), Col("parts/whole", "right", drop=1),
+            Col("runs", "right", drop=3)]
+    rows = [[m.device, str(sp.batch_size), f"{sp.input_tokens}+{sp.output_tokens}",
+             f"{fmt_seconds(m.ttft_s)} ±{fmt_seconds(m.ttft_iqr_s / 2)}", f"{fmt_seconds(m.tpot_s)} ±{fmt_seconds(m.tpot_iqr_s / 2)}",
+             fmt_seconds(m.e2e_s), si(m.output_tokens_per_s), f"{m.consistency:.3f}", str(m.runs)]]
+    print_table(out, f"{sp.model} served (measured: medians over generations; ± half the IQR)", cols, rows, wide=wide)
+    for n in m.notes:
+        out.print(f"[dim]{n}[/dim]")
+
+
 def prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
+    if getattr(pred, "serving", None) is not None:
+        return serving_prediction(pred, out, wide=wide)
     if getattr(pred, "parallel", None) is not None:
         return parallel_prediction(pred, out, samples=samples, wide=wide)
     for prec, p in pred.profiles.items():
