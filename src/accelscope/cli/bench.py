@@ -10,6 +10,7 @@ import typer
 
 from accelscope.cli import options as o
 from accelscope.cli.main import app
+from accelscope.errors import ConfigError
 
 #: Keys of each ``--json`` result's step time (the raw samples are in the store).
 _JSON_STAT_KEYS = ("median", "mean", "p10", "p90", "iqr", "min", "n", "ci_low", "ci_high")
@@ -45,6 +46,11 @@ def bench_cmd(
     from accelscope.report import json_text, text
     from accelscope.store import Store
 
+    if (workload.task or "").strip() == "serve":
+        if nproc_per_node is not None:
+            raise ConfigError("bench --task serve measures one device; --nproc-per-node is for training")
+        return _serving(workload.spec(model), device=device, threads=threads, max_time=max_time,
+                        store=False if no_store else store, json_out=json_out, wide=wide)
     if nproc_per_node is not None:
         return _distributed(workload.spec(model), device=device, nproc_per_node=nproc_per_node, nnodes=nnodes,
                             node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, strategy=strategy, max_time=max_time,
@@ -92,6 +98,31 @@ def bench_cmd(
     text.bench(run, out, wide=wide)
     if db is not None:
         out.print(f"stored as run {run.run_id} in {db.path}")
+
+
+def _serving(spec, *, device, threads, max_time, store, json_out, wide) -> None:
+    from accelscope.jobs.serving import bench_serving
+    from accelscope.report import json_text, text
+    from accelscope.store import Store
+
+    devices = [d for item in device for d in item.split(",") if d.strip()]
+    if len(devices) != 1:
+        raise ConfigError("bench --task serve measures one device at a time: give one --device")
+    command = "accelscope " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    db = Store(store) if store is not False else None
+    try:
+        m, run_id = bench_serving(spec, device=devices[0], max_time_s=max_time, threads=threads, store=db,
+                                  command=command)
+    finally:
+        if db is not None:
+            db.close()
+    if json_out:
+        typer.echo(json_text(m.to_dict() | {"run_id": run_id, "store": str(db.path) if db else None}))
+        return
+    out = text.console()
+    text.serving_measurement(m, out, wide=wide)
+    if run_id is not None:
+        out.print(f"stored as run {run_id} in {db.path}")
 
 
 def _distributed(spec, *, device, nproc_per_node, nnodes, node_rank, rdzv_endpoint, strategy, max_time, store,
