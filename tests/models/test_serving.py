@@ -184,3 +184,24 @@ def test_bench_serve_refuses_continuous_batching(capsys):
     assert code == 2 and "predicted only" in err
     with pytest.raises(ConfigError):
         WorkloadSpec(model=SMALL, task="infer", output_tokens=4)
+
+
+def test_weight_formats_read_narrower_weights_and_fp8_runs_on_the_fp8_units():
+    base = serving_pieces(_serve(), batch=8, cache=False)
+    fp8 = serving_pieces(_serve(weights="fp8"), batch=8, cache=False)
+    int4 = serving_pieces(_serve(weights="int4"), batch=8, cache=False)
+    assert fp8.decode_block.param_bytes == base.decode_block.param_bytes // 2
+    assert int4.decode_block.param_bytes == base.decode_block.param_bytes // 4
+    mm = [o for o in fp8.decode_block.ops if o.category == "matmul"]
+    assert mm and all(o.dtype == "float8_e4m3fn" for o in mm)
+    assert all(o.dtype != "float8_e4m3fn" for o in int4.decode_block.ops)
+    assert int4.decode_block.bytes_read < fp8.decode_block.bytes_read < base.decode_block.bytes_read
+    e16, e8 = _predict(_serve()), _predict(_serve(weights="fp8"))
+    assert e8.parameters["serving"]["kv_bytes_per_token"] == e16.parameters["serving"]["kv_bytes_per_token"] // 2
+    assert e8.tpot_s < e16.tpot_s
+    from accelscope.errors import PredictionError
+
+    with pytest.raises(PredictionError, match="no FP8 matrix peak"):
+        _predict(_serve(weights="fp8"), hw=load_hardware("a100-sxm4-80gb"))
+    with pytest.raises(ConfigError, match="weight format"):
+        _serve(weights="int3")

@@ -49,6 +49,7 @@ class WorkloadOptions:
     input_tokens: int | None = None
     output_tokens: int | None = None
     concurrency: int | None = None
+    weights: str | None = None
     no_cache: bool = False
 
     @property
@@ -68,7 +69,8 @@ class WorkloadOptions:
                     precision=self._single("precision", self.precision), optimizer=self.optimizer,
                     channels_last=self.channels_last or None, input_shape=self.input_shape,
                     input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode,
-                    input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency)
+                    input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency,
+                    weights=self.weights)
 
     def spec(self, model: str):
         """The WorkloadSpec of ``model`` with these options."""
@@ -81,7 +83,8 @@ class WorkloadOptions:
         d = dict(seq_len=self.seq_len, image_size=self.image_size, optimizer=self.optimizer,
                  channels_last=self.channels_last or None, input_shape=self.input_shape,
                  input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode,
-                 input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency)
+                 input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency,
+                 weights=self.weights)
         return {k: v for k, v in d.items() if v is not None}
 
     def sweep(self) -> tuple[list[str] | None, list[int] | None, list[str] | None]:
@@ -126,6 +129,8 @@ def _option_params(defaults: dict[str, Any], sweep: bool) -> list[inspect.Parame
         "output_tokens": (Optional[int], "--output-tokens", "--task serve: generated tokens per request (default 128)."),
         "concurrency": (Optional[int], "--concurrency", "--task serve: requests decoded together under continuous "
                         "batching (instead of a static --batch)."),
+        "weights": (Optional[str], "--weights", "--task serve: weight format: fp8 (FP8 products and KV cache, on devices "
+                    "with FP8 tensor cores), int8 or int4 (weight-only)."),
         "no_cache": (bool, "--no-cache", "Trace the profile anew instead of reading the profile cache."),
     }
     out = []

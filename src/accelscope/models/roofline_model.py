@@ -115,7 +115,7 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
             fp32_tensor = True
     if not matrix.get("float32") and fp32:
         matrix["float32"] = rate("fp32") or 0.0
-    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16")):
+    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16"), ("float8_e4m3fn", "fp8")):
         if spec.peak_flops_per_s(col):
             matrix[dtype] = rate(col) or 0.0
     matrix = {k: v for k, v in matrix.items() if v}

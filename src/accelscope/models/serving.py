@@ -64,8 +64,12 @@ def predict_serving(spec, hw: HardwareSpec, *, pieces: Callable[[int], Any], est
                     tp: int = 1, fabric: Fabric | None = None) -> Estimate:
     """Estimate serving ``spec`` (resolved, ``task="serve"``) on ``tp`` devices of ``hw``.
     ``pieces(batch)`` returns the ``workload.serving.ServingPieces`` for that many sequences."""
-    from accelscope.workload.serving import kv_bytes_per_token
+    from accelscope.errors import PredictionError
+    from accelscope.workload.serving import kv_bytes_per_token, kv_value_bytes
 
+    if spec.weights == "fp8" and not hw.peak_flops_per_s("fp8"):
+        raise PredictionError(f"{hw.name} has no FP8 matrix peak ({hw.peak('fp8').reason or 'no FP8 tensor cores'}): "
+                              "serve it in 16 bits, or with --weights int8 / int4 (weight-only)")
     inp, out = spec.input_tokens, spec.output_tokens
     continuous = spec.concurrency is not None
     batch = spec.concurrency if continuous else (spec.batch_size or 1)
@@ -99,7 +103,7 @@ def predict_serving(spec, hw: HardwareSpec, *, pieces: Callable[[int], Any], est
 
     weights = (shape.layers * pc.decode_block.param_bytes + pc.decode_embed.param_bytes
                + (0 if shape.family == "gpt" else pc.decode_head.param_bytes))
-    per_token = kv_bytes_per_token(shape, tp, act)
+    per_token = kv_bytes_per_token(shape, tp, kv_value_bytes(spec))
     kv = batch * (inp + out) * per_token
     working = max(pc.prefill_block.activation_bytes, pc.prefill_head.activation_bytes)
     memory = weights + kv + working

@@ -178,5 +178,63 @@ def _serving_pieces(spec: WorkloadSpec, batch: int, tp: int, decode_context: int
                 partial(_block_inputs, tokens=1, capacity=ctx, shape=shape, tp=tp), cache)
     de = _trace(spec, f"decode embedding {tag}", batch, partial(_embed, shape, tp),
                 partial(_tokens, tokens=1, vocab=vocab), cache)
+    if spec.weights is not None:
+        pb, pe, ph, db, de = (with_weight_format(p, spec.weights) for p in (pb, pe, ph, db, de))
     return ServingPieces(shape=shape, tp=tp, batch=batch, input_tokens=inp, decode_context=ctx, prefill_block=pb,
                          prefill_embed=pe, prefill_head=ph, decode_block=db, decode_embed=de, decode_head=ph)
+
+
+#: bits per weight of each format, and whether activations and the KV cache shrink with it
+FORMAT_BITS = {"fp8": 8, "int8": 8, "int4": 4}
+FP8_DTYPE = "float8_e4m3fn"
+
+
+def _prod(shape) -> int:
+    n = 1
+    for d in shape or ():
+        n *= d
+    return n
+
+
+def _weight_operand(op) -> tuple | None:
+    """The weight's shape in a linear layer's product (``mm(x, W.t())``, ``addmm(b, x, W.t())``)."""
+    name = op.name.split(".")[1] if "." in op.name else op.name
+    at = {"mm": 1, "addmm": 2}.get(name)
+    if at is None or len(op.input_shapes) <= at or op.input_shapes[at] is None or len(op.input_shapes[at]) != 2:
+        return None
+    return op.input_shapes[at]
+
+
+def with_weight_format(profile: Profile, fmt: str) -> Profile:
+    """``profile`` (traced in 16 bits) with its weights stored as ``fmt``: every linear layer's
+    product reads its weight at the format's width (``fp8`` also its input activation, and runs
+    on the FP8 matrix units: the op's dtype becomes ``float8_e4m3fn``); ``fp8`` reads the KV
+    cache at one byte per value; the parameters' bytes shrink by the format's width."""
+    bits = FORMAT_BITS[fmt]
+    ops = []
+    for op in profile.ops:
+        elt = 4 if op.dtype == "float32" else 2
+        w = _weight_operand(op) if op.category == "matmul" else None
+        if w is not None:
+            weight = _prod(w) * elt
+            saved = weight - weight * bits // (8 * elt)
+            changes: dict = {}
+            if fmt == "fp8":
+                x = _prod(op.input_shapes[0 if op.name.split(".")[1] == "mm" else 1]) * elt
+                saved += x - x // elt
+                changes["dtype"] = FP8_DTYPE
+            op = dataclasses.replace(op, bytes_read=max(0, op.bytes_read - saved), **changes)
+        elif fmt == "fp8" and op.category == "attention" and len(op.input_shapes) >= 3:
+            kv = (_prod(op.input_shapes[1]) + _prod(op.input_shapes[2])) * elt
+            op = dataclasses.replace(op, bytes_read=max(0, op.bytes_read - kv // 2))
+        ops.append(op)
+    spec = profile.spec.with_(model=f"{profile.spec.model} weights={fmt}")
+    return dataclasses.replace(profile, spec=spec, ops=tuple(ops),
+                               param_bytes=profile.param_bytes * bits // 16)
+
+
+def kv_value_bytes(spec: WorkloadSpec) -> int:
+    """Bytes per cached key or value element: one under ``fp8``, else the precision's."""
+    if spec.weights == "fp8":
+        return 1
+    return 4 if spec.precision in ("fp32", "tf32") else 2

@@ -41,6 +41,11 @@ OPTIMIZERS = ("adamw", "sgd")
 #: inductor; XLA on TPUs, the vendors' graph compilers on ASICs, which always run this way)
 #: fuses element-wise work into fewer kernels and issues them with little host work.
 MODES = ("eager", "cuda-graphs", "compile")
+#: Serving weight formats (``--weights``): ``fp8``: weights and activations in FP8 with FP8
+#: matrix products and an FP8 KV cache (TensorRT-LLM's --enable_fp8 --fp8_kv_cache; devices
+#: with an FP8 peak only); ``int8`` / ``int4``: weight-only, read at the packed width and
+#: dequantised to ``precision`` for 16-bit products.
+WEIGHT_FORMATS = ("fp8", "int8", "int4")
 INPUT_DTYPES = ("float32", "int64")
 _DTYPE_ALIASES = {"float": "float32", "long": "int64", "tokens": "int64"}
 
@@ -102,6 +107,8 @@ class WorkloadSpec:
     input_tokens: int | None = None
     output_tokens: int | None = None
     concurrency: int | None = None
+    #: ``task="serve"``: weights stored narrower than ``precision`` (``WEIGHT_FORMATS``)
+    weights: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -122,8 +129,11 @@ class WorkloadSpec:
         for name in ("input_tokens", "output_tokens", "concurrency"):
             _positive(getattr(self, name), name.replace("_", " "))
         if self.task != "serve" and any(v is not None for v in (self.input_tokens, self.output_tokens,
-                                                                 self.concurrency)):
-            raise ConfigError("--input-tokens, --output-tokens and --concurrency describe serving: add --task serve")
+                                                                 self.concurrency, self.weights)):
+            raise ConfigError("--input-tokens, --output-tokens, --concurrency and --weights describe serving: add "
+                              "--task serve")
+        if self.weights is not None and self.weights not in WEIGHT_FORMATS:
+            raise ConfigError(f"weight format {self.weights!r} is not one of {', '.join(WEIGHT_FORMATS)}")
         if self.task == "serve" and self.concurrency is not None and self.batch_size is not None:
             raise ConfigError("serving takes a static --batch or a --concurrency (continuous batching), not both")
         _positive(self.image_size, "image size")
@@ -177,7 +187,7 @@ class WorkloadSpec:
             bits.append("channels-last")
         if self.mode != "eager":
             bits.append(f"mode={self.mode}")
-        for key in ("input_tokens", "output_tokens", "concurrency"):
+        for key in ("input_tokens", "output_tokens", "concurrency", "weights"):
             if getattr(self, key) is not None:
                 bits.append(f"{key}={getattr(self, key)}")
         return " ".join(bits)
