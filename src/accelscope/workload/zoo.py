@@ -367,11 +367,12 @@ PARAMETRIC = {
 PARAMETRIC_DEFAULTS = {"gpt": {"vocab": 50257, "seq": 2048}, "llama": {"vocab": 32000, "seq": 4096}}
 
 
-#: Named decoders of published training runs, as parametric decoders (``accelscope models``):
-#: the Megatron-LM models of Korthikanti et al. 2022 Table 3 (configurations as held in
-#: calculon-ai/calculon models/*.json; GPT-2's vocabulary), GPT-3 175B (Brown et al. 2020
-#: Table 2.1) and Llama 3 (Llama Team, "The Llama 3 Herd of Models" 2024, Table 3; vocabulary
-#: 128,256 and 131,072 positions as in the released Llama 3.1 configs).
+#: Named decoders of published training and serving runs, as parametric decoders (``accelscope
+#: models``): the Megatron-LM models of Korthikanti et al. 2022 Table 3 (configurations as held
+#: in calculon-ai/calculon models/*.json; GPT-2's vocabulary), GPT-3 175B (Brown et al. 2020
+#: Table 2.1), Llama 3 (Llama Team, "The Llama 3 Herd of Models" 2024, Table 3; vocabulary
+#: 128,256 and 131,072 positions as in the released Llama 3.1 configs), Llama 2 (4,096
+#: positions) and Mistral 7B.
 DECODER_PRESETS = {
     "gpt3-175b": ("GPT-3 175B (Brown et al. 2020)", "gpt:layers=96,hidden=12288,heads=96,seq=2048"),
     "megatron-22b": ("Megatron-LM 22B (Korthikanti et al. 2022)", "gpt:layers=48,hidden=6144,heads=64,seq=2048"),
@@ -385,6 +386,13 @@ DECODER_PRESETS = {
                    "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=128256,seq=131072"),
     "llama3-405b": ("Llama 3 405B",
                     "llama:layers=126,hidden=16384,heads=128,kv_heads=8,ffn=53248,vocab=128256,seq=131072"),
+    "llama2-7b": ("Llama 2 7B (Touvron et al. 2023b)",
+                  "llama:layers=32,hidden=4096,heads=32,ffn=11008,vocab=32000,seq=4096"),
+    "llama2-70b": ("Llama 2 70B (Touvron et al. 2023b), grouped-query attention",
+                   "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=32000,seq=4096"),
+    "mistral-7b": ("Mistral 7B (Jiang et al. 2023, Table 1; its 4,096-token sliding window is not modelled: "
+                   "attention covers the whole context)",
+                   "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=32000,seq=8192"),
 }
 #: zoo presets that are decoders of these families (so they can be sharded too)
 _ZOO_DECODERS = {
