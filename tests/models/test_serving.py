@@ -205,3 +205,31 @@ def test_weight_formats_read_narrower_weights_and_fp8_runs_on_the_fp8_units():
         _predict(_serve(weights="fp8"), hw=load_hardware("a100-sxm4-80gb"))
     with pytest.raises(ConfigError, match="weight format"):
         _serve(weights="int3")
+
+
+def test_mixture_of_experts_routes_for_real_and_traces_a_balanced_router():
+    moe = "llama:layers=2,hidden=64,heads=4,kv_heads=2,vocab=100,seq=64,experts=4,top_k=2"
+    c = nets.TransformerConfig(**parametric_config(moe))
+    torch.manual_seed(0)
+    m = nets.Llama(c).eval()
+    tokens = torch.randint(0, 100, (2, 10))
+    with torch.no_grad():
+        full = m(tokens)
+        caches = nets.new_caches(c, 2, 10)
+        first = m(tokens[:, :9], caches, last_only=True)
+        step = m(tokens[:, 9:], caches, last_only=True)
+    assert torch.allclose(first[:, 0], full[:, 8], atol=1e-5) and torch.allclose(step[:, 0], full[:, 9], atol=1e-5)
+    assert [nets.active_experts(8, 2, t) for t in (1, 2, 4, 16)] == [2, 4, 6, 8]
+    from accelscope.workload.shard import decoder_shape
+
+    mixtral = decoder_shape(WorkloadSpec(model="mixtral-8x7b", task="serve").resolved())
+    assert mixtral.params == pytest.approx(46.7e9, rel=0.01)  # Mixtral's published 46.7B
+    # decode reads only the experts its tokens reach: one sequence reads 2 of the 4, sixteen all 4
+    spec1 = WorkloadSpec(model=moe, task="serve", batch_size=1, input_tokens=16, output_tokens=8,
+                         precision="bf16").resolved()
+    one = serving_pieces(spec1, batch=1, cache=False).decode_block
+    many = serving_pieces(spec1, batch=16, cache=False).decode_block
+    expert = 3 * 64 * c.d_ff * 2  # gate, up, down of one expert, bf16
+    assert many.bytes_read - one.bytes_read >= 2 * expert
+    with pytest.raises(ConfigError, match="give experts=E"):
+        parametric_config("llama:layers=2,hidden=64,heads=4,top_k=2")

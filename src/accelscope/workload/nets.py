@@ -86,6 +86,10 @@ class TransformerConfig:
     #: decoders: fused (flash) attention; False computes it unfused, as Megatron-LM did before
     #: FlashAttention (a score product, a scaled, masked softmax, a product: ``causal_attention``)
     flash_attention: bool = True
+    #: mixture of experts (LLaMA family): ``n_experts`` SwiGLU experts of width ``d_ff`` per
+    #: layer, each token routed to ``experts_per_token`` of them (Mixtral: 8 and 2); 0: dense
+    n_experts: int = 0
+    experts_per_token: int = 2
 
     @property
     def head_dim(self) -> int:
@@ -330,6 +334,57 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x2, x1), dim=-1)
 
 
+def active_experts(experts: int, top_k: int, tokens: int) -> int:
+    """Experts that receive at least one of ``tokens`` tokens when each picks ``top_k`` of
+    ``experts`` uniformly (a balanced router): ``E (1 - (1 - k/E)^T)``, rounded up: 2 of
+    Mixtral's 8 for one token, all 8 for a batch of 16."""
+    return min(experts, max(top_k, math.ceil(experts * (1 - (1 - top_k / experts) ** tokens) - 1e-9)))
+
+
+class MoEMLP(nn.Module):
+    """A mixture-of-experts SwiGLU MLP (Mixtral, Jiang et al. 2024): a router picks the top-k
+    experts per token (softmax over their logits), each expert runs its tokens and the outputs
+    are summed with the router's weights. Run for real, tokens go where the router sends them.
+    On fake tensors (a trace) routing is data-dependent, so the trace assumes a balanced
+    router: ``active_experts`` experts each run ``ceil(T k / active)`` tokens, which is what
+    every weight read and every product costs then."""
+
+    def __init__(self, c: TransformerConfig, ffn: int):
+        super().__init__()
+        self.k = c.experts_per_token
+        self.router = nn.Linear(c.d_model, c.n_experts, bias=False)
+        self.experts = nn.ModuleList(nn.ModuleDict({"gate": nn.Linear(c.d_model, ffn, bias=False),
+                                                    "up": nn.Linear(c.d_model, ffn, bias=False),
+                                                    "down": nn.Linear(ffn, c.d_model, bias=False)})
+                                     for _ in range(c.n_experts))
+
+    @staticmethod
+    def _expert(e: nn.ModuleDict, x: torch.Tensor) -> torch.Tensor:
+        return e["down"](F.silu(e["gate"](x)) * e["up"](x))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        shape = h.shape
+        x = h.reshape(-1, shape[-1])
+        weights, chosen = torch.topk(F.softmax(self.router(x), dim=-1), self.k, dim=-1)
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+        out = torch.zeros_like(x)
+        from torch._subclasses.fake_tensor import is_fake
+
+        if is_fake(x):  # a trace: a balanced router (see the class docstring)
+            n = x.shape[0]
+            active = active_experts(len(self.experts), self.k, n)
+            per = math.ceil(n * self.k / active)
+            rows = torch.arange(min(per, n), device=x.device)
+            for e in list(self.experts)[:active]:
+                out.index_add_(0, rows, self._expert(e, x[rows]) * weights[rows, :1])
+            return out.reshape(shape)
+        for i, e in enumerate(self.experts):
+            rows, slot = (chosen == i).nonzero(as_tuple=True)
+            if rows.numel():
+                out.index_add_(0, rows, self._expert(e, x[rows]) * weights[rows, slot, None])
+        return out.reshape(shape)
+
+
 class LlamaBlock(nn.Module):
     """A LLaMA block; with ``tp > 1`` one rank's tensor-parallel shard (as ``GPT2Block``):
     ``heads/tp`` query heads and ``kv_heads/tp`` K/V heads (at least one: with fewer K/V
@@ -350,9 +405,11 @@ class LlamaBlock(nn.Module):
         self.v_proj = nn.Linear(c.d_model, kv_dim, bias=False)
         self.o_proj = nn.Linear(width, c.d_model, bias=False)
         self.post_norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
-        self.gate_proj = nn.Linear(c.d_model, ffn, bias=False)
-        self.up_proj = nn.Linear(c.d_model, ffn, bias=False)
-        self.down_proj = nn.Linear(ffn, c.d_model, bias=False)
+        self.moe = MoEMLP(c, ffn) if c.n_experts else None
+        if self.moe is None:
+            self.gate_proj = nn.Linear(c.d_model, ffn, bias=False)
+            self.up_proj = nn.Linear(c.d_model, ffn, bias=False)
+            self.down_proj = nn.Linear(ffn, c.d_model, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
                 cache: KVCache | None = None) -> torch.Tensor:
@@ -369,6 +426,8 @@ class LlamaBlock(nn.Module):
         a = _merge_heads(_sdpa(q, k, v, self.cp, gqa=self.n_kv != self.n_heads, flash=self.flash, causal=causal))
         x = x + self.o_proj(a)
         h = self.post_norm(x)
+        if self.moe is not None:
+            return x + self.moe(h)
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
 
 

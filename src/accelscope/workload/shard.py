@@ -46,6 +46,8 @@ class DecoderShape:
     vocab: int
     positions: int
     flash: bool = True
+    experts: int = 0  # mixture of experts: experts per layer (0: a dense MLP)
+    top_k: int = 2
 
     @property
     def params(self) -> int:
@@ -55,7 +57,8 @@ class DecoderShape:
         if self.family == "gpt":
             block = 3 * h * h + 3 * h + h * h + h + 2 * h * f + f + h + 4 * h
             return self.layers * block + v * h + self.positions * h + 2 * h
-        block = h * h + 2 * h * kv + h * h + 3 * h * f + 2 * h
+        mlp = (self.experts * 3 * h * f + h * self.experts) if self.experts else 3 * h * f
+        block = h * h + 2 * h * kv + h * h + mlp + 2 * h
         return self.layers * block + 2 * v * h + h
 
     def padded_vocab(self, tp: int) -> int:
@@ -75,7 +78,8 @@ def decoder_shape(spec: WorkloadSpec) -> DecoderShape | None:
     return DecoderShape(family=family, layers=cfg["n_layers"], hidden=cfg["d_model"], heads=cfg["n_heads"],
                         kv_heads=cfg.get("n_kv_heads") or cfg["n_heads"], ffn=cfg["d_ff"],
                         vocab=cfg["vocab_size"], positions=cfg["max_positions"],
-                        flash=cfg.get("flash_attention", True))
+                        flash=cfg.get("flash_attention", True), experts=cfg.get("n_experts", 0) or 0,
+                        top_k=cfg.get("experts_per_token", 2))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +106,8 @@ def _config(shape: DecoderShape, tp: int):
 
     return nets.TransformerConfig(vocab_size=shape.padded_vocab(tp), d_model=shape.hidden, n_layers=1,
                                   n_heads=shape.heads, n_kv_heads=shape.kv_heads, d_ff=shape.ffn,
-                                  max_positions=shape.positions, flash_attention=shape.flash)
+                                  max_positions=shape.positions, flash_attention=shape.flash,
+                                  n_experts=shape.experts, experts_per_token=shape.top_k)
 
 
 def _block_module(shape: DecoderShape, tp: int, cp: int):

@@ -360,7 +360,8 @@ PARAMETRIC = {
     "gpt": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "ffn": "d_ff", "vocab": "vocab_size",
             "seq": "max_positions", "flash": "flash_attention"},
     "llama": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "kv_heads": "n_kv_heads",
-              "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions", "flash": "flash_attention"},
+              "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions", "flash": "flash_attention",
+              "experts": "n_experts", "top_k": "experts_per_token"},
 }
 #: ``flash=0``: attention unfused (score product, masked softmax, product), as Megatron-LM and
 #: the original GPT-2 code computed it before FlashAttention; ``flash=1`` (the default): fused.
@@ -390,6 +391,8 @@ DECODER_PRESETS = {
                   "llama:layers=32,hidden=4096,heads=32,ffn=11008,vocab=32000,seq=4096"),
     "llama2-70b": ("Llama 2 70B (Touvron et al. 2023b), grouped-query attention",
                    "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=32000,seq=4096"),
+    "mixtral-8x7b": ("Mixtral 8x7B (Jiang et al. 2024): 8 SwiGLU experts per layer, 2 per token",
+                     "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=32000,seq=32768,experts=8,top_k=2"),
     "mistral-7b": ("Mistral 7B (Jiang et al. 2023, Table 1; its 4,096-token sliding window is not modelled: "
                    "attention covers the whole context)",
                    "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=32000,seq=8192"),
@@ -445,6 +448,10 @@ def parametric_config(model: str) -> dict[str, int]:
     vals = {**PARAMETRIC_DEFAULTS[family], **given}
     if vals["hidden"] % vals["heads"]:
         raise ConfigError(f"model {model!r}: hidden {vals['hidden']} is not divisible by heads {vals['heads']}")
+    if "top_k" in vals and not vals.get("experts"):
+        raise ConfigError(f"model {model!r}: top_k routes tokens among experts; give experts=E too")
+    if vals.get("experts") and vals.setdefault("top_k", 2) > vals["experts"]:
+        raise ConfigError(f"model {model!r}: top_k {vals['top_k']} is more than the {vals['experts']} experts")
     if family == "llama":
         kv = vals.setdefault("kv_heads", vals["heads"])
         if vals["heads"] % kv:
