@@ -233,3 +233,16 @@ def test_mixture_of_experts_routes_for_real_and_traces_a_balanced_router():
     assert many.bytes_read - one.bytes_read >= 2 * expert
     with pytest.raises(ConfigError, match="give experts=E"):
         parametric_config("llama:layers=2,hidden=64,heads=4,top_k=2")
+
+
+def test_explore_serve_ranks_devices_by_cost_per_million_output_tokens(tmp_path, capsys):
+    code, out, err = run_cli(["explore", "gpt:layers=2,hidden=128,heads=4,vocab=500,seq=256", "--task", "serve",
+                              "--batch", "2", "--input-tokens", "32", "--output-tokens", "8", "--kind", "gpu",
+                              "--device", "cpu", "--max-time", "0.3", "--store", str(tmp_path / "s.sqlite"),
+                              "--json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)["workloads"][0]["rows"]
+    measured = [r for r in rows if r["source"] == "measured"]
+    priced = [r["usd_per_million_samples"] for r in rows if r["source"] == "predicted" and r["usd_per_million_samples"]]
+    assert measured and measured[0]["device"] == "cpu" and measured[0]["throughput_samples_per_s"] > 0
+    assert priced and priced == sorted(priced)

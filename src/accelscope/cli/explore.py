@@ -23,6 +23,8 @@ def explore_cmd(
     host_cpu: o.HostCpu = None,
     max_time: float = typer.Option(6.0, "--max-time", help="Cap on each local measurement, in seconds."),
     top: int = typer.Option(12, "--top", help="Rows per workload in the table (--json has all)."),
+    ttft_slo: Optional[float] = typer.Option(None, "--ttft-slo", help="--task serve: time-to-first-token target, ms (each device at its best configuration that meets the targets)."),
+    tpot_slo: Optional[float] = typer.Option(None, "--tpot-slo", help="--task serve: time-per-output-token target, ms."),
     store: o.StoreOpt = None,
     json_out: o.Json = False,
     wide: o.Wide = False,
@@ -33,13 +35,22 @@ def explore_cmd(
     from accelscope.store import Store
 
     specs = [workload.spec(m) for m in models] if models else list(DEFAULT_WORKLOADS)
+    serving = None
+    if ttft_slo is not None or tpot_slo is not None:
+        from accelscope.errors import ConfigError
+        from accelscope.jobs.serving import Serving
+
+        if not all(s.task == "serve" for s in specs):
+            raise ConfigError("--ttft-slo and --tpot-slo are serving targets: add --task serve")
+        serving = Serving(ttft_slo_s=None if ttft_slo is None else ttft_slo / 1e3,
+                          tpot_slo_s=None if tpot_slo is None else tpot_slo / 1e3)
     err = text.console(stderr=True)
     progress = (lambda msg: err.print(f"[dim]{msg}...[/dim]")) if sys.stderr.isatty() else None
     start = time.perf_counter()
     with Store(store) as db:
         result = explore(specs, devices=device, kinds=kind.split(",") if kind else None,
                          hardware_paths=o.hardware_paths(hardware_path), max_time_s=max_time, store=db,
-                         cache=workload.cache, progress=progress, host_cpu=host_cpu)
+                         cache=workload.cache, progress=progress, host_cpu=host_cpu, serving=serving)
         path = db.path
     elapsed = time.perf_counter() - start
     if json_out:

@@ -113,6 +113,56 @@ def _measured_rows(run) -> list[Row]:
     return rows
 
 
+def _explore_serving(spec: WorkloadSpec, *, devices, hardware, calibrations, assumptions, cache, max_time_s, store,
+                     serving, progress) -> WorkloadResult:
+    """A serving workload: measured on the local CPU (and CUDA GPUs), predicted on the catalog
+    (at the latency targets when given), ranked by dollars per million output tokens. A row's
+    "samples" are output tokens: throughput is output tokens/s per device."""
+    from accelscope.jobs.predict import estimate_serving
+    from accelscope.jobs.serving import Serving, bench_serving
+    from accelscope.measure.devices import resolve_devices
+
+    rows: list[Row] = []
+    run_id = None
+    local = spec.with_(precision="fp32" if spec.precision == AUTO else spec.precision)
+    for dev in resolve_devices(devices):
+        if dev.kind not in ("cpu", "cuda") or local.concurrency is not None:
+            continue
+        if progress:
+            progress(f"measuring {spec.label} on {dev.name}")
+        try:
+            m, run_id = bench_serving(local, device=dev.name, max_time_s=max_time_s, store=store,
+                                      command=f"explore {spec.label}")
+        except Exception as exc:  # a failed local measurement is a row, the catalog still ranks
+            rows.append(Row(device=dev.name, kind=dev.kind, source="measured", precision=local.precision,
+                            step_time_s=None, throughput_samples_per_s=None, speedup_vs_cpu=None,
+                            energy_j_per_sample=None, energy_method="unavailable", usd_per_million_samples=None,
+                            offering=None, fits_in_memory=None, error=str(exc)))
+            continue
+        rows.append(Row(device=m.device, kind=dev.kind, source="measured", precision=local.precision,
+                        step_time_s=m.e2e_s, throughput_samples_per_s=m.output_tokens_per_s, speedup_vs_cpu=None,
+                        energy_j_per_sample=None, energy_method="unavailable", usd_per_million_samples=None,
+                        offering=None, fits_in_memory=True, verdict="converged"))
+    if progress:
+        progress(f"predicting {spec.label} on {len(hardware)} catalog devices")
+    priced, unavailable = estimate_serving(serving or Serving(), spec, hardware, calibrations=calibrations,
+                                           assumptions=assumptions, cache=cache)
+    for p in priced:
+        e = p.estimate
+        rows.append(Row(device=e.hardware + (f" x{e.devices}" if e.devices > 1 else ""), kind=e.kind,
+                        source="predicted", precision=e.precision, step_time_s=e.step_time_s,
+                        throughput_samples_per_s=e.tokens_per_s / e.devices, speedup_vs_cpu=None,
+                        energy_j_per_sample=p.energy_j_per_token, energy_method=p.energy_method,
+                        usd_per_million_samples=p.usd_per_million_tokens, offering=p.offering,
+                        fits_in_memory=e.fits_in_memory, bound=e.bound, model=e.model, mode=e.mode, host=e.host))
+    cpu = next((r for r in rows if r.source == "measured" and r.device == "cpu" and r.throughput_samples_per_s), None)
+    ranked = sorted((replace(r, speedup_vs_cpu=r.throughput_samples_per_s / cpu.throughput_samples_per_s
+                             if cpu and r.throughput_samples_per_s else None) for r in rows),
+                    key=lambda r: (r.usd_per_million_samples is None, r.usd_per_million_samples or 0.0,
+                                   -(r.throughput_samples_per_s or 0.0)))
+    return WorkloadResult(spec=spec, rows=tuple(ranked), unavailable=tuple(unavailable), measurement_run_id=run_id)
+
+
 def _doubt(row: Row, baseline: str | None) -> str | None:
     """What makes a row's speedup over the CPU uncertain: the baseline's flags, and a measured
     row's own."""
@@ -134,6 +184,7 @@ def explore(
     cache: bool = True,
     progress: Callable[[str], None] | None = None,
     host_cpu: str | None = None,
+    serving=None,
 ) -> ExploreResult:
     """Measure ``workloads`` locally, predict them on the catalog, and rank the devices.
 
@@ -157,6 +208,11 @@ def explore(
     with recording as estimate_run:
         for w in workloads:
             spec = w.resolved()
+            if spec.task == "serve":
+                results.append(_explore_serving(spec, devices=devices, hardware=specs_hw, calibrations=calibrations,
+                                                assumptions=assumptions, cache=cache, max_time_s=max_time_s,
+                                                store=store, serving=serving, progress=progress))
+                continue
             if progress:
                 progress(f"measuring {spec.label} on {devices}")
             local = spec.with_(precision="fp32" if spec.precision == AUTO else spec.precision)

@@ -218,20 +218,28 @@ def prediction(pred, out: Console, *, samples: float | None = None, wide: bool =
 
 def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = None, store_path=None,
             wide: bool = False) -> None:
-    cols = [Col("device"), Col("kind", drop=5), Col("precision", drop=4), Col("how"), Col("step time", "right"),
-            Col("vs CPU", "right"), Col("J/sample", "right", drop=2), Col("$/M samples", "right", drop=1),
-            Col("fits", "right", drop=3)]
     for wr in result.results:
+        serve = wr.spec.task == "serve"
+        cols = [Col("device"), Col("kind", drop=5), Col("precision", drop=4), Col("how"),
+                Col("end to end" if serve else "step time", "right"),
+                Col("out tok/s/dev" if serve else "vs CPU", "right"), Col("J/token" if serve else "J/sample", "right", drop=2),
+                Col("$/M tokens" if serve else "$/M samples", "right", drop=1), Col("fits", "right", drop=3)]
         measured = [r for r in wr.rows if r.source == "measured"]
         predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
-        shown = sorted(measured + predicted, key=lambda r: -(r.throughput_samples_per_s or 0.0))
+        if serve:  # ranked by cost per million output tokens (the job's order)
+            predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
+            shown = predicted + measured
+        else:
+            shown = sorted(measured + predicted, key=lambda r: -(r.throughput_samples_per_s or 0.0))
         doubtful = [r for r in measured if r.verdict not in (None, "converged")]
         rows = [[r.device, r.kind, r.precision, r.source + ("*" if r in doubtful else "")
                  + (f" ({r.mode})" if r.mode != "eager" else ""),
                  fmt_seconds(r.step_time_s) if r.step_time_s else "failed",
-                 f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-", _num(r.energy_j_per_sample),
+                 (si(r.throughput_samples_per_s) if r.throughput_samples_per_s else "-") if serve else
+                 (f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-"), _num(r.energy_j_per_sample),
                  _num(r.usd_per_million_samples), FITS[r.fits_in_memory]] for r in shown]
-        print_table(out, wr.spec.label, cols, rows, wide=wide,
+        title = wr.spec.label + (" (cheapest per million output tokens first)" if serve else "")
+        print_table(out, title, cols, rows, wide=wide,
                     styles=["bold" if r.source == "measured" else None for r in shown])
         for r in doubtful:
             out.print(f"[yellow]* {r.device}: {r.verdict}"
