@@ -246,3 +246,19 @@ def test_explore_serve_ranks_devices_by_cost_per_million_output_tokens(tmp_path,
     priced = [r["usd_per_million_samples"] for r in rows if r["source"] == "predicted" and r["usd_per_million_samples"]]
     assert measured and measured[0]["device"] == "cpu" and measured[0]["throughput_samples_per_s"] > 0
     assert priced and priced == sorted(priced)
+
+
+def test_calibrate_fits_the_cpu_from_serving_measurements(tmp_path, capsys):
+    db = str(tmp_path / "s.sqlite")
+    for batch, inp in ((1, 32), (4, 64), (2, 128)):
+        code, _, err = run_cli(["bench", "gpt:layers=2,hidden=128,heads=4,vocab=500,seq=256", "--task", "serve",
+                                "--batch", str(batch), "--input-tokens", str(inp), "--output-tokens", "8",
+                                "--max-time", "0.3", "--store", db], capsys)
+        assert code == 0, err
+    code, out, err = run_cli(["calibrate", "--device", "cpu", "--store", db, "--json"], capsys)
+    assert code == 0, err
+    res = json.loads(out)
+    labels = [p["workload"] for p in res["points"]]
+    assert sum("prefill" in w for w in labels) == 3 and sum("decode" in w for w in labels) == 3
+    assert all(p["measured_s"] > 0 and p["predicted_s"] > 0 for p in res["points"])
+    assert res["median_abs_error"] < 1.0

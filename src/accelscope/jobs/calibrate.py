@@ -1,9 +1,10 @@
 """calibrate: fit a device's roofline parameters to its stored measurements, and keep them
 only if they help.
 
-Reads the device's successful measurement points from the results store, re-profiles each
-distinct workload from the spec stored with it (user models included, when their factory
-is still importable), fits :class:`~accelscope.models.calibrate.Calibrator`, and checks the
+Reads the device's successful measurement points from the results store (``bench`` steps, and
+``bench --task serve`` runs: each gives its prefill, timed by its TTFT, and its mean decode
+step, timed by its TPOT), re-profiles each distinct workload from the spec stored with it
+(user models included, when their factory is still importable), fits :class:`~accelscope.models.calibrate.Calibrator`, and checks the
 fit held out (:func:`~accelscope.models.calibrate.validate`: k-fold, each point predicted by a
 fit that did not see it, against the uncalibrated model on the same points). The fit is
 stored as a new ``calibration`` run either way (older ones are kept): ``accepted`` when it beat
@@ -79,16 +80,47 @@ def _in_store(store, fn, *args):
             db.close()
 
 
+def serving_passes(spec: WorkloadSpec) -> list[tuple[str, "Profile"]]:
+    """A measured serving workload's two passes as whole profiles the calibrator fits: the
+    prefill (every layer's block, the embedding, the head) and the mean decode step, each the
+    ops of its pieces with the blocks' counted once per layer."""
+    import dataclasses
+
+    from accelscope.workload.serving import serving_pieces
+
+    pc = serving_pieces(spec, batch=spec.batch_size or 1)
+    out = []
+    for which in ("prefill", "decode"):
+        block, embed, head = (getattr(pc, f"{which}_{k}") for k in ("block", "embed", "head"))
+        ops = tuple(dataclasses.replace(o, count=o.count * pc.shape.layers) for o in block.ops) + embed.ops + head.ops
+        out.append((which, dataclasses.replace(block, ops=ops, spec=block.spec.with_(
+            model=f"{spec.model} [{which}]", mode=spec.mode))))
+    return out
+
+
 def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
     from accelscope.store.calibrations import save
 
     points = [p for p in store.points_where(kind="measurement", device=device) if p["status"] == "ok"]
-    if not points:
+    served = [p for p in store.points_where(kind="serving", device=device) if p["status"] == "ok"]
+    if not points and not served:
         raise CalibrationError(
             f"no successful measurements of {device!r} in {store.path}; run "
             f"`accelscope bench MODEL --device {device}` on a few models first")
     spec = _local_spec(device, hardware)
     profiles, times, labels, skipped = [], [], [], []
+    for pt in served:  # bench --task serve: its prefill (TTFT) and mean decode step (TPOT)
+        ws = WorkloadSpec.from_dict(pt["data"]["spec"])
+        try:
+            passes = serving_passes(ws)
+        except AccelscopeError as exc:
+            skipped.append(f"{ws.label}: {exc}")
+            continue
+        for (label, prof), t in zip(passes, (pt["data"]["ttft_s"], pt["data"]["tpot_s"])):
+            if t:
+                profiles.append(prof)
+                times.append(t)
+                labels.append(f"{ws.model} serve b{ws.batch_size} {label}")
     for pt in points:
         ws = WorkloadSpec.from_record(pt["data"])
         try:
