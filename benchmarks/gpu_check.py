@@ -8,8 +8,10 @@ RAPL on the CPU where readable; peak memory from the CUDA caching allocator. It 
 compact table and, with --json-out, writes every Measurement (raw samples included). Last, it
 predicts every GPU row with the uncalibrated predictor for the catalog entry that matches the
 card's name and prints predicted vs measured step time, and from a batch-1 (host-bound) step
-the measured eager host time per op against the host model's. With two GPUs or more it also
-measures NCCL collectives (bench-comm) and a 2-rank DDP training step with its E(2).
+the measured eager host time per op against the host model's. It times a decoder's generate
+loop on the GPU (bench --task serve: TTFT, TPOT) next to the serving model's prediction. With
+two GPUs or more it also measures NCCL collectives (bench-comm) and a 2-rank DDP training step
+with its E(2).
 
 On a machine without CUDA it runs the CPU rows only and says that the CUDA rows were
 skipped. A global deadline (--budget, default 330 s) skips what would not fit; the plan
@@ -130,6 +132,31 @@ def collectives_and_ddp(n_gpus: int) -> None:
           + (f" ({d.error})" if d.error else ""))
 
 
+def serving_vs_predicted(quick: bool) -> None:
+    """A decoder's generate loop measured on the GPU (bench --task serve: TTFT, TPOT) next to
+    the serving model's prediction for the catalog entry matching the card (cuda-graphs would
+    be optimistic for an eager loop: predicted in eager mode, as it runs)."""
+    from accelscope.hardware.detect import match_catalog
+    from accelscope.jobs.serving import Serving, serve_on
+    from accelscope.measure.environment import collect_environment
+    from accelscope.measure.serve import bench_serve
+    from accelscope.workload import WorkloadSpec
+
+    model = "gpt2-small" if quick else "llama:layers=16,hidden=2048,heads=16,kv_heads=4,vocab=32000,seq=4096"
+    spec = WorkloadSpec(model=model, task="serve", batch_size=8, input_tokens=512, output_tokens=64,
+                        precision="bf16").resolved()
+    m = bench_serve(spec, device="cuda", max_time_s=3)
+    gpus = collect_environment().gpus
+    hw = match_catalog(gpus[0]["name"] if gpus else "", "gpu")
+    line = (f"\nserving {model} b8 512+64 bf16 measured: TTFT {fmt_seconds(m.ttft_s)}, TPOT {fmt_seconds(m.tpot_s)}, "
+            f"{m.output_tokens_per_s:.0f} tok/s, parts/whole {m.consistency:.3f}")
+    if hw is not None:
+        e = serve_on(Serving(), spec, hw)
+        line += (f"; predicted ({hw.name}, eager): TTFT {fmt_seconds(e.ttft_s)} ({e.ttft_s / m.ttft_s - 1:+.0%}), "
+                 f"TPOT {fmt_seconds(e.tpot_s)} ({e.tpot_s / m.tpot_s - 1:+.0%})")
+    print(line)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs")
@@ -214,6 +241,8 @@ def main() -> None:
         collectives_and_ddp(n_gpus)
     elif has_cuda:
         print("NCCL collectives and DDP need two GPUs: skipped on this machine")
+    if has_cuda and time.perf_counter() - t_start < args.budget:
+        serving_vs_predicted(args.quick)
     print(f"total wall time {time.perf_counter() - t_start:.0f} s")
     predictor_vs_measured(results)
     if args.json_out:
