@@ -10,10 +10,9 @@ max(FLOPs / peak, bytes / bandwidth), no overhead, no communication).
 How the rows are run, from their own columns and notes:
 * LLaMA 7B (the doc reproduces with Llama-2-7B: 32 layers, 4096 wide, 11008 MLP) and LLaMA
   70B (Llama-2-70B: 80 layers, 8 K/V heads) as ``llama:`` decoders with 4,096 positions; GPT-J
-  6B as ``gpt:layers=28,hidden=4096,heads=16,vocab=50400`` (GPT-J's shape: its parallel
-  attention/MLP and rotary embeddings compute the same products; stated, not modelled);
-  Falcon 180B is not expressed (parallel attention with 8 K/V heads and a GELU MLP: neither
-  family) and is listed as such.
+  6B and Falcon 180B (the doc's builds: 80 layers, 232 heads, 8 K/V heads, 14848 wide) as
+  ``gpt:`` decoders with parallel attention and MLP and rotary positions (the ``gpt-j-6b`` and
+  ``falcon-180b`` presets at 4,096 positions; GPT-J's head is tied here, untied in the original).
 * FP16 rows in ``fp16``; FP8 rows (``--enable_fp8 --fp8_kv_cache``) in ``fp16`` with
   ``--weights fp8`` (FP8 products, FP8 KV cache).
 * A TensorRT engine runs its kernels from its C++ runtime, with no per-op Python: ``--mode
@@ -42,7 +41,8 @@ from accelscope.workload.serving import serving_pieces
 
 DATA = Path(__file__).resolve().parent / "data" / "llm_serving.csv"
 MODELS = {
-    "GPT-J 6B": "gpt:layers=28,hidden=4096,heads=16,vocab=50400,seq=4096",
+    "GPT-J 6B": "gpt:layers=28,hidden=4096,heads=16,vocab=50400,seq=4096,parallel=1,rotary=1",
+    "Falcon 180B": "gpt:layers=80,hidden=14848,heads=232,kv_heads=8,vocab=65024,seq=4096,parallel=1,rotary=1",
     "LLaMA 7B": "llama:layers=32,hidden=4096,heads=32,ffn=11008,vocab=32000,seq=4096",
     "LLaMA 70B": "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=32000,seq=4096",
 }

@@ -34,9 +34,9 @@ def _predict(spec, tp=1, hw=H100):
                            pieces=lambda b: serving_pieces(spec, batch=b, tp=tp, cache=False))
 
 
-@pytest.mark.parametrize("family", ["gpt", "llama"])
-def test_generation_with_the_kv_cache_reproduces_the_full_forward_pass(family):
-    extra = ",kv_heads=2" if family == "llama" else ""
+@pytest.mark.parametrize("family, extra", [("gpt", ""), ("llama", ",kv_heads=2"),
+                                           ("gpt", ",kv_heads=2,parallel=1,rotary=1")])  # Falcon's block
+def test_generation_with_the_kv_cache_reproduces_the_full_forward_pass(family, extra):
     c = nets.TransformerConfig(**parametric_config(f"{family}:layers=2,hidden=64,heads=4,vocab=100,seq=64{extra}"))
     torch.manual_seed(0)
     m = (nets.GPT2 if family == "gpt" else nets.Llama)(c).eval()
@@ -262,3 +262,15 @@ def test_calibrate_fits_the_cpu_from_serving_measurements(tmp_path, capsys):
     assert sum("prefill" in w for w in labels) == 3 and sum("decode" in w for w in labels) == 3
     assert all(p["measured_s"] > 0 and p["predicted_s"] > 0 for p in res["points"])
     assert res["median_abs_error"] < 1.0
+
+
+def test_parallel_rotary_gpt_variants_count_their_parameters():
+    from accelscope.workload import profile
+    from accelscope.workload.shard import decoder_shape
+
+    variant = "gpt:layers=2,hidden=64,heads=4,kv_heads=2,vocab=100,seq=64,parallel=1,rotary=1"
+    p = profile(variant, task="train", batch_size=2, seq_len=32, cache=False)
+    assert decoder_shape(WorkloadSpec(model=variant, task="train").resolved()).params == p.params
+    falcon = decoder_shape(WorkloadSpec(model="falcon-180b", task="serve").resolved())
+    assert (falcon.heads, falcon.kv_heads, falcon.parallel, falcon.rotary) == (232, 8, True, True)
+    assert falcon.params == pytest.approx(179e9, rel=0.01)

@@ -8,7 +8,8 @@ before each clock reading, so the time to first token (prefill and its sampling)
 decode step are timed separately. One whole generation runs first to warm up; then
 generations repeat until ``max_time_s`` (at least 3, at most 50). Reported: the medians over
 generations of the TTFT, of the mean decode step (TPOT) and of the end-to-end time, with
-their spread, and the output tokens per second.
+their spread, the output tokens per second, and how much of each generation the timed parts
+cover (``consistency``).
 """
 
 from __future__ import annotations
@@ -38,19 +39,15 @@ class ServingMeasurement:
     ttft_iqr_s: float
     tpot_iqr_s: float
     output_tokens_per_s: float
+    #: the median over generations of (TTFT + the decode steps) / end to end: 1 when the timed
+    #: parts cover the whole generation (no untimed gaps between them)
+    consistency: float = 1.0
     notes: tuple[str, ...] = field(default=())
-
-    @property
-    def consistency(self) -> float:
-        """(TTFT + (O - 1) TPOT) / end-to-end: 1 when the parts add up to the whole."""
-        out = self.spec.output_tokens or 1
-        return (self.ttft_s + (out - 1) * self.tpot_s) / self.e2e_s
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["spec"] = self.spec.to_dict()
         d["notes"] = list(self.notes)
-        d["consistency"] = self.consistency
         d.update(model=self.spec.model, task="serve", batch_size=self.spec.batch_size,
                  precision=self.spec.precision, input_tokens=self.spec.input_tokens,
                  output_tokens=self.spec.output_tokens)
@@ -115,13 +112,14 @@ def bench_serve(spec: WorkloadSpec, *, device: str = "cpu", max_time_s: float = 
                 return t1 - t0, steps, dev.clock() - t0
 
             generate()  # warm-up
-            ttfts, tpots, e2es = [], [], []
+            ttfts, tpots, e2es, parts = [], [], [], []
             start = time.perf_counter()
             while len(ttfts) < MAX_RUNS and (len(ttfts) < MIN_RUNS or time.perf_counter() - start < max_time_s):
                 ttft, steps, e2e = generate()
                 ttfts.append(ttft)
                 tpots.append(sum(steps) / len(steps) if steps else 0.0)
                 e2es.append(e2e)
+                parts.append((ttft + sum(steps)) / e2e)
     finally:
         torch.set_num_threads(old_threads)
     e2e = statistics.median(e2es)
@@ -129,4 +127,5 @@ def bench_serve(spec: WorkloadSpec, *, device: str = "cpu", max_time_s: float = 
     return ServingMeasurement(spec=spec, device=dev.name, threads=n_threads, runs=len(ttfts),
                               ttft_s=statistics.median(ttfts), tpot_s=statistics.median(tpots), e2e_s=e2e,
                               ttft_iqr_s=_iqr(ttfts), tpot_iqr_s=_iqr(tpots),
-                              output_tokens_per_s=batch * out / e2e, notes=tuple(notes))
+                              output_tokens_per_s=batch * out / e2e, consistency=statistics.median(parts),
+                              notes=tuple(notes))

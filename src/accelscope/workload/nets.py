@@ -90,6 +90,10 @@ class TransformerConfig:
     #: layer, each token routed to ``experts_per_token`` of them (Mixtral: 8 and 2); 0: dense
     n_experts: int = 0
     experts_per_token: int = 2
+    #: GPT family variants: attention and MLP side by side on the block's input (GPT-J,
+    #: Falcon: ``x + attn(ln(x)) + mlp(ln(x))``) and rotary positions instead of learned ones
+    parallel_block: bool = False
+    rotary: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -283,10 +287,14 @@ class GPT2Block(nn.Module):
 
     def __init__(self, c: TransformerConfig, tp: int = 1, cp: int = 1):
         super().__init__()
+        self.c = c
         self.n_heads, self.cp, self.flash = _shard(c.n_heads, tp, "heads"), cp, c.flash_attention
-        width = self.n_heads * c.head_dim
+        kv = c.n_kv_heads or c.n_heads
+        self.n_kv = kv // tp if kv >= tp else 1  # grouped-query attention (Falcon) as in LlamaBlock
+        width, self.kv_width = self.n_heads * c.head_dim, self.n_kv * c.head_dim
+        self.width = width
         self.ln_1 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-        self.c_attn = nn.Linear(c.d_model, 3 * width)
+        self.c_attn = nn.Linear(c.d_model, width + 2 * self.kv_width)
         self.c_proj = nn.Linear(width, c.d_model)
         self.ln_2 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
         self.c_fc = nn.Linear(c.d_model, _shard(c.d_ff, tp, "ffn"))
@@ -294,12 +302,20 @@ class GPT2Block(nn.Module):
         self.drop = nn.Dropout(c.dropout)
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        q, k, v = self.c_attn(self.ln_1(x)).chunk(3, dim=-1)
-        q, k, v = (_split_heads(y, self.n_heads) for y in (q, k, v))
+        q, k, v = self.c_attn(self.ln_1(x)).split([self.width, self.kv_width, self.kv_width], dim=-1)
+        q, k, v = _split_heads(q, self.n_heads), _split_heads(k, self.n_kv), _split_heads(v, self.n_kv)
+        if self.c.rotary:
+            start = cache.length if cache is not None else 0
+            cos, sin = rotary_tables(self.c, start, x.shape[1], x.device, x.dtype)
+            q, k = q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
         k, v = _context_kv(k, v, self.cp)
         k, v, causal = _cached(k, v, cache)
-        a = _merge_heads(_sdpa(q, k, v, self.cp, flash=self.flash, drop=self.drop, causal=causal))
-        x = x + self.drop(self.c_proj(a))
+        a = _merge_heads(_sdpa(q, k, v, self.cp, gqa=self.n_kv != self.n_heads, flash=self.flash, drop=self.drop,
+                               causal=causal))
+        attn = self.drop(self.c_proj(a))
+        if self.c.parallel_block:  # GPT-J, Falcon: both branches read the block's input
+            return x + attn + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
+        x = x + attn
         return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
 
 
@@ -310,7 +326,7 @@ class GPT2(nn.Module):
         super().__init__()
         self.config = c
         self.wte = nn.Embedding(c.vocab_size, c.d_model)
-        self.wpe = nn.Embedding(c.max_positions, c.d_model)
+        self.wpe = None if c.rotary else nn.Embedding(c.max_positions, c.d_model)
         self.drop = nn.Dropout(c.dropout)
         self.blocks = nn.ModuleList(GPT2Block(c) for _ in range(c.n_layers))
         self.ln_f = nn.LayerNorm(c.d_model, eps=c.norm_eps)
@@ -320,8 +336,10 @@ class GPT2(nn.Module):
         """Logits of every position, or of the last only (``last_only``: what generation
         needs); with ``caches`` (``new_caches``) the tokens continue what the caches hold."""
         start = caches[0].length if caches else 0
-        pos = torch.arange(start, start + tokens.shape[1], device=tokens.device)
-        x = self.drop(self.wte(tokens) + self.wpe(pos))
+        x = self.wte(tokens)
+        if self.wpe is not None:
+            x = x + self.wpe(torch.arange(start, start + tokens.shape[1], device=tokens.device))
+        x = self.drop(x)
         for i, block in enumerate(self.blocks):
             x = block(x, caches[i]) if caches else block(x)
         if last_only:

@@ -29,7 +29,7 @@ from functools import lru_cache, partial
 
 from accelscope.errors import ConfigError
 from accelscope.workload.profile import Profile
-from accelscope.workload.shard import DecoderShape, _config, decoder_shape
+from accelscope.workload.shard import DecoderShape, _config, _token_inputs, decoder_shape
 from accelscope.workload.spec import WorkloadSpec
 
 
@@ -115,27 +115,14 @@ def _hidden(batch: int, *, hidden: int):
     return torch.randn(batch, 1, hidden)
 
 
-def _tokens(batch: int, *, tokens: int, vocab: int):
-    import torch
-
-    return torch.randint(0, vocab, (batch, tokens))
-
-
 def _trace(spec: WorkloadSpec, name: str, batch: int, build, make_inputs, cache: bool) -> Profile:
-    """One piece's inference profile (from the profile cache when traced before)."""
-    from accelscope.workload import cache as profile_cache
+    """One piece's inference profile (``shard.traced_cached``)."""
+    from accelscope.workload.shard import traced_cached
     from accelscope.workload.workload import Workload, generic_loss
 
     w = Workload(name=f"{spec.model} [{name}]", build_model=build, make_inputs=make_inputs, loss_fn=generic_loss,
                  task="infer", batch_size=batch, precision=spec.precision, description=f"one rank's {name}")
-    if cache and (hit := profile_cache.load(w.spec)) is not None:
-        return hit
-    from accelscope.workload.trace import trace
-
-    traced = trace(w)
-    if cache:
-        profile_cache.save(traced)
-    return traced
+    return traced_cached(w, cache)
 
 
 def serving_pieces(spec: WorkloadSpec, *, batch: int, tp: int = 1, decode_context: int | None = None,
@@ -172,12 +159,12 @@ def _serving_pieces(spec: WorkloadSpec, batch: int, tp: int, decode_context: int
     pb = _trace(spec, f"prefill block I={inp} {tag}", batch, partial(_block, shape, tp, 0),
                 partial(_block_inputs, tokens=inp, capacity=inp, shape=shape, tp=tp), cache)
     pe = _trace(spec, f"prefill embedding I={inp} {tag}", batch, partial(_embed, shape, tp),
-                partial(_tokens, tokens=inp, vocab=vocab), cache)
+                partial(_token_inputs, tokens=inp, vocab=vocab), cache)
     ph = _trace(spec, f"head {tag}", batch, partial(_head, shape, tp), partial(_hidden, hidden=shape.hidden), cache)
     db = _trace(spec, f"decode block L={ctx} {tag}", batch, partial(_block, shape, tp, ctx - 1),
                 partial(_block_inputs, tokens=1, capacity=ctx, shape=shape, tp=tp), cache)
     de = _trace(spec, f"decode embedding {tag}", batch, partial(_embed, shape, tp),
-                partial(_tokens, tokens=1, vocab=vocab), cache)
+                partial(_token_inputs, tokens=1, vocab=vocab), cache)
     if spec.weights is not None:
         pb, pe, ph, db, de = (with_weight_format(p, spec.weights) for p in (pb, pe, ph, db, de))
     return ServingPieces(shape=shape, tp=tp, batch=batch, input_tokens=inp, decode_context=ctx, prefill_block=pb,

@@ -48,6 +48,8 @@ class DecoderShape:
     flash: bool = True
     experts: int = 0  # mixture of experts: experts per layer (0: a dense MLP)
     top_k: int = 2
+    parallel: bool = False  # GPT family: attention and MLP side by side (GPT-J, Falcon)
+    rotary: bool = False  # GPT family: rotary positions, no learned position table
 
     @property
     def params(self) -> int:
@@ -55,8 +57,9 @@ class DecoderShape:
         h, f, v = self.hidden, self.ffn, self.vocab
         kv = self.kv_heads * (h // self.heads)
         if self.family == "gpt":
-            block = 3 * h * h + 3 * h + h * h + h + 2 * h * f + f + h + 4 * h
-            return self.layers * block + v * h + self.positions * h + 2 * h
+            qkv = h + 2 * kv
+            block = h * qkv + qkv + h * h + h + 2 * h * f + f + h + 4 * h
+            return self.layers * block + v * h + (0 if self.rotary else self.positions * h) + 2 * h
         mlp = (self.experts * 3 * h * f + h * self.experts) if self.experts else 3 * h * f
         block = h * h + 2 * h * kv + h * h + mlp + 2 * h
         return self.layers * block + 2 * v * h + h
@@ -79,7 +82,8 @@ def decoder_shape(spec: WorkloadSpec) -> DecoderShape | None:
                         kv_heads=cfg.get("n_kv_heads") or cfg["n_heads"], ffn=cfg["d_ff"],
                         vocab=cfg["vocab_size"], positions=cfg["max_positions"],
                         flash=cfg.get("flash_attention", True), experts=cfg.get("n_experts", 0) or 0,
-                        top_k=cfg.get("experts_per_token", 2))
+                        top_k=cfg.get("experts_per_token", 2), parallel=cfg.get("parallel_block", False),
+                        rotary=cfg.get("rotary", False))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +111,8 @@ def _config(shape: DecoderShape, tp: int):
     return nets.TransformerConfig(vocab_size=shape.padded_vocab(tp), d_model=shape.hidden, n_layers=1,
                                   n_heads=shape.heads, n_kv_heads=shape.kv_heads, d_ff=shape.ffn,
                                   max_positions=shape.positions, flash_attention=shape.flash,
-                                  n_experts=shape.experts, experts_per_token=shape.top_k)
+                                  n_experts=shape.experts, experts_per_token=shape.top_k,
+                                  parallel_block=shape.parallel, rotary=shape.rotary)
 
 
 def _block_module(shape: DecoderShape, tp: int, cp: int):
@@ -143,7 +148,8 @@ def _embed_module(shape: DecoderShape, tp: int):
         def __init__(self):
             super().__init__()
             self.tokens = nn.Embedding(shape.padded_vocab(tp) // tp, shape.hidden)
-            self.positions = nn.Embedding(shape.positions, shape.hidden) if shape.family == "gpt" else None
+            self.positions = (nn.Embedding(shape.positions, shape.hidden) if shape.family == "gpt" and not shape.rotary
+                              else None)
 
         def forward(self, tokens: torch.Tensor) -> torch.Tensor:
             x = self.tokens(tokens)
@@ -183,15 +189,21 @@ def _token_inputs(batch: int, tokens: int, vocab: int):
 
 
 def _trace_piece(spec: WorkloadSpec, name: str, build, make_inputs, make_targets, loss, cache: bool) -> Profile:
-    """A piece's profile, from the on-disk profile cache when traced before (its spec names
-    the model, the piece and its shard, so the cache's key covers it)."""
-    from accelscope.workload import cache as profile_cache
+    """A piece's training-step profile (``traced_cached``)."""
     from accelscope.workload.workload import Workload
 
     w = Workload(name=f"{spec.model} [{name}]", build_model=build, make_inputs=make_inputs,
                  make_targets=make_targets, loss_fn=loss, task="train", batch_size=spec.batch_size or 1,
                  precision=spec.precision, optimizer=spec.optimizer, seq_len=spec.seq_len,
                  description=f"one rank's {name}")
+    return traced_cached(w, cache)
+
+
+def traced_cached(w, cache: bool) -> Profile:
+    """The profile of a piece's Workload, from the on-disk profile cache when traced before
+    (the piece's name in its spec makes the cache's key cover it), traced and kept otherwise."""
+    from accelscope.workload import cache as profile_cache
+
     if cache and (hit := profile_cache.load(w.spec)) is not None:
         return hit
     from accelscope.workload.trace import trace

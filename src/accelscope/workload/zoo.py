@@ -358,7 +358,8 @@ class FactoryResolver(Resolver):
 #: SwiGLU MLP, grouped-query attention). key -> (TransformerConfig field, default or None).
 PARAMETRIC = {
     "gpt": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "ffn": "d_ff", "vocab": "vocab_size",
-            "seq": "max_positions", "flash": "flash_attention"},
+            "seq": "max_positions", "flash": "flash_attention", "kv_heads": "n_kv_heads",
+            "parallel": "parallel_block", "rotary": "rotary"},
     "llama": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "kv_heads": "n_kv_heads",
               "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions", "flash": "flash_attention",
               "experts": "n_experts", "top_k": "experts_per_token"},
@@ -391,6 +392,11 @@ DECODER_PRESETS = {
                   "llama:layers=32,hidden=4096,heads=32,ffn=11008,vocab=32000,seq=4096"),
     "llama2-70b": ("Llama 2 70B (Touvron et al. 2023b), grouped-query attention",
                    "llama:layers=80,hidden=8192,heads=64,kv_heads=8,ffn=28672,vocab=32000,seq=4096"),
+    "gpt-j-6b": ("GPT-J 6B (EleutherAI, Wang & Komatsuzaki 2021): parallel attention and MLP, rotary positions "
+                 "(on all of each head here; GPT-J rotates 64 of its 256 dimensions)",
+                 "gpt:layers=28,hidden=4096,heads=16,vocab=50400,seq=2048,parallel=1,rotary=1"),
+    "falcon-180b": ("Falcon 180B (Almazrouei et al. 2023): parallel attention and MLP, 8 K/V groups, rotary positions",
+                    "gpt:layers=80,hidden=14848,heads=232,kv_heads=8,vocab=65024,seq=2048,parallel=1,rotary=1"),
     "mixtral-8x7b": ("Mixtral 8x7B (Jiang et al. 2024): 8 SwiGLU experts per layer, 2 per token",
                      "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=32000,seq=32768,experts=8,top_k=2"),
     "mistral-7b": ("Mistral 7B (Jiang et al. 2023, Table 1; its 4,096-token sliding window is not modelled: "
@@ -436,9 +442,9 @@ def parametric_config(model: str) -> dict[str, int]:
             n = int(value)
         except ValueError:
             raise ConfigError(f"model {model!r}: {key}={value!r} is not an integer") from None
-        if key == "flash":
+        if key in ("flash", "parallel", "rotary"):
             if n not in (0, 1):
-                raise ConfigError(f"model {model!r}: flash must be 0 (unfused attention) or 1 (fused), got {n}")
+                raise ConfigError(f"model {model!r}: {key} must be 0 or 1, got {n}")
         elif n < 1:
             raise ConfigError(f"model {model!r}: {key} must be a positive integer, got {n}")
         given[key] = n
@@ -452,16 +458,17 @@ def parametric_config(model: str) -> dict[str, int]:
         raise ConfigError(f"model {model!r}: top_k routes tokens among experts; give experts=E too")
     if vals.get("experts") and vals.setdefault("top_k", 2) > vals["experts"]:
         raise ConfigError(f"model {model!r}: top_k {vals['top_k']} is more than the {vals['experts']} experts")
+    kv = vals.setdefault("kv_heads", vals["heads"])
+    if vals["heads"] % kv:
+        raise ConfigError(f"model {model!r}: heads {vals['heads']} is not divisible by kv_heads {kv}")
     if family == "llama":
-        kv = vals.setdefault("kv_heads", vals["heads"])
-        if vals["heads"] % kv:
-            raise ConfigError(f"model {model!r}: heads {vals['heads']} is not divisible by kv_heads {kv}")
         vals.setdefault("ffn", llama_ffn(vals["hidden"]))
     else:
         vals.setdefault("ffn", 4 * vals["hidden"])
     out = {keys[k]: v for k, v in vals.items()}
-    if "flash_attention" in out:
-        out["flash_attention"] = bool(out["flash_attention"])
+    for flag in ("flash_attention", "parallel_block", "rotary"):
+        if flag in out:
+            out[flag] = bool(out[flag])
     return out
 
 
