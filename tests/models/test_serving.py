@@ -274,3 +274,26 @@ def test_parallel_rotary_gpt_variants_count_their_parameters():
     falcon = decoder_shape(WorkloadSpec(model="falcon-180b", task="serve").resolved())
     assert (falcon.heads, falcon.kv_heads, falcon.parallel, falcon.rotary) == (232, 8, True, True)
     assert falcon.params == pytest.approx(179e9, rel=0.01)
+
+
+def test_a_decoder_of_your_own_is_served_through_its_cache_protocol(capsys):
+    from tests.helpers import user_decoder
+
+    ref = "tests.helpers:user_decoder"
+    code, out, err = run_cli(["predict", ref, "--task", "serve", "--batch", "4", "--input-tokens", "64",
+                              "--output-tokens", "32", "--hardware", "h100-sxm", "--json"], capsys)
+    assert code == 0, err
+    e = json.loads(out)["estimates"][0]
+    params = sum(p.numel() for p in user_decoder().parameters())
+    assert e["serving"]["weight_bytes"] == 2 * params  # bf16 on an H100
+    assert e["serving"]["kv_bytes_per_token"] == 2 * 2 * 2 * 16 * 2  # layers x (k, v) x kv heads x dim x bf16
+    assert e["ttft_s"] > 0 and e["tpot_s"] > 0
+    code, _, err = run_cli(["predict", "tests.helpers:not_a_decoder", "--task", "serve", "--hardware", "h100-sxm"],
+                           capsys)
+    assert code == 2 and "must provide" in err
+    code, _, err = run_cli(["predict", ref, "--task", "serve", "--devices", "2", "--hardware", "h100-sxm"], capsys)
+    assert code == 2 and "one device" in err
+    code, out, err = run_cli(["bench", ref, "--task", "serve", "--batch", "2", "--input-tokens", "16",
+                              "--output-tokens", "4", "--max-time", "0.3", "--no-store", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["tpot_s"] > 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accelscope.cost import Assumptions, Priced, price
-from accelscope.errors import AccelscopeError, ConfigError
+from accelscope.errors import AccelscopeError, ConfigError, WorkloadError
 from accelscope.hardware.catalog import list_hardware, load_hardware
 from accelscope.hardware.schema import KINDS, HardwareSpec
 from accelscope.models.predict import auto_precision, model_for, predict as model_predict
@@ -225,8 +225,8 @@ def estimate_serving(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], 
                 if spec.precision == AUTO else precision
             concrete = spec.with_(precision=precision).resolved()
             est = serve_on(req, concrete, hw, calibration=calibrations.get(hw.name), cache=cache)
-        except ConfigError:
-            raise
+        except (ConfigError, WorkloadError):
+            raise  # the workload or its request is wrong whatever the device
         except AccelscopeError as exc:
             unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
             continue

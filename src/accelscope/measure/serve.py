@@ -79,8 +79,7 @@ def bench_serve(spec: WorkloadSpec, *, device: str = "cpu", max_time_s: float = 
     if len(devs) != 1:
         raise ConfigError(f"bench --task serve measures one device at a time; got {device!r}")
     dev = devs[0]
-    family, cfg = decoder_config(spec.model)  # type: ignore[misc]
-    c = nets.TransformerConfig(**cfg)
+    found = decoder_config(spec.model)
     dtype = getattr(torch, DTYPES[spec.precision])
     batch, inp, out = spec.batch_size or 1, spec.input_tokens, spec.output_tokens
     n_threads = None
@@ -93,11 +92,20 @@ def bench_serve(spec: WorkloadSpec, *, device: str = "cpu", max_time_s: float = 
         with dev.activate(), torch.inference_mode():
             tdev = dev.torch_device
             torch.manual_seed(0)
-            model = (nets.GPT2 if family == "gpt" else nets.Llama)(c).to(device=tdev, dtype=dtype).eval()
-            prompt = torch.randint(0, c.vocab_size, (batch, inp), device=tdev)
+            if found is not None:
+                family, cfg = found
+                model = (nets.GPT2 if family == "gpt" else nets.Llama)(nets.TransformerConfig(**cfg))
+            else:  # your own decoder, following workload.serving.USER_DECODER_PROTOCOL
+                from accelscope.workload.serving import _user_shape
+                from accelscope.workload.zoo import _checked_factory, _import_callable
+
+                model = _checked_factory(spec.model, _import_callable(spec.model, "model factory"))()
+                _user_shape(model)
+            model = model.to(device=tdev, dtype=dtype).eval()
+            prompt = torch.randint(0, model.vocab_size, (batch, inp), device=tdev)
 
             def generate() -> tuple[float, list[float], float]:
-                caches = nets.new_caches(c, batch, inp + out, dtype=dtype, device=tdev)
+                caches = model.new_caches(batch, inp + out, dtype=dtype, device=tdev)
                 dev.synchronize()
                 t0 = dev.clock()
                 token = model(prompt, caches, last_only=True).argmax(-1)

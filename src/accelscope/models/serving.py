@@ -102,8 +102,8 @@ def predict_serving(spec, hw: HardwareSpec, *, pieces: Callable[[int], Any], est
     decode_steps = out if continuous else out - 1
 
     weights = (shape.layers * pc.decode_block.param_bytes + pc.decode_embed.param_bytes
-               + (0 if shape.family == "gpt" else pc.decode_head.param_bytes))
-    per_token = kv_bytes_per_token(shape, tp, kv_value_bytes(spec))
+               + (0 if shape.family in ("gpt", "user") else pc.decode_head.param_bytes))
+    per_token = pc.kv_bytes_per_token or kv_bytes_per_token(shape, tp, kv_value_bytes(spec))
     kv = batch * (inp + out) * per_token
     working = max(pc.prefill_block.activation_bytes, pc.prefill_head.activation_bytes)
     memory = weights + kv + working

@@ -331,6 +331,15 @@ class GPT2(nn.Module):
         self.blocks = nn.ModuleList(GPT2Block(c) for _ in range(c.n_layers))
         self.ln_f = nn.LayerNorm(c.d_model, eps=c.norm_eps)
 
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    def new_caches(self, batch: int, capacity: int, dtype=None, device=None) -> list[KVCache]:
+        """Empty KV caches for generation (the serving protocol a user decoder follows too)."""
+        p = next(self.parameters())
+        return new_caches(self.config, batch, capacity, dtype=dtype or p.dtype, device=device or p.device)
+
     def forward(self, tokens: torch.Tensor, caches: list[KVCache] | None = None,
                 last_only: bool = False) -> torch.Tensor:
         """Logits of every position, or of the last only (``last_only``: what generation
@@ -459,6 +468,15 @@ class Llama(nn.Module):
         self.layers = nn.ModuleList(LlamaBlock(c) for _ in range(c.n_layers))
         self.norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
         self.lm_head = nn.Linear(c.d_model, c.vocab_size, bias=False)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    def new_caches(self, batch: int, capacity: int, dtype=None, device=None) -> list[KVCache]:
+        """Empty KV caches for generation (as ``GPT2.new_caches``)."""
+        p = next(self.parameters())
+        return new_caches(self.config, batch, capacity, dtype=dtype or p.dtype, device=device or p.device)
 
     def _rope(self, t: int, device: torch.device, dtype: torch.dtype, start: int = 0
               ) -> tuple[torch.Tensor, torch.Tensor]:

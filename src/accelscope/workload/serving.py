@@ -48,6 +48,8 @@ class ServingPieces:
     decode_block: Profile
     decode_embed: Profile
     decode_head: Profile
+    #: a user decoder's KV-cache bytes per token (its own caches' size); None: from the shape
+    kv_bytes_per_token: int | None = None
 
 
 def kv_heads_per_rank(shape: DecoderShape, tp: int) -> int:
@@ -140,9 +142,101 @@ def serving_pieces(spec: WorkloadSpec, *, batch: int, tp: int = 1, decode_contex
         pieces, k).spec.with_(mode=spec.mode)) for k in names})
 
 
+#: What a user decoder (``package.module:callable`` returning an ``nn.Module``) provides to be
+#: served: ``forward(tokens, caches=None, last_only=False)`` returning logits, and
+#: ``new_caches(batch, capacity, dtype=None, device=None)`` returning one cache per layer with a
+#: settable ``length`` (positions filled), as ``nets.KVCache`` and ``nets.new_caches`` do; and
+#: ``vocab_size`` (or ``config.vocab_size``). Its passes are traced whole (no tensor parallelism).
+USER_DECODER_PROTOCOL = ("forward(tokens, caches=None, last_only=False)",
+                         "new_caches(batch, capacity, dtype=None, device=None)", "vocab_size")
+
+
+def _user_shape(model) -> DecoderShape:
+    vocab = getattr(model, "vocab_size", None) or getattr(getattr(model, "config", None), "vocab_size", None)
+    if not hasattr(model, "new_caches") or not vocab:
+        raise ConfigError(f"a decoder served from your own code must provide {', '.join(USER_DECODER_PROTOCOL)} "
+                          "(workload.serving.USER_DECODER_PROTOCOL; nets.GPT2 and nets.Llama are examples)")
+    return DecoderShape(family="user", layers=1, hidden=1, heads=1, kv_heads=1, ffn=1, vocab=int(vocab),
+                        positions=10**9)
+
+
+def _user_pass(factory, batch: int, capacity: int, filled: int):
+    """The user's decoder with caches of ``capacity`` positions, ``filled`` already, made when
+    the model is built (so creating them is no op of the pass)."""
+    from torch import nn
+
+    class Pass(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = factory()
+            self.caches = self.model.new_caches(batch, capacity)
+            for c in self.caches:
+                c.length = filled
+
+        def forward(self, tokens):
+            return self.model(tokens, self.caches, last_only=True)
+
+    return Pass()
+
+
+def _cache_bytes_per_token(factory, precision: str) -> int:
+    """KV-cache bytes one token of one sequence takes: the user's caches for 1 x 64 positions
+    in the precision's type."""
+    import torch
+
+    from accelscope.workload.trace import _skip_weight_init  # no real weights for a size
+    from accelscope.workload.workload import precision_dtypes
+
+    with torch.device("meta"), _skip_weight_init():
+        caches = factory().new_caches(1, 64, dtype=precision_dtypes(precision)[1] or precision_dtypes(precision)[0])
+    total = 0
+    for c in caches:
+        for t in (getattr(c, "k", None), getattr(c, "v", None)):
+            if t is not None:
+                total += t.numel() * t.element_size()
+    return total // 64
+
+
+def _user_pieces(spec: WorkloadSpec, batch: int, ctx: int, cache: bool) -> ServingPieces:
+    from accelscope.workload.shard import traced_cached
+    from accelscope.workload.workload import Workload, generic_loss
+    from accelscope.workload.zoo import _checked_factory, _import_callable
+
+    factory = _checked_factory(spec.model, _import_callable(spec.model, "model factory"))
+    import torch
+
+    from accelscope.workload.trace import _skip_weight_init
+
+    with torch.device("meta"), _skip_weight_init():
+        shape = _user_shape(factory())
+    inp = spec.input_tokens
+
+    def trace_pass(name, tokens, capacity, filled):
+        w = Workload(name=f"{spec.model} [{name} b={batch}]", build_model=partial(_user_pass, factory, batch,
+                                                                                   capacity, filled),
+                     make_inputs=partial(_token_inputs, tokens=tokens, vocab=shape.vocab), loss_fn=generic_loss,
+                     task="infer", batch_size=batch, precision=spec.precision, description=f"your decoder's {name}")
+        return traced_cached(w, False)  # user code can change under its name: never cached
+
+    prefill = trace_pass(f"prefill I={inp}", inp, inp, 0)
+    decode = trace_pass(f"decode L={ctx}", 1, ctx, ctx - 1)
+    empty = dataclasses.replace(decode, ops=(), params=0, trainable_params=0, param_bytes=0, activation_bytes=0,
+                                input_bytes=0)
+    per_token = _cache_bytes_per_token(factory, spec.precision)
+    return ServingPieces(shape=dataclasses.replace(shape, kv_heads=0), tp=1, batch=batch, input_tokens=inp,
+                         decode_context=ctx, prefill_block=prefill, prefill_embed=empty, prefill_head=empty,
+                         decode_block=decode, decode_embed=empty, decode_head=empty, kv_bytes_per_token=per_token)
+
+
 @lru_cache(maxsize=256)
 def _serving_pieces(spec: WorkloadSpec, batch: int, tp: int, decode_context: int | None, cache: bool) -> ServingPieces:
     shape = decoder_shape(spec)
+    if shape is None and spec.is_user_model:
+        if tp != 1:
+            raise ConfigError("your own decoder is served on one device: tensor parallelism splits the zoo's "
+                              "decoders only")
+        return _user_pieces(spec, batch, decode_context or mean_decode_context(spec.input_tokens,
+                                                                                spec.output_tokens), cache)
     if shape is None:
         raise ConfigError(f"model {spec.model!r} is not a decoder; serving takes gpt:..., llama:... or a preset")
     spec = spec.concrete()

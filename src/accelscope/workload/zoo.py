@@ -530,16 +530,17 @@ def resolve_defaults(spec: WorkloadSpec) -> WorkloadSpec:
 def _serving_defaults(spec: WorkloadSpec) -> WorkloadSpec:
     """A serving workload: a decoder, a prompt and an answer that fit its positions."""
     found = decoder_config(spec.model)
-    if found is None:
+    if found is None and not spec.is_user_model:
         raise ConfigError(f"serving (--task serve) runs decoders: gpt:..., llama:..., a decoder preset ("
-                          f"{', '.join(DECODER_PRESETS)}) or {', '.join(_ZOO_DECODERS)}; {spec.model!r} is not one")
+                          f"{', '.join(DECODER_PRESETS)}), {', '.join(_ZOO_DECODERS)}, or your own decoder "
+                          f"(package.module:callable, see `workload.serving.UserDecoder`); {spec.model!r} is not one")
     if spec.seq_len is not None or spec.image_size is not None:
         raise ConfigError("serving sizes requests with --input-tokens and --output-tokens, not --seq-len")
     _no_inputs_options(spec, "a decoder")
     inp = spec.input_tokens or SERVE_DEFAULT_TOKENS
     out = spec.output_tokens or SERVE_DEFAULT_TOKENS
-    positions = found[1]["max_positions"]
-    if inp + out > positions:
+    positions = found[1]["max_positions"] if found else None
+    if positions is not None and inp + out > positions:
         raise ConfigError(f"model {spec.model!r} has {positions} positions; {inp} input + {out} output tokens do not "
                           "fit (shorten them, or raise seq= for a parametric decoder)")
     batch = spec.batch_size if spec.concurrency is not None or spec.batch_size is not None else 1
