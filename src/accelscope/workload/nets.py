@@ -319,7 +319,23 @@ class GPT2Block(nn.Module):
         return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
 
 
-class GPT2(nn.Module):
+class Generates:
+    """What a decoder offers generation (the serving protocol a user decoder follows too):
+    ``vocab_size`` and ``new_caches``; ``forward(tokens, caches, last_only)`` is the model's."""
+
+    config: TransformerConfig
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    def new_caches(self, batch: int, capacity: int, dtype=None, device=None) -> list[KVCache]:
+        """Empty KV caches of ``capacity`` positions, in the weights' type and device by default."""
+        p = next(self.parameters())  # type: ignore[attr-defined]
+        return new_caches(self.config, batch, capacity, dtype=dtype or p.dtype, device=device or p.device)
+
+
+class GPT2(Generates, nn.Module):
     """GPT-2 decoder; the LM head shares the token-embedding matrix."""
 
     def __init__(self, c: TransformerConfig):
@@ -330,15 +346,6 @@ class GPT2(nn.Module):
         self.drop = nn.Dropout(c.dropout)
         self.blocks = nn.ModuleList(GPT2Block(c) for _ in range(c.n_layers))
         self.ln_f = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    def new_caches(self, batch: int, capacity: int, dtype=None, device=None) -> list[KVCache]:
-        """Empty KV caches for generation (the serving protocol a user decoder follows too)."""
-        p = next(self.parameters())
-        return new_caches(self.config, batch, capacity, dtype=dtype or p.dtype, device=device or p.device)
 
     def forward(self, tokens: torch.Tensor, caches: list[KVCache] | None = None,
                 last_only: bool = False) -> torch.Tensor:
@@ -458,7 +465,7 @@ class LlamaBlock(nn.Module):
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
 
 
-class Llama(nn.Module):
+class Llama(Generates, nn.Module):
     """LLaMA-family decoder: RMSNorm, rotary embeddings, SwiGLU, optional grouped-query attention."""
 
     def __init__(self, c: TransformerConfig):
@@ -468,15 +475,6 @@ class Llama(nn.Module):
         self.layers = nn.ModuleList(LlamaBlock(c) for _ in range(c.n_layers))
         self.norm = nn.RMSNorm(c.d_model, eps=c.norm_eps)
         self.lm_head = nn.Linear(c.d_model, c.vocab_size, bias=False)
-
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    def new_caches(self, batch: int, capacity: int, dtype=None, device=None) -> list[KVCache]:
-        """Empty KV caches for generation (as ``GPT2.new_caches``)."""
-        p = next(self.parameters())
-        return new_caches(self.config, batch, capacity, dtype=dtype or p.dtype, device=device or p.device)
 
     def _rope(self, t: int, device: torch.device, dtype: torch.dtype, start: int = 0
               ) -> tuple[torch.Tensor, torch.Tensor]:
