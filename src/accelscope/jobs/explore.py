@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from accelscope.cost import Assumptions
-from accelscope.errors import ConfigError
+from accelscope.errors import AccelscopeError, ConfigError
 from accelscope.jobs.predict import Profiler, Unavailable, estimate_all, load_calibrations, select_hardware
 from accelscope.models.roofline_model import Calibrated
 from accelscope.workload import AUTO, WorkloadSpec
@@ -133,7 +133,7 @@ def _explore_serving(spec: WorkloadSpec, *, devices, hardware, calibrations, ass
         try:
             m, run_id = bench_serving(local, device=dev.name, max_time_s=max_time_s, store=store,
                                       command=f"explore {spec.label}")
-        except Exception as exc:  # a failed local measurement is a row, the catalog still ranks
+        except (AccelscopeError, RuntimeError, MemoryError) as exc:  # a failed measurement is a row; ranking goes on
             rows.append(Row(device=dev.name, kind=dev.kind, source="measured", precision=local.precision,
                             step_time_s=None, throughput_samples_per_s=None, speedup_vs_cpu=None,
                             energy_j_per_sample=None, energy_method="unavailable", usd_per_million_samples=None,

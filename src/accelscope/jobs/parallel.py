@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from accelscope.errors import ConfigError, PredictionError
+from accelscope.errors import AccelscopeError, ConfigError, PredictionError
 from accelscope.hardware.schema import HardwareSpec
 from accelscope.hardware.systems import Fabric, SystemSpec, fabric, load_system, systems
 from accelscope.models.distributed.layout import Layout, complete, parse_parallel, parse_schedule
@@ -111,7 +111,7 @@ def _aliases(name: str) -> tuple[str, ...]:
 
     try:
         spec = load_hardware(name)
-    except Exception:  # a system naming a device that is not in the catalog
+    except AccelscopeError:  # a system naming a device that is not in the catalog
         return ()
     return (spec.name, *spec.aliases)
 

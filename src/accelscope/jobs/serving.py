@@ -10,6 +10,7 @@ most output tokens per second per device that meets both targets, saying which t
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +100,8 @@ def serve_on(req: Serving, spec: WorkloadSpec, hw: HardwareSpec, *, calibration=
     continuous = spec.concurrency is not None
     best: tuple[float, Estimate, str] | None = None
     tried = 0
-    for tp in (t for t in SLO_TP if t <= max(req.devices, 1) or req.devices == 1):
+    # --devices N bounds the tensor-parallel degrees tried; without it, all of SLO_TP
+    for tp in SLO_TP if req.devices == 1 else [t for t in SLO_TP if t <= req.devices]:
         for b in SLO_BATCHES:
             candidate = spec.with_(concurrency=b) if continuous else spec.with_(batch_size=b)
             try:
@@ -125,8 +127,6 @@ def serve_on(req: Serving, spec: WorkloadSpec, hw: HardwareSpec, *, calibration=
     n = e.spec.concurrency if continuous else e.spec.batch_size
     note = (f"the most output tokens/s per device that meets {_targets(req)}: {what} {n} on {e.devices} device(s); "
             f"the {binding} target binds")
-    import dataclasses
-
     return dataclasses.replace(e, notes=e.notes + (note,),
                                parameters={**e.parameters, "slo": {"binding": binding, "ttft_slo_s": req.ttft_slo_s,
                                                                    "tpot_slo_s": req.tpot_slo_s}})
