@@ -20,6 +20,7 @@ from accelscope.api import (  # noqa: E402
     dse,
     explore,
     fpga_estimate,
+    job,
     list_hardware,
     load_hardware,
     predict,
@@ -29,5 +30,5 @@ from accelscope.api import (  # noqa: E402
 from accelscope.cost.price import Assumptions  # noqa: E402
 
 __all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "bench_comm", "calibrate", "calibrate_comm",
-           "dse", "explore",
+           "dse", "explore", "job",
            "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from accelscope.cost import Assumptions, Priced
     from accelscope.jobs.calibrate import CalibrationResult, CommCalibrationResult
     from accelscope.jobs.explore import ExploreResult
+    from accelscope.jobs.job import JobAssumptions, JobResult
     from accelscope.jobs.parallel import Parallel
     from accelscope.jobs.predict import Prediction
     from accelscope.jobs.simulate import DseJobResult, SimulationResult
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from accelscope.workload.profile import Profile
 
 __all__ = ["Store", "WorkloadSpec", "bench", "bench_comm", "calibrate", "calibrate_comm", "dse", "explore",
-           "fpga_estimate",
+           "fpga_estimate", "job",
            "list_hardware", "load_hardware", "predict", "profile", "simulate"]
 
 
@@ -175,6 +176,31 @@ def calibrate_comm(system: str, *, run: "str | int | None" = None,
 
     with _store(store, default=True) as db:
         return run_calibrate_comm(system, run=run, store=db)
+
+
+def job(model: "str | WorkloadSpec", *, hardware: str, devices: int = 1, train_tokens: float | None = None,
+        train_samples: float | None = None, epochs: float = 1.0, requests_per_s: float | None = None,
+        duration_s: float = 365 * 86400, assumptions: "JobAssumptions | None" = None,
+        **options: Any) -> "JobResult":
+    """A whole job on each ``hardware`` entry: a training run (``train_tokens`` or
+    ``train_samples`` x ``epochs`` on ``devices`` devices, layout options as ``predict``'s
+    ``parallel``) or, for ``task="serve"``, ``requests_per_s`` for ``duration_s`` (``devices``
+    per replica): wall time, device-hours, energy, carbon and dollars per option
+    (:class:`~accelscope.jobs.job.JobResult`; assumptions: :class:`~accelscope.jobs.job.JobAssumptions`)."""
+    from accelscope.jobs.job import serving_job, training_job
+
+    if options.get("task") == "serve" or (isinstance(model, WorkloadSpec) and model.task == "serve"):
+        if requests_per_s is None:
+            from accelscope.errors import ConfigError
+
+            raise ConfigError("a serving job takes requests_per_s")
+        slo = {k: options.pop(k) for k in ("ttft_slo_s", "tpot_slo_s") if k in options}
+        options.pop("task", None)
+        return serving_job(model, hardware=hardware, requests_per_s=requests_per_s, duration_s=duration_s,
+                           devices=devices, assumptions=assumptions, **slo, **options)
+    options.pop("task", None)
+    return training_job(model, hardware=hardware, devices=devices, train_tokens=train_tokens,
+                        train_samples=train_samples, epochs=epochs, assumptions=assumptions, **options)
 
 
 def simulate(model: "str | WorkloadSpec | None" = None, **options: Any) -> "SimulationResult":

@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 # Command modules, imported for their side effect of registering on ``app``.
-COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "bench_comm", "runs", "simulate",
+COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "bench_comm", "runs", "job", "simulate",
                    "fpga"]
 
 

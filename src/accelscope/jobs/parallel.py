@@ -172,11 +172,10 @@ def predict_on(req: Parallel, spec: WorkloadSpec, hw: HardwareSpec, *, calibrati
     if req.parallel:
         layout = _layout(req, spec, complete(req.devices, parse_parallel(req.parallel)))
         return _noted(ev(layout), notes), []
-    if not req.search:  # data parallel when the model fits that way
-        layout = _layout(req, spec, complete(req.devices, {}))
+    if not req.search:  # data parallel when the model fits that way (and the global batch allows it)
         try:
-            est = ev(layout)
-        except PredictionError:
+            est = ev(_layout(req, spec, complete(req.devices, {})))
+        except (PredictionError, ConfigError):
             est = None
         if est is not None and est.fits_in_memory is not False:
             return _noted(est, notes), []

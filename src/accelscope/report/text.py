@@ -190,6 +190,33 @@ def serving_measurement(m, out: Console, *, wide: bool = False) -> None:
         out.print(f"[dim]{n}[/dim]")
 
 
+def job(res, out: Console, *, wide: bool = False) -> None:
+    """``accelscope job``: each option's wall time, device-hours, energy, carbon and money."""
+    j = res.job
+    what = (f"train on {si(j['train_tokens'])} tokens" if j.get("train_tokens") else
+            f"train on {si(j['train_samples'])} samples x {j['epochs']:g}" if j["kind"] == "train" else
+            f"serve {j['requests_per_s']:g} requests/s for {fmt_seconds(j['duration_s'])}")
+    out.print(f"[bold]{j['model']}[/bold]: {what}")
+    cols = [Col("hardware"), Col("devices", "right"), Col("wall time", "right"), Col("device-hours", "right"),
+            Col("MWh", "right", drop=2), Col("tCO2e", "right", drop=3), Col("$", "right"), Col("price", drop=1)]
+    def span(sec: float) -> str:
+        return f"{sec / 86400:.1f} days" if sec >= 2 * 86400 else f"{sec / 3600:.1f} h" if sec >= 3600 else fmt_seconds(sec)
+
+    rows = [[o.hardware, str(o.devices), span(o.wall_time_s), si(o.device_hours),
+             _num(o.energy_kwh / 1e3 if o.energy_kwh is not None else None), _num(o.tco2e),
+             f"{o.usd:,.0f}" if o.usd is not None else "-", o.option] for o in res.options]
+    print_table(out, "predicted, not measured; cheapest first (assumptions and each option's step: --json)", cols,
+                rows, wide=wide)
+    if res.options:
+        a = res.options[0].assumptions
+        out.print(f"[dim]goodput {a['goodput']:g} ({a['goodput_source']}); PUE {a['pue']:g} ({a['pue_source']}); "
+                  f"node overhead {a['node_overhead_w']:g} W; grid "
+                  f"{'not given: no carbon figure' if a['grid_g_per_kwh'] is None else str(a['grid_g_per_kwh']) + ' g/kWh'}"
+                  "[/dim]")
+    for u in res.unavailable:
+        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+
+
 def prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
     if getattr(pred, "serving", None) is not None:
         return serving_prediction(pred, out, wide=wide)
