@@ -35,14 +35,11 @@ from accelscope.hardware.schema import HardwareSpec
 from accelscope.hardware.systems import Fabric
 from accelscope.models.distributed import collectives as coll
 from accelscope.models.estimate import Estimate
+from accelscope.models.roofline_model import USABLE_MEMORY_FRACTION
 from accelscope.workload.profile import Profile
+from accelscope.workload.shard import value_bytes
 
 MODEL_NAME = "serving/1"
-USABLE_MEMORY_FRACTION = 0.9
-
-
-def _act_bytes(precision: str) -> int:
-    return 4 if precision in ("fp32", "tf32") else 2
 
 
 def _pass(pieces, which: str, estimate: Callable[[Profile], Estimate]) -> tuple[float, dict[str, float], float]:
@@ -73,7 +70,7 @@ def predict_serving(spec, hw: HardwareSpec, *, pieces: Callable[[int], Any], est
     inp, out = spec.input_tokens, spec.output_tokens
     continuous = spec.concurrency is not None
     batch = spec.concurrency if continuous else (spec.batch_size or 1)
-    act = _act_bytes(spec.precision)
+    act = value_bytes(spec.precision)
     pc = pieces(batch)
     shape = pc.shape
     group = coll.span(tp, 1, fabric.devices_per_node) if (tp > 1 and fabric) else None

@@ -29,7 +29,8 @@ from functools import lru_cache, partial
 
 from accelscope.errors import ConfigError
 from accelscope.workload.profile import Profile
-from accelscope.workload.shard import DecoderShape, _config, _token_inputs, decoder_shape
+from accelscope.workload.shard import (DecoderShape, _config, _embed_module, _head_module, _token_inputs,
+                                       decoder_shape, value_bytes, with_mode)
 from accelscope.workload.spec import WorkloadSpec
 
 
@@ -99,18 +100,6 @@ def _block_inputs(batch: int, *, tokens: int, capacity: int, shape: DecoderShape
     return (torch.randn(batch, tokens, shape.hidden), torch.zeros(kv), torch.zeros(kv), *rope)
 
 
-def _head(shape: DecoderShape, tp: int):
-    from accelscope.workload.shard import _head_module
-
-    return _head_module(shape, tp)
-
-
-def _embed(shape: DecoderShape, tp: int):
-    from accelscope.workload.shard import _embed_module
-
-    return _embed_module(shape, tp)
-
-
 def _hidden(batch: int, *, hidden: int):
     import torch
 
@@ -134,12 +123,8 @@ def serving_pieces(spec: WorkloadSpec, *, batch: int, tp: int = 1, decode_contex
     heads or the MLP width)."""
     pieces = _serving_pieces(spec.with_(mode="eager", batch_size=None, concurrency=None), batch, tp,
                              decode_context, cache)
-    if spec.mode == "eager":
-        return pieces
     names = ("prefill_block", "prefill_embed", "prefill_head", "decode_block", "decode_embed", "decode_head")
-    # the execution mode changes how the passes run, not what they compute: traced once, run as asked
-    return dataclasses.replace(pieces, **{k: dataclasses.replace(getattr(pieces, k), spec=getattr(
-        pieces, k).spec.with_(mode=spec.mode)) for k in names})
+    return with_mode(pieces, names, spec.mode)
 
 
 #: What a user decoder (``package.module:callable`` returning an ``nn.Module``) provides to be
@@ -252,12 +237,12 @@ def _serving_pieces(spec: WorkloadSpec, batch: int, tp: int, decode_context: int
     tag = f"tp={tp} b={batch}"
     pb = _trace(spec, f"prefill block I={inp} {tag}", batch, partial(_block, shape, tp, 0),
                 partial(_block_inputs, tokens=inp, capacity=inp, shape=shape, tp=tp), cache)
-    pe = _trace(spec, f"prefill embedding I={inp} {tag}", batch, partial(_embed, shape, tp),
+    pe = _trace(spec, f"prefill embedding I={inp} {tag}", batch, partial(_embed_module, shape, tp),
                 partial(_token_inputs, tokens=inp, vocab=vocab), cache)
-    ph = _trace(spec, f"head {tag}", batch, partial(_head, shape, tp), partial(_hidden, hidden=shape.hidden), cache)
+    ph = _trace(spec, f"head {tag}", batch, partial(_head_module, shape, tp), partial(_hidden, hidden=shape.hidden), cache)
     db = _trace(spec, f"decode block L={ctx} {tag}", batch, partial(_block, shape, tp, ctx - 1),
                 partial(_block_inputs, tokens=1, capacity=ctx, shape=shape, tp=tp), cache)
-    de = _trace(spec, f"decode embedding {tag}", batch, partial(_embed, shape, tp),
+    de = _trace(spec, f"decode embedding {tag}", batch, partial(_embed_module, shape, tp),
                 partial(_token_inputs, tokens=1, vocab=vocab), cache)
     if spec.weights is not None:
         pb, pe, ph, db, de = (with_weight_format(p, spec.weights) for p in (pb, pe, ph, db, de))
@@ -316,6 +301,4 @@ def with_weight_format(profile: Profile, fmt: str) -> Profile:
 
 def kv_value_bytes(spec: WorkloadSpec) -> int:
     """Bytes per cached key or value element: one under ``fp8``, else the precision's."""
-    if spec.weights == "fp8":
-        return 1
-    return 4 if spec.precision in ("fp32", "tf32") else 2
+    return 1 if spec.weights == "fp8" else value_bytes(spec.precision)

@@ -69,6 +69,20 @@ class DecoderShape:
         return -(-self.vocab // m) * m
 
 
+def value_bytes(precision: str) -> int:
+    """Bytes per activation (or cached key/value) element in ``precision``'s compute type."""
+    return 4 if precision in ("fp32", "tf32") else 2
+
+
+def with_mode(pieces, names: tuple[str, ...], mode: str):
+    """``pieces`` (traced in eager mode) with each named profile run in ``mode``: the mode
+    changes how a pass runs, not what it computes, so one trace serves every mode."""
+    if mode == "eager":
+        return pieces
+    return dataclasses.replace(pieces, **{k: dataclasses.replace(getattr(pieces, k), spec=getattr(pieces, k).spec
+                                                                 .with_(mode=mode)) for k in names})
+
+
 def decoder_shape(spec: WorkloadSpec) -> DecoderShape | None:
     """The decoder architecture of ``spec`` (a parametric decoder or a preset naming one),
     or None for any other model."""
@@ -219,12 +233,7 @@ def decoder_pieces(spec: WorkloadSpec, *, tp: int = 1, cp: int = 1, cache: bool 
     micro-batch) under ``tp``-way tensor and ``cp``-way context parallelism (ConfigError
     when they do not divide the heads, the MLP width or the sequence). Traced once per shape
     (the execution mode changes how they run, not what they compute)."""
-    pieces = _pieces(spec.with_(mode="eager"), tp, cp, cache)
-    if spec.mode == "eager":
-        return pieces
-    modal = {k: dataclasses.replace(getattr(pieces, k), spec=getattr(pieces, k).spec.with_(mode=spec.mode))
-             for k in ("block", "embed", "head")}
-    return dataclasses.replace(pieces, **modal)
+    return with_mode(_pieces(spec.with_(mode="eager"), tp, cp, cache), ("block", "embed", "head"), spec.mode)
 
 
 @lru_cache(maxsize=512)

@@ -56,13 +56,14 @@ from accelscope.hardware.systems import Fabric
 from accelscope.models.distributed import collectives as coll
 from accelscope.models.distributed.layout import Layout
 from accelscope.models.estimate import Estimate
+from accelscope.models.roofline_model import USABLE_MEMORY_FRACTION
 from accelscope.workload.profile import Profile
+from accelscope.workload.shard import value_bytes
 
 MODEL_NAME = "parallel/1"
 #: PyTorch DDP's default gradient bucket (torch.nn.parallel.DistributedDataParallel,
 #: ``bucket_cap_mb=25``); the last one to be reduced cannot overlap the backward pass.
 DDP_BUCKET_BYTES = 25 * 2**20
-USABLE_MEMORY_FRACTION = 0.9  # as the single-device roofline (CUDA context, fragmentation)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,14 +90,10 @@ class PieceTime:
                    by_category=dict(e.time_by_category_s))
 
 
-def _bytes_per_activation(precision: str) -> int:
-    return 4 if precision in ("fp32", "tf32") else 2
-
-
 def _param_bytes_16(profile: Profile, precision: str) -> float:
     """Bytes of the weights FSDP gathers (amp gathers its 16-bit copies, as FSDP2's
     ``MixedPrecisionPolicy(param_dtype=bf16)`` does)."""
-    return profile.params * _bytes_per_activation(precision)
+    return profile.params * value_bytes(precision)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,7 +129,7 @@ def predict_parallel(spec_micro, hw: HardwareSpec, layout: Layout, fabric: Fabri
     groups = {k: coll.span(getattr(layout, k), strides[k], fabric.devices_per_node) for k in ("tp", "cp", "pp")}
     dp_group = coll.span(layout.dp * layout.cp, layout.tp, fabric.devices_per_node)
     precision = spec_micro.precision
-    act = _bytes_per_activation(precision)
+    act = value_bytes(precision)
     m, V, pp = layout.microbatches, layout.virtual_stages, layout.pp
     notes: list[str] = list(fabric.notes)
 
