@@ -17,8 +17,9 @@ assumption stated in the result.
     :mod:`accelscope.models.systolic.energy` at the design's process node);
   - none: ``energy_j_per_step`` is ``None`` and ``energy_method`` says why. Never 0.
 
-* **Money**: the cheapest dated, non-stale cloud offering, per device-hour
-  (``CloudOffering.usd_per_device_hour``), with its date.
+* **Money**: the cheapest dated, non-stale cloud offering that is not spot capacity (which
+  can be taken back at any time), per device-hour (``CloudOffering.usd_per_device_hour``),
+  with its date; ``accelscope job`` prices every offering, spot included.
 * **Several devices** (``Estimate.devices``): power, energy and the hourly price are those of
   one device times the device count.
 * **Carbon**: energy x ``Assumptions.g_co2_per_kwh`` when one is given (location-based;

@@ -410,9 +410,11 @@ class HardwareSpec:
 
     # -- prices ------------------------------------------------------------------------
 
-    def cheapest_offering(self, *, include_stale: bool = False) -> CloudOffering | None:
-        """The offering with the lowest USD per device-hour (stale prices skipped by default)."""
-        offers = [o for o in self.cloud if include_stale or not o.is_stale]
+    def cheapest_offering(self, *, include_stale: bool = False, include_spot: bool = False) -> CloudOffering | None:
+        """The offering with the lowest USD per device-hour (stale prices, and spot capacity,
+        which can be taken back at any time, skipped by default)."""
+        offers = [o for o in self.cloud if (include_stale or not o.is_stale)
+                  and (include_spot or o.pricing != "spot")]
         return min(offers, key=lambda o: o.usd_per_device_hour, default=None)
 
     # -- serialisation -----------------------------------------------------------------
