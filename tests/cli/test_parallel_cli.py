@@ -57,7 +57,7 @@ def test_the_search_table_prints(capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--devices", "16", "--parallel", "dp=2,tp=2,pp=2"], "is not the 16 devices"),
     (["--devices", "6", "--parallel", "tp=3"], "does not divide the attention heads"),
-    (["--devices", "6", "--parallel", "pp=3,tp=2"], "do not divide the 4 layers"),
+    (["--devices", "10", "--parallel", "pp=5,tp=2"], "more stages than the 4 layers"),
     (["--devices", "8", "--system", "dgx-9000"], "unknown system 'dgx-9000'"),
     (["--devices", "8", "--parallel", "tp=2,xp=4"], "is not key=value"),
     (["--parallel", "tp=2"], "need --devices"),

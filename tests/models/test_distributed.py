@@ -206,9 +206,19 @@ def test_non_decoders_are_data_parallel_only():
                          whole=whole)
 
 
-def test_pipeline_stages_that_do_not_divide_the_layers_are_refused():
+def test_pipeline_stages_that_do_not_divide_the_layers_hold_uneven_layers():
+    from accelscope.models.distributed.model import stage_layers
+
+    # BLOOM's 70 layers over 12 stages: 10 stages of 6, the two ends (embedding, head) of 5
+    assert stage_layers(70, 12) == [5] + [6] * 10 + [5]
+    assert stage_layers(4, 3) == [1, 2, 1] and stage_layers(5, 3) == [1, 2, 2] and stage_layers(8, 4) == [2] * 4
+    assert sum(stage_layers(126, 16)) == 126 and max(stage_layers(126, 16)) == 8
+    e = _predict(_spec(), Layout(pp=3, micro_batch=2))
+    assert any(n.startswith("uneven pipeline: 4 layers over 3 stages of 1 or 2") for n in e.notes)
+    with pytest.raises(ConfigError, match="more stages than the 4 layers"):
+        _predict(_spec(), Layout(pp=5, micro_batch=2))
     with pytest.raises(ConfigError, match="do not divide the 4 layers"):
-        _predict(_spec(), Layout(pp=3, micro_batch=2))
+        _predict(_spec(), Layout(pp=2, micro_batch=1, global_batch=8, schedule="interleaved", virtual_stages=4))
 
 
 # -- search --------------------------------------------------------------------------------

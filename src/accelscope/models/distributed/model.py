@@ -96,6 +96,17 @@ def _param_bytes_16(profile: Profile, precision: str) -> float:
     return profile.params * value_bytes(precision)
 
 
+def stage_layers(layers: int, pp: int) -> list[int]:
+    """Layers per pipeline stage: ``layers // pp`` each, the remainder one apiece on the middle
+    stages first (the first holds the embedding, the last the head), then the last, then the
+    first — a uniform partition like Megatron-DeepSpeed's, balanced for the ends' extra work."""
+    counts = [layers // pp] * pp
+    order = list(range(1, pp - 1)) + ([pp - 1, 0] if pp > 1 else [0])
+    for i in order[:layers % pp]:
+        counts[i] += 1
+    return counts
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stage:
     forward_s: float
@@ -136,16 +147,21 @@ def predict_parallel(spec_micro, hw: HardwareSpec, layout: Layout, fabric: Fabri
     if pieces is not None:
         pc = pieces(layout.tp, layout.cp)
         L = pc.shape.layers
-        if L % (pp * V):
-            what = f"{pp} stages x {V} chunks" if V > 1 else f"{pp} stages"
-            raise ConfigError(f"pipeline parallel pp={pp}: {what} do not divide the {L} layers of "
-                              f"{spec_micro.model}; choose pp (and V) dividing {L}")
+        if V > 1 and L % (pp * V):
+            raise ConfigError(f"pipeline parallel pp={pp}: {pp} stages x {V} chunks do not divide the {L} layers of "
+                              f"{spec_micro.model}; choose pp and V dividing {L}, or the 1f1b schedule")
+        if pp > L:
+            raise ConfigError(f"pipeline parallel pp={pp}: more stages than the {L} layers of {spec_micro.model}")
+        counts = stage_layers(L, pp)
+        if len(set(counts)) > 1:
+            notes.append(f"uneven pipeline: {L} layers over {pp} stages of {min(counts)} or {max(counts)} (the "
+                         "extra layers on the stages without the embedding or head); the slowest stage paces it")
         if V > 1 and m % pp:
             raise ConfigError(f"the interleaved schedule needs the micro-batches per replica ({m}) to be a multiple "
                               f"of the pipeline stages ({pp}), as Megatron-LM requires; raise --global-batch")
         blk, emb, head = (estimate(p) for p in (pc.block, pc.embed, pc.head))
         tb, te, th = PieceTime.of(blk), PieceTime.of(emb), PieceTime.of(head)
-        nb = L // pp
+        nb = max(counts)  # the largest stage's layers: its memory, gradients and host time
         tokens = pc.tokens
         hidden = pc.shape.hidden
         # tensor parallel: per layer, per micro-batch
@@ -165,13 +181,13 @@ def predict_parallel(spec_micro, hw: HardwareSpec, layout: Layout, fabric: Fabri
         recompute = {"none": 0.0, "selective": tb.attention_forward_s, "ops": ops_recompute,
                      "full": tb.forward_s}[layout.recompute]
 
-        def stage(first: bool, last: bool) -> Stage:
-            f = nb * tb.forward_s + (te.forward_s if first else 0.0) + (th.forward_s if last else 0.0)
-            b = nb * (tb.backward_s + recompute) + (te.backward_s if first else 0.0) + (th.backward_s if last else 0.0)
-            o = nb * tb.optimizer_s + (te.optimizer_s if first else 0.0) + (th.optimizer_s if last else 0.0)
-            return Stage(forward_s=f, backward_s=b, optimizer_s=o, tp_comm_s=nb * tp_layer, cp_exposed_s=nb * cp_layer)
+        def stage(n: int, first: bool, last: bool) -> Stage:
+            f = n * tb.forward_s + (te.forward_s if first else 0.0) + (th.forward_s if last else 0.0)
+            b = n * (tb.backward_s + recompute) + (te.backward_s if first else 0.0) + (th.backward_s if last else 0.0)
+            o = n * tb.optimizer_s + (te.optimizer_s if first else 0.0) + (th.optimizer_s if last else 0.0)
+            return Stage(forward_s=f, backward_s=b, optimizer_s=o, tp_comm_s=n * tp_layer, cp_exposed_s=n * cp_layer)
 
-        stages = [stage(i == 0, i == pp - 1) for i in range(pp)]
+        stages = [stage(n, i == 0, i == pp - 1) for i, n in enumerate(counts)]
         # a GPT's head is its embedding matrix (tied): one copy of the weights on a single
         # stage; with pipelines the last stage keeps its own copy, as Megatron-LM does
         tied = pc.shape.family == "gpt" and pp == 1
