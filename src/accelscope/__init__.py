@@ -13,6 +13,7 @@ from accelscope._version import __version__
 from accelscope.api import (  # noqa: E402
     Store,
     WorkloadSpec,
+    advise,
     bench,
     bench_comm,
     calibrate,
@@ -29,6 +30,6 @@ from accelscope.api import (  # noqa: E402
 )
 from accelscope.cost.price import Assumptions  # noqa: E402
 
-__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "bench", "bench_comm", "calibrate", "calibrate_comm",
+__all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "advise", "bench", "bench_comm", "calibrate", "calibrate_comm",
            "dse", "explore", "job",
            "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]

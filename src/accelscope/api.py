@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from accelscope.cost import Assumptions, Priced
     from accelscope.jobs.calibrate import CalibrationResult, CommCalibrationResult
     from accelscope.jobs.explore import ExploreResult
+    from accelscope.jobs.advise import Advice, Constraints
     from accelscope.jobs.job import JobAssumptions, JobResult
     from accelscope.jobs.parallel import Parallel
     from accelscope.jobs.predict import Prediction
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from accelscope.models.systolic.dse import DesignSpace
     from accelscope.workload.profile import Profile
 
-__all__ = ["Store", "WorkloadSpec", "bench", "bench_comm", "calibrate", "calibrate_comm", "dse", "explore",
+__all__ = ["Store", "WorkloadSpec", "advise", "bench", "bench_comm", "calibrate", "calibrate_comm", "dse", "explore",
            "fpga_estimate", "job",
            "list_hardware", "load_hardware", "predict", "profile", "simulate"]
 
@@ -184,23 +185,43 @@ def job(model: "str | WorkloadSpec", *, hardware: str, devices: int = 1, train_t
         **options: Any) -> "JobResult":
     """A whole job on each ``hardware`` entry: a training run (``train_tokens`` or
     ``train_samples`` x ``epochs`` on ``devices`` devices, layout options as ``predict``'s
-    ``parallel``) or, for ``task="serve"``, ``requests_per_s`` for ``duration_s`` (``devices``
-    per replica): wall time, device-hours, energy, carbon and dollars per option
-    (:class:`~accelscope.jobs.job.JobResult`; assumptions: :class:`~accelscope.jobs.job.JobAssumptions`)."""
+    ``parallel``) or, for ``task="serve"`` (a decoder's requests) or ``task="infer"`` with
+    ``requests_per_s`` (an inference fleet), that load for ``duration_s`` (``devices`` per
+    replica): wall time, device-hours, energy, carbon and dollars per option — every cloud
+    offering, the purchase, a custom design's build (:class:`~accelscope.jobs.job.JobResult`;
+    assumptions, region and build costs: :class:`~accelscope.jobs.job.JobAssumptions`)."""
     from accelscope.jobs.job import serving_job, training_job
 
-    if options.get("task") == "serve" or (isinstance(model, WorkloadSpec) and model.task == "serve"):
+    task = options.get("task") or (model.task if isinstance(model, WorkloadSpec) else None)
+    if task == "serve" or (task == "infer" and requests_per_s is not None):
         if requests_per_s is None:
             from accelscope.errors import ConfigError
 
             raise ConfigError("a serving job takes requests_per_s")
         slo = {k: options.pop(k) for k in ("ttft_slo_s", "tpot_slo_s") if k in options}
-        options.pop("task", None)
+        options["task"] = task
         return serving_job(model, hardware=hardware, requests_per_s=requests_per_s, duration_s=duration_s,
                            devices=devices, assumptions=assumptions, **slo, **options)
     options.pop("task", None)
     return training_job(model, hardware=hardware, devices=devices, train_tokens=train_tokens,
                         train_samples=train_samples, epochs=epochs, assumptions=assumptions, **options)
+
+
+def advise(model: "str | WorkloadSpec", *, hardware: str, devices: "int | Sequence[int]" = 1,
+           constraints: "Constraints | None" = None, assumptions: "JobAssumptions | None" = None,
+           **job_options: Any) -> "Advice":
+    """Rank the ways to run a job (:func:`job`'s options at each of ``devices``) by cost within
+    ``constraints`` (:class:`~accelscope.jobs.advise.Constraints`: ``budget_usd``,
+    ``deadline_s``, ``max_tco2e``); name the binding constraint and what would change the
+    ranking (:class:`~accelscope.jobs.advise.Advice`)."""
+    from accelscope.jobs.advise import Constraints
+    from accelscope.jobs.advise import advise as run_advise
+    from accelscope.jobs.job import JobAssumptions
+
+    a = assumptions or JobAssumptions()
+    counts = [devices] if isinstance(devices, int) else list(devices)
+    results = [job(model, hardware=hardware, devices=n, assumptions=a, **dict(job_options)) for n in counts]
+    return run_advise(results, constraints=constraints or Constraints(), assumptions=a)
 
 
 def simulate(model: "str | WorkloadSpec | None" = None, **options: Any) -> "SimulationResult":

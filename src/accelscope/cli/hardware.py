@@ -1,4 +1,4 @@
-"""``accelscope hardware list|show|hosts|systems``: the hardware catalog in the terminal."""
+"""``accelscope hardware list|show|hosts|systems|grids``: the hardware catalog in the terminal."""
 
 from __future__ import annotations
 
@@ -93,3 +93,22 @@ def systems_cmd(
                               "links": [link.to_dict() for link in links().values()]}))
     else:
         text.systems(systems(), links(), text.console(), wide=wide)
+
+
+@hardware_app.command("grids")
+def grids_cmd(
+    match: Optional[str] = typer.Argument(None, help="Show only grids and cloud regions whose code or name contains this."),
+    json_out: bool = typer.Option(False, "--json", help="Print every grid and cloud region, with sources, as JSON."),
+    wide: o.Wide = False,
+) -> None:
+    """Grid carbon intensities (`job --region CODE`): countries, US eGRID subregions, cloud regions; year and source."""
+    from accelscope.cost.carbon import cloud_regions, grids
+    from accelscope.report import json_text, text
+
+    rows = list(grids().values()) + list(cloud_regions().values())
+    if match:
+        rows = [g for g in rows if match.lower() in g.code.lower() or match.lower() in g.name.lower()]
+    if json_out:
+        typer.echo(json_text([g.to_dict() for g in rows]))
+    else:
+        text.grids(rows, text.console(), wide=wide)

@@ -1,9 +1,13 @@
-"""``accelscope job MODEL``: what a whole training run or serving deployment takes."""
+"""``accelscope job MODEL`` and ``accelscope advise MODEL``: what a whole training run, inference
+fleet or serving deployment takes, and which way to run it."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from typing import Optional
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -14,60 +18,206 @@ from accelscope.errors import ConfigError
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 
-def parse_duration(text: str) -> float:
-    """``1y``, ``30d``, ``12h``, ``90m``, ``3600`` (seconds) -> seconds."""
+def parse_duration(text: str, *, what: str = "--duration", bare: str = "s") -> float:
+    """``1y``, ``30d``, ``12h``, ``90m``, ``3600`` (in ``bare`` units) -> seconds."""
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhdwy]?)\s*", text or "")
     if not m or not float(m.group(1)) > 0:
-        raise ConfigError(f"--duration {text!r} is not a positive duration like 1y, 30d, 12h or 3600 (seconds)")
-    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+        raise ConfigError(f"{what} {text!r} is not a positive duration like 1y, 30d, 12h or 3600 "
+                          f"({ {'s': 'seconds', 'd': 'days'}[bare] })")
+    return float(m.group(1)) * _UNITS[m.group(2) or bare]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobArgs:
+    """The job's flags as given (shared by ``job`` and ``advise``)."""
+
+    hardware: str
+    devices: str = "1"
+    train_tokens: float | None = None
+    train_samples: float | None = None
+    epochs: float = 1.0
+    parallel: str | None = None
+    system: str | None = None
+    zero: int | None = None
+    global_batch: int | None = None
+    recompute: str = "none"
+    requests_per_s: float | None = None
+    duration: str = "1y"
+    ttft_slo: float | None = None
+    tpot_slo: float | None = None
+    goodput: float = 0.9
+    pue: float = 1.1
+    node_overhead_w: float = 0.0
+    grid_g_per_kwh: float | None = None
+    region: str | None = None
+    amortise_years: float | None = None
+    utilisation: float | None = None
+    usd_per_kwh: float | None = None
+    hosting_usd_per_kw_month: float | None = None
+    host_usd_per_device: float = 0.0
+    max_price_age_months: float | None = None
+    nre_usd: float | None = None
+    unit_usd: float | None = None
+    volume: int | None = None
+    hardware_path: list | None = None
+
+    def device_counts(self) -> list[int]:
+        out = []
+        for part in self.devices.split(","):
+            try:
+                n = int(part)
+            except ValueError:
+                raise ConfigError(f"--devices {self.devices!r}: expected a device count (8) or a list (8,64,512)") \
+                    from None
+            if n < 1:
+                raise ConfigError(f"--devices must be positive, got {n}")
+            out.append(n)
+        return out
+
+    def assumptions(self, **extra: Any):
+        from accelscope.cost.tco import Build
+        from accelscope.jobs import job as j
+
+        build = None
+        if (self.nre_usd, self.unit_usd, self.volume) != (None, None, None):
+            if None in (self.nre_usd, self.unit_usd, self.volume):
+                raise ConfigError("a build is priced from all three of --nre-usd, --unit-usd and --volume")
+            build = Build(nre_usd=self.nre_usd, unit_usd=self.unit_usd, volume=self.volume)
+        given = dict(years=self.amortise_years, utilisation=self.utilisation, usd_per_kwh=self.usd_per_kwh,
+                     hosting_usd_per_kw_month=self.hosting_usd_per_kw_month,
+                     max_price_age_months=self.max_price_age_months)
+        return j.JobAssumptions(goodput=self.goodput, pue=self.pue, node_overhead_w=self.node_overhead_w,
+                                grid_g_per_kwh=self.grid_g_per_kwh, region=self.region,
+                                host_usd_per_device=self.host_usd_per_device, build=build,
+                                **{k: v for k, v in given.items() if v is not None}, **extra)
+
+    def run(self, spec, a, *, devices: int, store=None):
+        """One job (a JobResult) at ``devices`` devices (per replica when serving)."""
+        from accelscope.jobs.job import serving_job, training_job
+
+        paths = o.hardware_paths(self.hardware_path)
+        if spec.task in ("serve", "infer") and (self.requests_per_s is not None or spec.task == "serve"):
+            if self.requests_per_s is None:
+                raise ConfigError("a serving job takes --requests-per-s Q (and --duration, default 1y)")
+            return serving_job(spec, hardware=self.hardware, requests_per_s=self.requests_per_s,
+                               duration_s=parse_duration(self.duration), devices=devices,
+                               ttft_slo_s=None if self.ttft_slo is None else self.ttft_slo / 1e3,
+                               tpot_slo_s=None if self.tpot_slo is None else self.tpot_slo / 1e3, assumptions=a,
+                               store=store, hardware_paths=paths)
+        if self.requests_per_s is not None:
+            raise ConfigError("--requests-per-s sizes a serving job: add --task serve (a decoder) or --task infer")
+        return training_job(spec.with_(task="train"), hardware=self.hardware, devices=devices,
+                            train_tokens=self.train_tokens, train_samples=self.train_samples, epochs=self.epochs,
+                            assumptions=a, store=store, hardware_paths=paths, parallel=self.parallel,
+                            system=self.system, zero=self.zero, global_batch=self.global_batch,
+                            recompute=self.recompute)
+
+
+_FLAGS: dict[str, tuple[Any, str, str]] = {
+    "hardware": (str, "--hardware", "Catalog names or design .toml files, comma-separated: each gives its options."),
+    "devices": (str, "--devices", "Training: devices of each (a layout over them); serving: devices per replica "
+                "(tensor parallel). advise takes a list to compare: 8,64,512."),
+    "train_tokens": (Optional[float], "--train-tokens", "Training: tokens to train on (e.g. 2e12)."),
+    "train_samples": (Optional[float], "--train-samples", "Training: samples per epoch (non-token models)."),
+    "epochs": (float, "--epochs", "Training: passes over --train-samples."),
+    "parallel": (Optional[str], "--parallel", "Training layout, e.g. tp=8,pp=4 (default: data parallel, else the "
+                 "fastest that fits)."),
+    "system": (Optional[str], "--system", "How the devices are joined (`accelscope hardware systems`)."),
+    "zero": (Optional[int], "--zero", "Training: ZeRO stage 0-3."),
+    "global_batch": (Optional[int], "--global-batch", "Training: samples per iteration."),
+    "recompute": (str, "--recompute", "Training: none, selective, ops or full."),
+    "requests_per_s": (Optional[float], "--requests-per-s", "Serving (--task serve) or an inference fleet "
+                       "(--task infer): the load to carry."),
+    "duration": (str, "--duration", "Serving: how long (1y, 30d, 12h, or seconds)."),
+    "ttft_slo": (Optional[float], "--ttft-slo", "Serving: time-to-first-token target, ms."),
+    "tpot_slo": (Optional[float], "--tpot-slo", "Serving: time-per-output-token target, ms."),
+    "goodput": (float, "--goodput", "Fraction of a training run's wall time that trains (restarts, failures, "
+                "evaluation) [default 0.9: Llama 3's 'higher than 90%']."),
+    "pue": (float, "--pue", "Data-centre power usage effectiveness [default 1.1: Google's 2023 fleet]."),
+    "node_overhead_w": (float, "--node-overhead-w", "Power of a node beyond its devices (CPUs, memory, NICs), W "
+                        "[default 0: not counted]."),
+    "grid_g_per_kwh": (Optional[float], "--grid-g-per-kwh", "Grid carbon intensity, g CO2e per kWh (overrides "
+                       "--region and the cloud regions')."),
+    "region": (Optional[str], "--region", "Where it runs: a country (FRA, France), a US eGRID subregion (US-CAMX) "
+               "or a cloud region (aws:us-east-1): its yearly grid intensity (`accelscope hardware grids`)."),
+    "amortise_years": (Optional[float], "--amortise-years", "Buy/build: years the devices are written off over."),
+    "utilisation": (Optional[float], "--utilisation", "Buy/build: fraction of the devices' life they do paid work."),
+    "usd_per_kwh": (Optional[float], "--usd-per-kwh", "Buy/build: electricity price, USD per kWh."),
+    "hosting_usd_per_kw_month": (Optional[float], "--hosting-usd-per-kw-month", "Buy/build: colocation rent per kW "
+                                 "provisioned per month (space, cooling, power delivery)."),
+    "host_usd_per_device": (float, "--host-usd-per-device", "Buy/build: each device's share of its server "
+                            "(CPUs, memory, NICs, chassis) [default 0]."),
+    "max_price_age_months": (Optional[float], "--max-price-age-months", "Flag prices older than this [default 12]."),
+    "nre_usd": (Optional[float], "--nre-usd", "Build: a custom design's engineering and mask cost, USD, once."),
+    "unit_usd": (Optional[float], "--unit-usd", "Build: cost of each unit made (die, package, board), USD."),
+    "volume": (Optional[int], "--volume", "Build: units made (the NRE is shared over them)."),
+    "hardware_path": (o.HardwarePath, "", ""),
+}
+
+
+def job_options(fn):
+    """Add the job flags to a command; it receives ``args``, a :class:`JobArgs`."""
+    names = [f.name for f in fields(JobArgs)]
+    defaults = {f.name: f.default for f in fields(JobArgs)}
+    sig = inspect.signature(fn, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.name != "args"]
+    extra = []
+    for name, (typ, flag, help_) in _FLAGS.items():
+        annotation = typ if name == "hardware_path" else Annotated[typ, typer.Option(flag, help=help_)]
+        default = ... if name == "hardware" else defaults[name]
+        extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs):
+        return fn(args=JobArgs(**{k: kwargs.pop(k) for k in names if k in kwargs}), **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params + extra)
+    wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "args"}
+    return wrapper
 
 
 @app.command("job")
+@job_options
 @o.workload_options(precision="auto")
-def job_cmd(
-    model: o.Model,
-    workload: o.WorkloadOptions,
-    hardware: str = typer.Option(..., "--hardware", help="Catalog names, comma-separated: each is one option."),
-    devices: int = typer.Option(1, "--devices", help="Training: devices of each (a layout over them); serving: devices per replica (tensor parallel)."),
-    train_tokens: Optional[float] = typer.Option(None, "--train-tokens", help="Training: tokens to train on (e.g. 2e12)."),
-    train_samples: Optional[float] = typer.Option(None, "--train-samples", help="Training: samples per epoch (non-token models)."),
-    epochs: float = typer.Option(1.0, "--epochs", help="Training: passes over --train-samples."),
-    parallel: Optional[str] = typer.Option(None, "--parallel", help="Training layout, e.g. tp=8,pp=4 (default: data parallel, else the fastest that fits)."),
-    system: Optional[str] = typer.Option(None, "--system", help="How the devices are joined (`accelscope hardware systems`)."),
-    zero: Optional[int] = typer.Option(None, "--zero", help="Training: ZeRO stage 0-3."),
-    global_batch: Optional[int] = typer.Option(None, "--global-batch", help="Training: samples per iteration."),
-    recompute: str = typer.Option("none", "--recompute", help="Training: none, selective, ops or full."),
-    requests_per_s: Optional[float] = typer.Option(None, "--requests-per-s", help="Serving: the load to carry."),
-    duration: str = typer.Option("1y", "--duration", help="Serving: how long (1y, 30d, 12h, or seconds)."),
-    ttft_slo: Optional[float] = typer.Option(None, "--ttft-slo", help="Serving: time-to-first-token target, ms."),
-    tpot_slo: Optional[float] = typer.Option(None, "--tpot-slo", help="Serving: time-per-output-token target, ms."),
-    goodput: float = typer.Option(0.9, "--goodput", help="Fraction of a training run's wall time that trains (restarts, failures, evaluation) [default 0.9: Llama 3's 'higher than 90%']."),
-    pue: float = typer.Option(1.1, "--pue", help="Data-centre power usage effectiveness [default 1.1: Google's 2023 fleet]."),
-    node_overhead_w: float = typer.Option(0.0, "--node-overhead-w", help="Power of a node beyond its devices (CPUs, memory, NICs), W [default 0: not counted]."),
-    grid_g_per_kwh: Optional[float] = typer.Option(None, "--grid-g-per-kwh", help="Grid carbon intensity, g CO2 per kWh (location-based); none: no carbon figure."),
-    store: o.StoreOpt = None,
-    json_out: o.Json = False,
-    wide: o.Wide = False,
-) -> None:
-    """Wall time, device-hours, energy, carbon and money of a whole training run or serving deployment."""
-    from accelscope.jobs.job import JobAssumptions, serving_job, training_job
+def job_cmd(model: o.Model, workload: o.WorkloadOptions, args: JobArgs, store: o.StoreOpt = None,
+            json_out: o.Json = False, wide: o.Wide = False) -> None:
+    """Wall time, device-hours, energy, carbon and money of a whole training run, inference fleet or serving
+    deployment: rented (every dated cloud offering), bought (amortised) or built (a custom design)."""
     from accelscope.report import json_text, text
 
-    a = JobAssumptions(goodput=goodput, pue=pue, node_overhead_w=node_overhead_w, grid_g_per_kwh=grid_g_per_kwh)
-    spec = workload.spec(model)
-    if spec.task == "serve":
-        if requests_per_s is None:
-            raise ConfigError("a serving job takes --requests-per-s Q (and --duration, default 1y)")
-        res = serving_job(spec, hardware=hardware, requests_per_s=requests_per_s, duration_s=parse_duration(duration),
-                          devices=devices, ttft_slo_s=None if ttft_slo is None else ttft_slo / 1e3,
-                          tpot_slo_s=None if tpot_slo is None else tpot_slo / 1e3, assumptions=a, store=store)
-    else:
-        if requests_per_s is not None:
-            raise ConfigError("--requests-per-s sizes a serving job: add --task serve")
-        res = training_job(spec.with_(task="train"), hardware=hardware, devices=devices, train_tokens=train_tokens,
-                           train_samples=train_samples, epochs=epochs, assumptions=a, store=store, parallel=parallel,
-                           system=system, zero=zero, global_batch=global_batch, recompute=recompute)
+    counts = args.device_counts()
+    if len(counts) > 1:
+        raise ConfigError("job takes one --devices count; `accelscope advise` compares several (8,64,512)")
+    res = args.run(workload.spec(model), args.assumptions(), devices=counts[0], store=store)
     if json_out:
         typer.echo(json_text(res.to_dict()))
     else:
         text.job(res, text.console(), wide=wide)
+
+
+@app.command("advise")
+@job_options
+@o.workload_options(precision="auto")
+def advise_cmd(model: o.Model, workload: o.WorkloadOptions, args: JobArgs,
+               budget: Optional[float] = typer.Option(None, "--budget", help="Most the job may cost, USD."),
+               deadline: Optional[str] = typer.Option(None, "--deadline", help="Latest the job may finish: days "
+                                                      "(30) or a duration (2w, 36h)."),
+               max_tco2e: Optional[float] = typer.Option(None, "--max-tco2e", help="Most CO2e it may emit, tonnes."),
+               carbon_usd_per_t: float = typer.Option(0.0, "--carbon-usd-per-t", help="A carbon price added to each "
+                                                      "option's cost when ranking, USD per tCO2e [default 0]."),
+               store: o.StoreOpt = None, json_out: o.Json = False, wide: o.Wide = False) -> None:
+    """Rank rent / buy / build, which hardware and how many, by cost within a budget, deadline and carbon cap;
+    name the binding constraint and what would change the ranking."""
+    from accelscope.jobs.advise import Constraints, advise
+    from accelscope.report import json_text, text
+
+    c = Constraints(budget_usd=budget, deadline_s=None if deadline is None else
+                    parse_duration(deadline, what="--deadline", bare="d"), max_tco2e=max_tco2e)
+    a = args.assumptions(carbon_usd_per_t=carbon_usd_per_t)
+    spec = workload.spec(model)
+    results = [args.run(spec, a, devices=n, store=store) for n in args.device_counts()]
+    adv = advise(results, constraints=c, assumptions=a)
+    if json_out:
+        typer.echo(json_text(adv.to_dict()))
+    else:
+        text.advice(adv, text.console(), wide=wide)

@@ -190,30 +190,100 @@ def serving_measurement(m, out: Console, *, wide: bool = False) -> None:
         out.print(f"[dim]{n}[/dim]")
 
 
+def _span(sec: float) -> str:
+    return f"{sec / 86400:.1f} days" if sec >= 2 * 86400 else f"{sec / 3600:.1f} h" if sec >= 3600 else fmt_seconds(sec)
+
+
+def _job_what(j: dict) -> str:
+    if j["kind"] == "train":
+        return (f"train on {si(j['train_tokens'])} tokens" if j.get("train_tokens") else
+                f"train on {si(j['train_samples'])} samples x {j['epochs']:g}")
+    return f"{'serve' if j['kind'] == 'serve' else 'infer'} {j['requests_per_s']:g} requests/s for {fmt_seconds(j['duration_s'])}"
+
+
+def _option_rows(options) -> list[list[str]]:
+    return [[o.hardware, str(o.devices), _span(o.wall_time_s), si(o.device_hours),
+             _num(o.energy_kwh / 1e3 if o.energy_kwh is not None else None), _num(o.tco2e),
+             f"{o.usd:,.0f}" if o.usd is not None else "-", o.option + (" [!]" if o.price.get("flag") else "")]
+            for o in options]
+
+
+_OPTION_COLS = [Col("hardware"), Col("devices", "right"), Col("wall time", "right"),
+                Col("device-hours", "right", drop=1), Col("MWh", "right", drop=3), Col("tCO2e", "right", drop=2),
+                Col("$", "right"), Col("option")]
+
+
+def _assumption_line(out: Console, options) -> None:
+    a = options[0].assumptions
+    grids = {(o.grid or {}).get("code") for o in options} - {None}
+    given = lambda key: " (given)" if a.get(f"{key}_source") == "given" else ""  # noqa: E731
+    out.print(f"[dim]goodput {a['goodput']:g}{given('goodput')}; PUE {a['pue']:g}{given('pue')}; node overhead "
+              f"{a['node_overhead_w']:g} W; grid: "
+              + (", ".join(sorted(grids)) if grids else "none given: no carbon figure (--region)") + "[/dim]")
+    own = next((o.price["ownership"] for o in options if "ownership" in o.price), None)
+    if own:
+        out.print(f"[dim]buy/build: written off over {own['years']:g} y, busy {own['utilisation']:.0%} of it; "
+                  f"{own['usd_per_kwh']:g} USD/kWh; colocation {own['hosting_usd_per_kw_month']:g} USD/kW-month; "
+                  f"host share {own['host_usd_per_device']:g} USD a device[/dim]")
+    out.print("[dim](each default's source, every price's date and source: --json; README: accelscope job)[/dim]")
+    flagged = [o for o in options if o.price.get("flag")]
+    if flagged:
+        out.print(f"[yellow][!] {len(flagged)} price(s) to re-check: " + "; ".join(
+            sorted({o.price['flag'] for o in flagged})[:3]) + "[/yellow]")
+    for o in options:
+        be = o.break_even
+        months = {k: m for k, m in (be.get("months_vs_cloud") or {}).items()}
+        if months:
+            known = sorted(m for m in months.values() if m is not None)
+            never = sum(m is None for m in months.values())
+            span = (f"{known[0]:.0f}" + (f"-{known[-1]:.0f}" if known[-1] > known[0] + 0.5 else "") + " months"
+                    if known else "never")
+            out.print(f"[dim]{o.hardware} x{o.devices} bought breaks even against renting after {span} "
+                      f"({len(months)} offerings" + (f"; never against {never}" if never and known else "")
+                      + ")[/dim]")
+        if "volume" in be:
+            v = be["volume"]
+            d = o.price.get("design") or {}
+            what = (f" ({d['array']}, {d['node_nm']:g} nm, {d['area_mm2']['total']:.3g} mm2 of PEs and SRAM)"
+                    if "area_mm2" in d else "")
+            out.print(f"[dim]{o.hardware}{what} built breaks even with {be['volume_vs']} at "
+                      f"{'no volume' if v is None else f'{v:,.0f} units'}[/dim]")
+
+
 def job(res, out: Console, *, wide: bool = False) -> None:
     """``accelscope job``: each option's wall time, device-hours, energy, carbon and money."""
-    j = res.job
-    what = (f"train on {si(j['train_tokens'])} tokens" if j.get("train_tokens") else
-            f"train on {si(j['train_samples'])} samples x {j['epochs']:g}" if j["kind"] == "train" else
-            f"serve {j['requests_per_s']:g} requests/s for {fmt_seconds(j['duration_s'])}")
-    out.print(f"[bold]{j['model']}[/bold]: {what}")
-    cols = [Col("hardware"), Col("devices", "right"), Col("wall time", "right"), Col("device-hours", "right"),
-            Col("MWh", "right", drop=2), Col("tCO2e", "right", drop=3), Col("$", "right"), Col("price", drop=1)]
-    def span(sec: float) -> str:
-        return f"{sec / 86400:.1f} days" if sec >= 2 * 86400 else f"{sec / 3600:.1f} h" if sec >= 3600 else fmt_seconds(sec)
-
-    rows = [[o.hardware, str(o.devices), span(o.wall_time_s), si(o.device_hours),
-             _num(o.energy_kwh / 1e3 if o.energy_kwh is not None else None), _num(o.tco2e),
-             f"{o.usd:,.0f}" if o.usd is not None else "-", o.option] for o in res.options]
-    print_table(out, "predicted, not measured; cheapest first (assumptions and each option's step: --json)", cols,
-                rows, wide=wide)
+    out.print(f"[bold]{res.job['model']}[/bold]: {_job_what(res.job)}")
+    print_table(out, "predicted, not measured; cheapest first (assumptions, prices and each option's step: --json)",
+                _OPTION_COLS, _option_rows(res.options), wide=wide)
     if res.options:
-        a = res.options[0].assumptions
-        out.print(f"[dim]goodput {a['goodput']:g} ({a['goodput_source']}); PUE {a['pue']:g} ({a['pue_source']}); "
-                  f"node overhead {a['node_overhead_w']:g} W; grid "
-                  f"{'not given: no carbon figure' if a['grid_g_per_kwh'] is None else str(a['grid_g_per_kwh']) + ' g/kWh'}"
-                  "[/dim]")
+        _assumption_line(out, res.options)
     for u in res.unavailable:
+        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+
+
+def advice(adv, out: Console, *, top: int = 10, wide: bool = False) -> None:
+    """``accelscope advise``: the qualifying options ranked, the binding constraint, the what-ifs."""
+    c = adv.constraints
+    limits = [f"budget {c.budget_usd:,.0f} USD" if c.budget_usd else None,
+              f"deadline {c.deadline_s / 86400:g} days" if c.deadline_s else None,
+              f"at most {c.max_tco2e:g} tCO2e" if c.max_tco2e else None]
+    out.print(f"[bold]{adv.job['model']}[/bold]: {_job_what(adv.job)}; "
+              + (", ".join(x for x in limits if x) or "no constraints"))
+    out.print(f"[bold]{adv.verdict}[/bold]")
+    out.print(f"binding constraint: {adv.binding}")
+    if adv.ranked:
+        print_table(out, "options that qualify, cheapest first (predicted, not measured)", _OPTION_COLS,
+                    _option_rows(adv.ranked[:top]), wide=wide)
+        _assumption_line(out, adv.ranked[:top])
+    if adv.excluded:
+        out.print(f"[dim]{len(adv.excluded)} option(s) excluded (--json lists each with why)[/dim]")
+    if any(r["best"] for r in adv.sensitivity):
+        cols = [Col("if"), Col("were", "right"), Col("best would be"), Col("$", "right"), Col("changes", "right")]
+        rows = [[r["parameter"], r["value"], r["best"] or "none qualifies",
+                 f"{r['usd']:,.0f}" if r["usd"] is not None else "-", "yes" if r["changes_ranking"] else "no"]
+                for r in adv.sensitivity]
+        print_table(out, "what would change the ranking", cols, rows, wide=wide)
+    for u in adv.unavailable:
         out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
 
 
@@ -762,3 +832,15 @@ def fpga(priced, out: Console, *, wide: bool = False) -> None:
         print_table(out, "per layer (one core)", [Col("layer"), Col("kind"), Col("cycles", "right"), Col("time", "right"),
                                                   Col("efficiency", "right"), Col("bound")], rows, wide=wide)
     notes(out, list(e.notes) + list(priced.notes))
+
+
+def grids(rows, out: Console, *, wide: bool = False) -> None:
+    """``accelscope hardware grids``: each grid's or cloud region's intensity, year and source."""
+    cols = [Col("code"), Col("name"), Col("kind", drop=2), Col("year", "right"), Col("g CO2(e)/kWh", "right"),
+            Col("source", drop=1)]
+    print_table(out, "location-based grid carbon intensity (yearly averages)", cols,
+                [[g.code, g.name, g.kind, str(g.year or "-"), f"{g.g_co2_per_kwh:,.0f}", g.source] for g in rows],
+                wide=wide)
+    licences = sorted({g.licence for g in rows if g.licence})
+    if licences:
+        out.print(f"[dim]licences: {'; '.join(licences)}[/dim]")
