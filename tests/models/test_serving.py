@@ -297,3 +297,20 @@ def test_a_decoder_of_your_own_is_served_through_its_cache_protocol(capsys):
                               "--output-tokens", "4", "--max-time", "0.3", "--no-store", "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["tpot_s"] > 0
+
+
+@pytest.mark.parametrize("family", ["gpt", "llama"])
+def test_heads_may_be_narrower_or_wider_than_hidden_over_heads(family):
+    from accelscope.workload import profile
+    from accelscope.workload.shard import decoder_shape
+
+    # maxtext's 16B: 32 heads of 256 (8192 wide) on a 5120 model; here 4 heads of 32 on 64
+    model = f"{family}:layers=2,hidden=64,heads=4,head_dim=32,ffn=128,vocab=100,seq=64"
+    p = profile(model, task="train", batch_size=2, seq_len=32, cache=False)
+    shape = decoder_shape(WorkloadSpec(model=model, task="train").resolved())
+    assert shape.head_width == 32 and shape.params == p.params
+    plain = profile(f"{family}:layers=2,hidden=64,heads=4,ffn=128,vocab=100,seq=64", task="train", batch_size=2,
+                    seq_len=32, cache=False)
+    # q, k, v and the output product each twice as wide: two layers of 4 x 64 x 64 more weights (GPT: and
+    # 3 x 64 more biases)
+    assert p.params - plain.params == 2 * 4 * 64 * 64 + (2 * 3 * 64 if family == "gpt" else 0)

@@ -94,10 +94,13 @@ class TransformerConfig:
     #: Falcon: ``x + attn(ln(x)) + mlp(ln(x))``) and rotary positions instead of learned ones
     parallel_block: bool = False
     rotary: bool = False
+    #: decoders: each head's width when it is not ``d_model / n_heads`` (maxtext's 16B-128B:
+    #: 32 heads of 256 on a 5120-12288 model); None: ``d_model / n_heads``
+    d_head: int | None = None
 
     @property
     def head_dim(self) -> int:
-        return self.d_model // self.n_heads
+        return self.d_head or self.d_model // self.n_heads
 
 
 BERT_BASE = TransformerConfig(vocab_size=30522, d_model=768, n_layers=12, n_heads=12, d_ff=3072,

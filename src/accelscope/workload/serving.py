@@ -59,7 +59,7 @@ def kv_heads_per_rank(shape: DecoderShape, tp: int) -> int:
 
 def kv_bytes_per_token(shape: DecoderShape, tp: int, bytes_per_value: int) -> int:
     """KV-cache bytes one token of one sequence takes on one rank, all layers (keys and values)."""
-    return 2 * shape.layers * kv_heads_per_rank(shape, tp) * (shape.hidden // shape.heads) * bytes_per_value
+    return 2 * shape.layers * kv_heads_per_rank(shape, tp) * shape.head_width * bytes_per_value
 
 
 def mean_decode_context(input_tokens: int, output_tokens: int) -> int:
@@ -94,7 +94,7 @@ def _block(shape: DecoderShape, tp: int, cached: int):
 def _block_inputs(batch: int, *, tokens: int, capacity: int, shape: DecoderShape, tp: int):
     import torch
 
-    d = shape.hidden // shape.heads
+    d = shape.head_width
     kv = (batch, kv_heads_per_rank(shape, tp), capacity, d)
     rope = (torch.randn(tokens, d), torch.randn(tokens, d)) if shape.family == "llama" else ()
     return (torch.randn(batch, tokens, shape.hidden), torch.zeros(kv), torch.zeros(kv), *rope)

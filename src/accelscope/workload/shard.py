@@ -50,18 +50,23 @@ class DecoderShape:
     top_k: int = 2
     parallel: bool = False  # GPT family: attention and MLP side by side (GPT-J, Falcon)
     rotary: bool = False  # GPT family: rotary positions, no learned position table
+    head_dim: int = 0  # each head's width (0: hidden / heads)
+
+    @property
+    def head_width(self) -> int:
+        return self.head_dim or self.hidden // self.heads
 
     @property
     def params(self) -> int:
         """Parameters of the whole model (GPT: tied head, learned positions, biases)."""
         h, f, v = self.hidden, self.ffn, self.vocab
-        kv = self.kv_heads * (h // self.heads)
+        kv, w = self.kv_heads * self.head_width, self.heads * self.head_width
         if self.family == "gpt":
-            qkv = h + 2 * kv
-            block = h * qkv + qkv + h * h + h + 2 * h * f + f + h + 4 * h
+            qkv = w + 2 * kv
+            block = h * qkv + qkv + w * h + h + 2 * h * f + f + h + 4 * h
             return self.layers * block + v * h + (0 if self.rotary else self.positions * h) + 2 * h
         mlp = (self.experts * 3 * h * f + h * self.experts) if self.experts else 3 * h * f
-        block = h * h + 2 * h * kv + h * h + mlp + 2 * h
+        block = h * w + 2 * h * kv + w * h + mlp + 2 * h
         return self.layers * block + 2 * v * h + h
 
     def padded_vocab(self, tp: int) -> int:
@@ -97,7 +102,8 @@ def decoder_shape(spec: WorkloadSpec) -> DecoderShape | None:
                         vocab=cfg["vocab_size"], positions=cfg["max_positions"],
                         flash=cfg.get("flash_attention", True), experts=cfg.get("n_experts", 0) or 0,
                         top_k=cfg.get("experts_per_token", 2), parallel=cfg.get("parallel_block", False),
-                        rotary=cfg.get("rotary", False))
+                        rotary=cfg.get("rotary", False),
+                        head_dim=cfg.get("d_head") or cfg["d_model"] // cfg["n_heads"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +132,8 @@ def _config(shape: DecoderShape, tp: int):
                                   n_heads=shape.heads, n_kv_heads=shape.kv_heads, d_ff=shape.ffn,
                                   max_positions=shape.positions, flash_attention=shape.flash,
                                   n_experts=shape.experts, experts_per_token=shape.top_k,
-                                  parallel_block=shape.parallel, rotary=shape.rotary)
+                                  parallel_block=shape.parallel, rotary=shape.rotary,
+                                  d_head=shape.head_dim or None)
 
 
 def _block_module(shape: DecoderShape, tp: int, cp: int):

@@ -359,10 +359,10 @@ class FactoryResolver(Resolver):
 PARAMETRIC = {
     "gpt": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "ffn": "d_ff", "vocab": "vocab_size",
             "seq": "max_positions", "flash": "flash_attention", "kv_heads": "n_kv_heads",
-            "parallel": "parallel_block", "rotary": "rotary"},
+            "parallel": "parallel_block", "rotary": "rotary", "head_dim": "d_head"},
     "llama": {"layers": "n_layers", "hidden": "d_model", "heads": "n_heads", "kv_heads": "n_kv_heads",
               "ffn": "d_ff", "vocab": "vocab_size", "seq": "max_positions", "flash": "flash_attention",
-              "experts": "n_experts", "top_k": "experts_per_token"},
+              "experts": "n_experts", "top_k": "experts_per_token", "head_dim": "d_head"},
 }
 #: ``flash=0``: attention unfused (score product, masked softmax, product), as Megatron-LM and
 #: the original GPT-2 code computed it before FlashAttention; ``flash=1`` (the default): fused.
@@ -452,7 +452,7 @@ def parametric_config(model: str) -> dict[str, int]:
     if missing:
         raise ConfigError(f"model {model!r}: give {', '.join(missing)} (e.g. {family}:layers=32,hidden=4096,heads=32)")
     vals = {**PARAMETRIC_DEFAULTS[family], **given}
-    if vals["hidden"] % vals["heads"]:
+    if "head_dim" not in vals and vals["hidden"] % vals["heads"]:
         raise ConfigError(f"model {model!r}: hidden {vals['hidden']} is not divisible by heads {vals['heads']}")
     if "top_k" in vals and not vals.get("experts"):
         raise ConfigError(f"model {model!r}: top_k routes tokens among experts; give experts=E too")

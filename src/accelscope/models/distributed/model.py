@@ -172,7 +172,7 @@ def predict_parallel(spec_micro, hw: HardwareSpec, layout: Layout, fabric: Fabri
         cp_layer = 0.0
         if layout.cp > 1:
             kv_heads_rank = max(1, pc.shape.kv_heads // layout.tp)
-            s_kv = 2 * layout.micro_batch * pc.seq_len * kv_heads_rank * (hidden // pc.shape.heads) * act
+            s_kv = 2 * layout.micro_batch * pc.seq_len * kv_heads_rank * pc.shape.head_width * act
             c_f = coll.all_gather_s(s_kv, groups["cp"], fabric)
             c_b = 2 * c_f
             cp_layer = max(0.0, c_f - tb.attention_forward_s) + max(0.0, c_b - 2 * tb.attention_forward_s)
