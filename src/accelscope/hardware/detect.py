@@ -24,16 +24,18 @@ def _tokens(text: str) -> set[str]:
 
 
 def _model_token(spec: HardwareSpec) -> str:
-    """The part number in a catalog name: its first token with a digit (h100, 9654, 7950x)."""
+    """The part number in a catalog name: its token with the most digits, the first of equals
+    (h100 in h100-sxm, a100 in a100-sxm4-80gb, 1185g7 in core-i7-1185g7, 7950x)."""
     parts = [t for t in re.split(r"[^a-z0-9]+", spec.name.lower()) if t]
-    return next((t for t in parts if any(c.isdigit() for c in t)), parts[0])
+    digits = [sum(c.isdigit() for c in t) for t in parts]
+    return parts[digits.index(max(digits))] if max(digits) else parts[0]
 
 
 def _names_model(words: set[str], model: str) -> bool:
     if model in words:
         return True
-    # "8480+" reports as 8480 where the catalog says 8480plus
-    return any(len(w) >= 4 and any(c.isdigit() for c in w) and (w in model or model in w) for w in words)
+    # "8480+" reports as 8480 where the catalog says 8480plus (but 8380H is not an 8380)
+    return any(len(w) >= 4 and any(c.isdigit() for c in w) and w in model for w in words)
 
 
 def match_catalog(reported_name: str, kind: str | None = None) -> HardwareSpec | None:
