@@ -157,6 +157,11 @@ class RooflineParams:
     #: (``compiled_pointwise``): they read nothing from memory (the producer's output is still
     #: in registers), write their output, and need no dispatch or kernel of their own.
     fuse_pointwise: bool = False
+    #: A graph compiler's inference batch normalisation: at inference it is an affine
+    #: per-channel scale and shift (Ioffe & Szegedy 2015, 3.1), folded into the convolution
+    #: that produces its input (OpenVINO's and inductor's freezing conv-BN folding, XLA's
+    #: fusion): no kernel, no memory traffic of its own (``compiled_pointwise``).
+    fold_inference_norm: bool = False
     #: The kernel floor adds to an op's compute or memory time instead of bounding it from
     #: below: a kernel's launch, ramp-up and drain are paid whatever it moves. GPUs: back-to-back
     #: tiny kernels take 1.6-2.6 us each (te42kyfo/gpu-benches gpu-small-kernels), and a PyTorch
@@ -192,7 +197,14 @@ DEFAULTS: dict[str, RooflineParams] = {
     "gpu": RooflineParams(matrix_efficiency=1.0, fp32_matrix_efficiency=1.0, attention_efficiency=0.7,
                           bw_efficiency=1.0, winograd_speedup=36 / 16, nchw_transposes=True, floor_adds=True,
                           depthwise_bandwidth_fraction=132 / 547.6),
-    "tpu": RooflineParams(matrix_efficiency=0.6, fp32_matrix_efficiency=0.6, attention_efficiency=0.5,
+    # TPUs: each MXU is a 128 x 128 weight-stationary systolic array fed by XLA's compiled
+    # schedule. A GEMM runs at the array's peak but for the 128 x 128 tiles' padding and each
+    # tile's fill and drain: M input rows stream through a loaded weight tile in M + 128 + 128
+    # - 2 cycles (SCALE-Sim's weight-stationary fold, 2 Sr + Sc + T - 2, with the Sr cycles of
+    # the weight load hidden by the double-buffered weights of Jouppi et al., ISCA 2017), so an
+    # efficiency of M / (M + 254): no fitted fraction.
+    "tpu": RooflineParams(matrix_efficiency=1.0, fp32_matrix_efficiency=1.0, attention_efficiency=0.5,
+                          k_half=0.0, m_half=254.0,
                           kernel_floor_s=1e-6, host_overhead_s=1e-6, tiles=((128, 128, 1.0),)),
     "asic": RooflineParams(matrix_efficiency=0.5, fp32_matrix_efficiency=0.5, attention_efficiency=0.4,
                            kernel_floor_s=2e-6, host_overhead_s=2e-6, tiles=((128, 128, 1.0),)),
@@ -396,6 +408,8 @@ class CostContext:
     foreach_calls: dict[str, int]
     #: ``p`` without GEMM packing or short-K penalty, for fused recurrent kernels (``matrix_work``)
     blocked: RooflineParams
+    #: the profile is an inference pass (no training statistics to compute)
+    inference: bool = False
 
     @classmethod
     def build(cls, profile: Profile, rates: DeviceRates, p: RooflineParams) -> CostContext:
@@ -406,7 +420,7 @@ class CostContext:
                     foreach_calls[op.name] = foreach_calls.get(op.name, 0) + op.count
         return cls(rates=rates, p=p, bandwidth=rates.bandwidth_bytes_per_s * p.bw_efficiency,
                    vector=rates.vector_flops_per_s * p.vector_efficiency, foreach_calls=foreach_calls,
-                   blocked=replace(p, m_half=0.0, k_half=0.0))
+                   blocked=replace(p, m_half=0.0, k_half=0.0), inference=profile.task != "train")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -550,8 +564,15 @@ FUSIBLE = ("elementwise",)
 def _compiled_pointwise(c: OpCost, ctx: CostContext) -> None:
     """Under a graph compiler (``fuse_pointwise``) an element-wise op of the forward or
     backward pass is fused into its producer's kernel: it reads nothing (its inputs are in
-    registers), writes its outputs, and has no dispatch or kernel floor of its own."""
+    registers), writes its outputs, and has no dispatch or kernel floor of its own. An
+    inference batch norm (``fold_inference_norm``) is folded into its convolution's weights:
+    nothing at all."""
     op = c.op
+    if (ctx.p.fold_inference_norm and ctx.inference and op.category == "norm" and "batch_norm" in op_kind(op)
+            and not c.fused):
+        c.host_s = c.floor_s = 0.0
+        c.set_work(0.0, 0, ctx)
+        return
     if not ctx.p.fuse_pointwise or op.category not in FUSIBLE or op.phase == "optimizer" or c.fused:
         return
     c.host_s = c.floor_s = 0.0

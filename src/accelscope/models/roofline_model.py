@@ -163,7 +163,10 @@ def execution(spec: HardwareSpec, mode: str, params: roofline.RooflineParams, *,
       (torch.compile's inductor): element-wise ops fused, each remaining kernel launched by
       inductor's Python wrapper at about eager's cost per launch (its default mode gave 1.02x
       eager's speed on overhead-bound ResNet-50 training: pytorch/pytorch PR #98529).
-    * CPUs: eager, or compile (fusion; the same cores dispatch and compute); no CUDA graphs.
+    * CPUs: eager, or compile (a graph compiler or runtime: OpenVINO, inductor): element-wise
+      ops fused, inference batch norms folded into their convolutions, buffers planned once
+      (no first touch of fresh pages), pooling vectorised; the same cores dispatch and
+      compute; no CUDA graphs. Every compiled graph folds inference batch norms.
 
     A calibration's fitted host overhead (the user's own host) replaces the catalog host's.
     """
@@ -173,12 +176,16 @@ def execution(spec: HardwareSpec, mode: str, params: roofline.RooflineParams, *,
         if mode != "compile":
             notes.append(f"{spec.name} runs a compiled graph (its vendor's graph compiler): mode compile, "
                          f"not {mode}")
-        return replace(params, fuse_pointwise=True), "compile", None, notes
+        return replace(params, fuse_pointwise=True, fold_inference_norm=True), "compile", None, notes
     if mode == "cuda-graphs" and (kind != "gpu" or spec.vendor not in GRAPH_VENDORS):
         raise PredictionError(f"{spec.name}: --mode cuda-graphs replays CUDA/HIP graphs, which only NVIDIA and AMD "
                               "GPUs have; use --mode eager or compile")
     if mode == "compile":
-        params = replace(params, fuse_pointwise=True)
+        params = replace(params, fuse_pointwise=True, fold_inference_norm=True)
+        if kind == "cpu":
+            # a compiled CPU graph (OpenVINO, inductor) plans its buffers once and vectorises
+            # its pooling: no fresh pages per large output, no scalar max-pool loop
+            params = replace(params, fresh_alloc_threshold_bytes=0, scalar_kernels=())
     if kind == "gpu" and spec.architecture in roofline.ARCH_TILES and not calibrated:
         params = replace(params, tiles=roofline.ARCH_TILES[spec.architecture])
     if kind != "gpu":
