@@ -222,6 +222,8 @@ CASES: list[Case] = [
     Case("predict --devices: more pipeline stages than layers", "values",
          ("predict", "gpt:layers=4,hidden=64,heads=4", "--task", "train", "--hardware", "h100", "--devices", "5",
           "--parallel", "pp=5"), "more stages than the 4 layers"),
+    Case("fpga --style overlay: a board that carries no DPUCZDX8G", "values",
+         ("fpga", "mlp", "--device", "zc706", "--style", "overlay"), "carries no Vitis AI DPU"),
     Case("job: negative tokens", "values",
          ("job", "gpt:layers=4,hidden=64,heads=4", "--hardware", "h100", "--train-tokens", "-5"), "must be positive"),
     Case("job: an unknown region", "values",

@@ -131,3 +131,24 @@ def test_hundred_layer_estimate_under_a_second():
     o = fpga_estimate(specs, load_hardware("zcu102"), style="overlay")
     assert time.perf_counter() - t < 1.0
     assert len(e.parameters["layers"]) == 100 and e.step_time_s > 0 and o.step_time_s > 0
+
+
+def _tiny_layers():
+    return [LayerSpec(name="c", kind="conv", in_ch=64, out_ch=64, kernel=(3, 3), in_hw=(30, 30), out_hw=(28, 28))]
+
+
+@pytest.mark.parametrize("board, says", [("zc706", "carries no Vitis AI DPU"), ("agilex7-m", "carries no Vitis AI DPU"),
+                                         ("vck190", "DPUCVDX8G"), ("alveo-u50", "DPUCAHX8H"),
+                                         ("alveo-u250", "DPUCADF8H")])
+def test_a_board_is_never_given_a_dpu_it_cannot_carry(board, says):
+    from accelscope.errors import ConfigError
+    from accelscope.hardware.catalog import load_hardware
+    from accelscope.models.fpga import fpga_estimate
+    from accelscope.models.fpga.overlay import dpu_family
+
+    spec = load_hardware(board)
+    with pytest.raises(ConfigError, match=says):
+        fpga_estimate(_tiny_layers(), spec, style="overlay")
+    assert dpu_family("XCZU7EV") == dpu_family("XCK26") == "DPUCZDX8G" and dpu_family("XC7Z045") is None
+    # the Zynq UltraScale+ boards do carry one
+    assert fpga_estimate(_tiny_layers(), load_hardware("zcu104"), style="overlay").parameters["arch"] == "B4096"

@@ -175,6 +175,7 @@ def _dataflow_estimate(design: DataflowResult, spec, workload, name, task, notes
 
 
 def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, clock_hz) -> Estimate:
+    ov.check_board(spec.name, spec.fpga.part if spec.fpga is not None else None)
     board = ov.board_default(spec.name) or {}
     arch = arch or board.get("arch", "B4096")
     cores = cores or board.get("cores", 1)

@@ -73,6 +73,35 @@ def _arch(arch: str) -> tuple[int, int, int]:
     return c[key]
 
 
+#: The DPU IP families of AMD's Vitis AI, by the part numbers they run on (each product
+#: guide's "supported devices"); only DPUCZDX8G's architecture is modelled here.
+DPU_FAMILIES = (("XCZU", "DPUCZDX8G"),  # PG338: Zynq UltraScale+ MPSoCs (ZCU102, ZCU104; K26 as XCK26)
+                ("XCK26", "DPUCZDX8G"),
+                ("XCVC", "DPUCVDX8G"),  # PG389: Versal AI Core (VCK190), its AI Engines
+                ("XCVE", "DPUCV2DX8G"),  # Versal AI Edge (V70)
+                ("XCU50", "DPUCAHX8H"), ("XCU55C", "DPUCAHX8H"), ("XCU280", "DPUCAHX8H"),  # PG367: Alveo HBM
+                ("XCU200", "DPUCADF8H"), ("XCU250", "DPUCADF8H"))  # Alveo U200/U250
+MODELLED_FAMILY = "DPUCZDX8G"
+
+
+def dpu_family(part: str | None) -> str | None:
+    """The Vitis AI DPU family a part carries (None: none does, e.g. Zynq-7000 or Intel parts)."""
+    p = (part or "").upper().replace("-", "")
+    return next((fam for prefix, fam in DPU_FAMILIES if p.startswith(prefix)), None)
+
+
+def check_board(name: str, part: str | None) -> None:
+    """Refuse a board whose part carries no DPUCZDX8G (never assume another family's numbers)."""
+    fam = dpu_family(part)
+    if fam == MODELLED_FAMILY:
+        return
+    if fam is None:
+        raise ConfigError(f"{name} ({part or 'part unknown'}) carries no Vitis AI DPU: DPUCZDX8G runs on Zynq "
+                          "UltraScale+ MPSoCs only (AMD PG338); estimate a dataflow design instead (--style dataflow)")
+    raise ConfigError(f"{name} ({part}) carries a {fam} DPU, whose architecture is not modelled (only the Zynq "
+                      f"UltraScale+ DPUCZDX8G is); its B4096 figures would not apply. Use --style dataflow")
+
+
 def board_default(device: str) -> dict[str, Any] | None:
     """The reference DPU integration of a board (arch, cores, clock), if one is recorded."""
     return _data().get("boards", {}).get(device)
