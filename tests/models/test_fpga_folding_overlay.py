@@ -152,3 +152,21 @@ def test_a_board_is_never_given_a_dpu_it_cannot_carry(board, says):
     assert dpu_family("XCZU7EV") == dpu_family("XCK26") == "DPUCZDX8G" and dpu_family("XC7Z045") is None
     # the Zynq UltraScale+ boards do carry one
     assert fpga_estimate(_tiny_layers(), load_hardware("zcu104"), style="overlay").parameters["arch"] == "B4096"
+
+
+def test_a_board_without_resource_counts_gets_one_answer_everywhere():
+    from accelscope.errors import PredictionError
+    from accelscope.jobs.predict import predict
+    from accelscope.models.fpga import fpga_estimate
+
+    spec = load_hardware("alveo-v70")  # no LUT, DSP, BRAM or URAM counts in the catalog
+    with pytest.raises(PredictionError, match="not estimable, its resource counts are not in the catalog") as exc:
+        fpga_estimate(_tiny_layers(), spec)
+    pred = predict("mlp", hardware="alveo-v70", calibrations={})
+    from accelscope.models.fpga.estimate import unknown_resources
+
+    assert str(exc.value) == unknown_resources("alveo-v70", "layers")
+    assert not pred.results and pred.unavailable[0].reason == unknown_resources("alveo-v70", "mlp")
+    # sized by hand it is estimated
+    e = fpga_estimate(_tiny_layers(), spec, reuse_factor=4, framework="hls4ml")
+    assert e.step_time_s > 0 and e.fits_in_memory is None

@@ -93,6 +93,9 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
                          first_layer_a_bits=first_layer_a_bits, resource_type=resource_type,
                          mem_style=mem_style, clock_hz=clock)
     budget = R.budget_from_spec(spec, utilisation)
+    if folds is None and reuse_factor is None and all(getattr(budget, k) is None for k in ("lut", "dsp", "bram36",
+                                                                                          "uram")):
+        raise PredictionError(unknown_resources(spec.name, name))
     if reuse_factor is not None:
         if framework != "hls4ml":
             raise ConfigError("reuse_factor is an hls4ml setting; pass framework='hls4ml' "
@@ -121,6 +124,13 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
         design, util, fits, limited, how = fr.design, fr.utilisation, fr.fits, fr.limited_by, \
             "fastest folding that fits"
     return _dataflow_estimate(design, spec, workload, name, task, notes, budget, util, fits, limited, how)
+
+
+def unknown_resources(device: str, model: str) -> str:
+    """The one answer for a board whose resource counts the catalog lacks (``fpga`` and ``predict``)."""
+    return (f"{device}: not estimable, its resource counts are not in the catalog, so no design can be folded to fit "
+            f"it; size one by hand: `accelscope fpga {model} --device {device} --fold FILE` (per-layer pe/simd) or "
+            "--reuse-factor N")
 
 
 def fit_summary(util: dict[str, float | None], fits: bool | None) -> str:
@@ -244,7 +254,5 @@ class FpgaModel:
             if overlay is not None and overlay.fits_in_memory is not False:
                 e = overlay
         if e.fits_in_memory is None:
-            raise PredictionError(
-                f"{spec.name}: its resource counts are not in the catalog, so no design can be folded "
-                f"to fit it; `accelscope fpga {profile.model} --device {spec.name} --fold FILE` sizes one by hand")
+            raise PredictionError(unknown_resources(spec.name, profile.model))
         return e
