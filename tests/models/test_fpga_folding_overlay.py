@@ -170,3 +170,18 @@ def test_a_board_without_resource_counts_gets_one_answer_everywhere():
     # sized by hand it is estimated
     e = fpga_estimate(_tiny_layers(), spec, reuse_factor=4, framework="hls4ml")
     assert e.step_time_s > 0 and e.fits_in_memory is None
+
+
+def test_the_zcu104_reference_design_fits_with_its_weights_in_ultraram():
+    from accelscope.models.fpga import fpga_estimate
+    from accelscope.models.fpga.overlay import ram_banks
+
+    # the DPU IP's RAM formula reproduces PG338's B4096 row (255 BRAM36, no URAM) ...
+    assert ram_banks("B4096") == (255.0, 0)
+    # ... and the ZCU104 TRD's URAM_ENABLE split (5 image, 17 weight, 1 bias banks): 23 banks
+    # x 2 URAM, the 11 image banks left x 7.5 BRAM36
+    assert ram_banks("B4096", [5, 17, 1]) == (82.5, 46)
+    e = fpga_estimate(_tiny_layers(), load_hardware("zcu104"), style="overlay")
+    util = e.parameters["utilisation"]
+    assert e.fits_in_memory is True
+    assert util["uram"] == pytest.approx(92 / 96) and util["bram"] == pytest.approx(165 / 312)

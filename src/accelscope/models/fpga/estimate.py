@@ -199,7 +199,7 @@ def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, cl
                      "(19.2 GB/s, AMD DS925) assumed")
     cfg = ov.OverlayConfig(arch=arch, cores=cores, clock_hz=clock, ddr_bandwidth_bytes_per_s=bw)
     res = ov.overlay(layers, cfg)
-    core = ov.core_resources(arch)
+    core = ov.core_resources(arch, board.get("uram_banks") if arch == board.get("arch") else None)
     fits: bool | None = None
     util: dict[str, float | None] = {}
     if core is not None:

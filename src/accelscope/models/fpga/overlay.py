@@ -107,11 +107,27 @@ def board_default(device: str) -> dict[str, Any] | None:
     return _data().get("boards", {}).get(device)
 
 
-def core_resources(arch: str) -> Resources | None:
+def ram_banks(arch: str, uram_banks: Sequence[int] | None = None) -> tuple[float, int]:
+    """(BRAM36, URAM) of one core by the DPU IP's RAM formula (``data/dpu.toml [ram_formula]``),
+    with ``uram_banks`` (image, weight, bias) of its banks in UltraRAM."""
+    f = _data()["ram_formula"]
+    pp, icp, ocp = _arch(arch)
+    banks = (f["image_bank_groups"] * pp, ocp + f["depthwise_weight_banks"], f["bias_banks"])
+    u = tuple(uram_banks) if uram_banks else (0, 0, 0)
+    if any(x < 0 or x > b for x, b in zip(u, banks)):
+        raise ConfigError(f"URAM banks {list(u)} exceed the {arch} core's image/weight/bias banks {list(banks)}")
+    bram36 = sum(b - x for b, x in zip(banks, u)) * math.ceil(icp * 8 / 9) / 2
+    return bram36, sum(u) * math.ceil(icp * 8 / 72)
+
+
+def core_resources(arch: str, uram_banks: Sequence[int] | None = None) -> Resources | None:
+    """One core's logic (PG338's table) and RAM: the table's block RAM, or with ``uram_banks``
+    in UltraRAM, the IP's RAM formula."""
     r = _data().get("resources", {}).get(arch.upper())
     if r is None:
         return None
-    return Resources(lut=r["lut"], dsp=r["dsp"], bram18=2 * r["bram36"], uram=r["uram"],
+    bram36, uram = (r["bram36"], r["uram"]) if not uram_banks else ram_banks(arch, uram_banks)
+    return Resources(lut=r["lut"], dsp=r["dsp"], bram18=int(round(2 * bram36)), uram=uram,
                      multipliers=peak_ops_per_clock(arch) // 2)
 
 
