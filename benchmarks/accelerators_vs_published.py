@@ -145,7 +145,7 @@ def neuron_row(r: dict) -> Scored:
 VITIS_MODELS = {"ResNet-50 (torchvision)": "resnet50", "ResNet-50 (PyTorch": "resnet50",
                 "MobileNet-v2 1.0": "mobilenet_v2", "Inception-v3": "torchvision:inception_v3",
                 "EfficientNet-B0": "efficientnet_b0"}
-VITIS_BOARDS = {"Xilinx ZCU104": "zcu104"}
+VITIS_BOARDS = {"Xilinx ZCU104": "zcu104", "Xilinx Kria KV260": "kv260"}
 
 
 def vitis_row(r: dict) -> Scored:
