@@ -85,7 +85,8 @@ MODELLED_FAMILY = "DPUCZDX8G"
 
 
 def dpu_family(part: str | None) -> str | None:
-    """The Vitis AI DPU family a part carries (None: none does, e.g. Zynq-7000 or Intel parts)."""
+    """The current Vitis AI DPU family a part carries (None: none, e.g. Intel parts, or a
+    Zynq-7000, which only older DPU releases supported: PG338 v1.2-v3.2)."""
     p = (part or "").upper().replace("-", "")
     return next((fam for prefix, fam in DPU_FAMILIES if p.startswith(prefix)), None)
 
@@ -96,8 +97,9 @@ def check_board(name: str, part: str | None) -> None:
     if fam == MODELLED_FAMILY:
         return
     if fam is None:
-        raise ConfigError(f"{name} ({part or 'part unknown'}) carries no Vitis AI DPU: DPUCZDX8G runs on Zynq "
-                          "UltraScale+ MPSoCs only (AMD PG338); estimate a dataflow design instead (--style dataflow)")
+        raise ConfigError(f"{name} ({part or 'part unknown'}) carries no current Vitis AI DPU: the DPUCZDX8G modelled "
+                          "here (AMD PG338 v4) runs on Zynq UltraScale+ MPSoCs only (Zynq-7000 support ended with "
+                          "PG338 v3.2, whose figures are not modelled); estimate a dataflow design (--style dataflow)")
     raise ConfigError(f"{name} ({part}) carries a {fam} DPU, whose architecture is not modelled (only the Zynq "
                       f"UltraScale+ DPUCZDX8G is); its B4096 figures would not apply. Use --style dataflow")
 
