@@ -3,7 +3,6 @@ fleet or serving deployment takes, and which way to run it."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 from dataclasses import dataclass, fields
@@ -157,23 +156,13 @@ _FLAGS: dict[str, tuple[Any, str, str]] = {
 
 def job_options(fn):
     """Add the job flags to a command; it receives ``args``, a :class:`JobArgs`."""
-    names = [f.name for f in fields(JobArgs)]
     defaults = {f.name: f.default for f in fields(JobArgs)}
-    sig = inspect.signature(fn, eval_str=True)
-    params = [p for p in sig.parameters.values() if p.name != "args"]
-    extra = []
+    params = []
     for name, (typ, flag, help_) in _FLAGS.items():
         annotation = typ if name == "hardware_path" else Annotated[typ, typer.Option(flag, help=help_)]
-        default = ... if name == "hardware" else defaults[name]
-        extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
-
-    @functools.wraps(fn)
-    def wrapper(**kwargs):
-        return fn(args=JobArgs(**{k: kwargs.pop(k) for k in names if k in kwargs}), **kwargs)
-
-    wrapper.__signature__ = sig.replace(parameters=params + extra)
-    wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "args"}
-    return wrapper
+        default = ... if name == "hardware" else defaults[name]  # --hardware is required
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    return o.option_group(fn, arg="args", params=params, build=lambda given: JobArgs(**given))
 
 
 @app.command("job")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -144,29 +144,35 @@ def _option_params(defaults: dict[str, Any], sweep: bool) -> list[inspect.Parame
     return out
 
 
+def option_group(fn, *, arg: str, params: list[inspect.Parameter], build):
+    """``fn`` with ``params`` as its command-line options in place of its ``arg`` argument,
+    which receives ``build(the given values of params)``."""
+    sig = inspect.signature(fn, eval_str=True)  # typer reads a given __signature__ as it is
+    keep = [p for p in sig.parameters.values() if p.name != arg]
+    names = [p.name for p in params]
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs):
+        given = {k: kwargs.pop(k) for k in names if k in kwargs}
+        return fn(**{arg: build(given)}, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=keep + params)
+    # typer resolves the command's own (string) annotations through these; ``arg`` is ours
+    wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != arg}
+    return wrapper
+
+
 def workload_options(*, sweep: bool = False, **defaults: Any):
     """Add every workload option to a command (see the module docstring). ``defaults`` are
     the command's own defaults for options not given (e.g. ``precision="auto"``)."""
-    names = [f.name for f in fields(WorkloadOptions)]
 
-    def deco(fn):
-        sig = inspect.signature(fn, eval_str=True)  # typer reads a given __signature__ as it is
-        params = [p for p in sig.parameters.values() if p.name != "workload"]
+    def build(given: dict[str, Any]) -> WorkloadOptions:
+        for k, v in defaults.items():
+            if given.get(k) is None:
+                given[k] = v
+        return WorkloadOptions(**given)
 
-        @functools.wraps(fn)
-        def wrapper(**kwargs):
-            given = {k: kwargs.pop(k) for k in names if k in kwargs}
-            for k, v in defaults.items():
-                if given.get(k) is None:
-                    given[k] = v
-            return fn(workload=WorkloadOptions(**given), **kwargs)
-
-        wrapper.__signature__ = sig.replace(parameters=params + _option_params(defaults, sweep))
-        # typer resolves the command's own (string) annotations through these; ``workload`` is ours
-        wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "workload"}
-        return wrapper
-
-    return deco
+    return lambda fn: option_group(fn, arg="workload", params=_option_params(defaults, sweep), build=build)
 
 
 def hardware_paths(paths: list[Path] | None) -> list[Path] | None:
