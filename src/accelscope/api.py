@@ -190,21 +190,11 @@ def job(model: "str | WorkloadSpec", *, hardware: str, devices: int = 1, train_t
     replica): wall time, device-hours, energy, carbon and dollars per option — every cloud
     offering, the purchase, a custom design's build (:class:`~accelscope.jobs.job.JobResult`;
     assumptions, region and build costs: :class:`~accelscope.jobs.job.JobAssumptions`)."""
-    from accelscope.jobs.job import serving_job, training_job
+    from accelscope.jobs.job import whole_job
 
-    task = options.get("task") or (model.task if isinstance(model, WorkloadSpec) else None)
-    if task == "serve" or (task == "infer" and requests_per_s is not None):
-        if requests_per_s is None:
-            from accelscope.errors import ConfigError
-
-            raise ConfigError("a serving job takes requests_per_s")
-        slo = {k: options.pop(k) for k in ("ttft_slo_s", "tpot_slo_s") if k in options}
-        options["task"] = task
-        return serving_job(model, hardware=hardware, requests_per_s=requests_per_s, duration_s=duration_s,
-                           devices=devices, assumptions=assumptions, **slo, **options)
-    options.pop("task", None)
-    return training_job(model, hardware=hardware, devices=devices, train_tokens=train_tokens,
-                        train_samples=train_samples, epochs=epochs, assumptions=assumptions, **options)
+    return whole_job(model, hardware=hardware, devices=devices, train_tokens=train_tokens,
+                     train_samples=train_samples, epochs=epochs, requests_per_s=requests_per_s,
+                     duration_s=duration_s, assumptions=assumptions, **options)
 
 
 def advise(model: "str | WorkloadSpec", *, hardware: str, devices: "int | Sequence[int]" = 1,

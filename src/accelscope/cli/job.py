@@ -44,16 +44,16 @@ class JobArgs:
     duration: str = "1y"
     ttft_slo: float | None = None
     tpot_slo: float | None = None
-    goodput: float = 0.9
-    pue: float = 1.1
-    node_overhead_w: float = 0.0
+    goodput: float | None = None
+    pue: float | None = None
+    node_overhead_w: float | None = None
     grid_g_per_kwh: float | None = None
     region: str | None = None
     amortise_years: float | None = None
     utilisation: float | None = None
     usd_per_kwh: float | None = None
     hosting_usd_per_kw_month: float | None = None
-    host_usd_per_device: float = 0.0
+    host_usd_per_device: float | None = None
     max_price_age_months: float | None = None
     nre_usd: float | None = None
     unit_usd: float | None = None
@@ -82,34 +82,27 @@ class JobArgs:
             if None in (self.nre_usd, self.unit_usd, self.volume):
                 raise ConfigError("a build is priced from all three of --nre-usd, --unit-usd and --volume")
             build = Build(nre_usd=self.nre_usd, unit_usd=self.unit_usd, volume=self.volume)
-        given = dict(years=self.amortise_years, utilisation=self.utilisation, usd_per_kwh=self.usd_per_kwh,
+        given = dict(goodput=self.goodput, pue=self.pue, node_overhead_w=self.node_overhead_w,
+                     years=self.amortise_years, utilisation=self.utilisation, usd_per_kwh=self.usd_per_kwh,
                      hosting_usd_per_kw_month=self.hosting_usd_per_kw_month,
-                     max_price_age_months=self.max_price_age_months)
-        return j.JobAssumptions(goodput=self.goodput, pue=self.pue, node_overhead_w=self.node_overhead_w,
-                                grid_g_per_kwh=self.grid_g_per_kwh, region=self.region,
-                                host_usd_per_device=self.host_usd_per_device, build=build,
+                     host_usd_per_device=self.host_usd_per_device, max_price_age_months=self.max_price_age_months)
+        return j.JobAssumptions(grid_g_per_kwh=self.grid_g_per_kwh, region=self.region, build=build,
                                 **{k: v for k, v in given.items() if v is not None}, **extra)
 
     def run(self, spec, a, *, devices: int, store=None):
         """One job (a JobResult) at ``devices`` devices (per replica when serving)."""
-        from accelscope.jobs.job import serving_job, training_job
+        from accelscope.jobs.job import whole_job
 
-        paths = o.hardware_paths(self.hardware_path)
-        if spec.task in ("serve", "infer") and (self.requests_per_s is not None or spec.task == "serve"):
-            if self.requests_per_s is None:
-                raise ConfigError("a serving job takes --requests-per-s Q (and --duration, default 1y)")
-            return serving_job(spec, hardware=self.hardware, requests_per_s=self.requests_per_s,
-                               duration_s=parse_duration(self.duration), devices=devices,
-                               ttft_slo_s=None if self.ttft_slo is None else self.ttft_slo / 1e3,
-                               tpot_slo_s=None if self.tpot_slo is None else self.tpot_slo / 1e3, assumptions=a,
-                               store=store, hardware_paths=paths)
-        if self.requests_per_s is not None:
-            raise ConfigError("--requests-per-s sizes a serving job: add --task serve (a decoder) or --task infer")
-        return training_job(spec.with_(task="train"), hardware=self.hardware, devices=devices,
-                            train_tokens=self.train_tokens, train_samples=self.train_samples, epochs=self.epochs,
-                            assumptions=a, store=store, hardware_paths=paths, parallel=self.parallel,
-                            system=self.system, zero=self.zero, global_batch=self.global_batch,
-                            recompute=self.recompute)
+        # the duration sizes a load only: without one it is not read (nor its spelling checked)
+        duration_s = parse_duration(self.duration) if self.requests_per_s is not None else 0.0
+        return whole_job(spec, hardware=self.hardware, devices=devices, train_tokens=self.train_tokens,
+                         train_samples=self.train_samples, epochs=self.epochs, requests_per_s=self.requests_per_s,
+                         duration_s=duration_s,
+                         ttft_slo_s=None if self.ttft_slo is None else self.ttft_slo / 1e3,
+                         tpot_slo_s=None if self.tpot_slo is None else self.tpot_slo / 1e3, assumptions=a,
+                         store=store, hardware_paths=o.hardware_paths(self.hardware_path),
+                         layout=dict(parallel=self.parallel, system=self.system, zero=self.zero,
+                                     global_batch=self.global_batch, recompute=self.recompute))
 
 
 _FLAGS: dict[str, tuple[Any, str, str]] = {
@@ -130,10 +123,10 @@ _FLAGS: dict[str, tuple[Any, str, str]] = {
     "duration": (str, "--duration", "Serving: how long (1y, 30d, 12h, or seconds)."),
     "ttft_slo": (Optional[float], "--ttft-slo", "Serving: time-to-first-token target, ms."),
     "tpot_slo": (Optional[float], "--tpot-slo", "Serving: time-per-output-token target, ms."),
-    "goodput": (float, "--goodput", "Fraction of a training run's wall time that trains (restarts, failures, "
+    "goodput": (Optional[float], "--goodput", "Fraction of a training run's wall time that trains (restarts, failures, "
                 "evaluation) [default 0.9: Llama 3's 'higher than 90%']."),
-    "pue": (float, "--pue", "Data-centre power usage effectiveness [default 1.1: Google's 2023 fleet]."),
-    "node_overhead_w": (float, "--node-overhead-w", "Power of a node beyond its devices (CPUs, memory, NICs), W "
+    "pue": (Optional[float], "--pue", "Data-centre power usage effectiveness [default 1.1: Google's 2023 fleet]."),
+    "node_overhead_w": (Optional[float], "--node-overhead-w", "Power of a node beyond its devices (CPUs, memory, NICs), W "
                         "[default 0: not counted]."),
     "grid_g_per_kwh": (Optional[float], "--grid-g-per-kwh", "Grid carbon intensity, g CO2e per kWh (overrides "
                        "--region and the cloud regions')."),
@@ -144,7 +137,7 @@ _FLAGS: dict[str, tuple[Any, str, str]] = {
     "usd_per_kwh": (Optional[float], "--usd-per-kwh", "Buy/build: electricity price, USD per kWh."),
     "hosting_usd_per_kw_month": (Optional[float], "--hosting-usd-per-kw-month", "Buy/build: colocation rent per kW "
                                  "provisioned per month (space, cooling, power delivery)."),
-    "host_usd_per_device": (float, "--host-usd-per-device", "Buy/build: each device's share of its server "
+    "host_usd_per_device": (Optional[float], "--host-usd-per-device", "Buy/build: each device's share of its server "
                             "(CPUs, memory, NICs, chassis) [default 0]."),
     "max_price_age_months": (Optional[float], "--max-price-age-months", "Flag prices older than this [default 12]."),
     "nre_usd": (Optional[float], "--nre-usd", "Build: a custom design's engineering and mask cost, USD, once."),

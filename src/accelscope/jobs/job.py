@@ -59,6 +59,11 @@ HOSTING_SOURCE = ("CBRE, North America Data Center Trends H2 2024: average askin
 MAX_PRICE_AGE_MONTHS = 12.0
 
 
+def _source(value: float, default: float, source: str) -> str:
+    """A default's source, or "given" when the value is the user's."""
+    return source if value == default else "given"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JobAssumptions:
     """Everything a job's figures assume beyond the prediction, each settable (CLI flags in
@@ -115,23 +120,17 @@ class JobAssumptions:
         return carbon.grid_intensity(self.region) if self.region is not None else None
 
     def to_dict(self) -> dict[str, Any]:
-        def src(value, default, source):
-            return source if value == default else "given"
-
-        return {"goodput": self.goodput, "goodput_source": src(self.goodput, GOODPUT, GOODPUT_SOURCE),
-                "pue": self.pue, "pue_source": src(self.pue, PUE, PUE_SOURCE),
+        return {"goodput": self.goodput, "goodput_source": _source(self.goodput, GOODPUT, GOODPUT_SOURCE),
+                "pue": self.pue, "pue_source": _source(self.pue, PUE, PUE_SOURCE),
                 "node_overhead_w": self.node_overhead_w, "grid_g_per_kwh": self.grid_g_per_kwh,
                 "region": self.region}
 
     def ownership_dict(self) -> dict[str, Any]:
-        def src(value, default, source):
-            return source if value == default else "given"
-
         return self.ownership.to_dict() | {
-            "years_source": src(self.years, YEARS, YEARS_SOURCE),
-            "utilisation_source": src(self.utilisation, UTILISATION, UTILISATION_SOURCE),
-            "usd_per_kwh_source": src(self.usd_per_kwh, USD_PER_KWH, USD_PER_KWH_SOURCE),
-            "hosting_source": src(self.hosting_usd_per_kw_month, HOSTING_USD_PER_KW_MONTH, HOSTING_SOURCE)}
+            "years_source": _source(self.years, YEARS, YEARS_SOURCE),
+            "utilisation_source": _source(self.utilisation, UTILISATION, UTILISATION_SOURCE),
+            "usd_per_kwh_source": _source(self.usd_per_kwh, USD_PER_KWH, USD_PER_KWH_SOURCE),
+            "hosting_source": _source(self.hosting_usd_per_kw_month, HOSTING_USD_PER_KW_MONTH, HOSTING_SOURCE)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,11 +230,16 @@ class Run:
         return ((tdp if tdp else self.device_w or 0.0) + self.overhead_w_per_device(a)) / 1e3
 
 
-def _grid_for(run: Run, a: JobAssumptions, offer=None) -> carbon.GridIntensity | None:
+def _grid_for(a: JobAssumptions, offer=None) -> carbon.GridIntensity | None:
+    """The override (given or ``--region``), else a cloud offering's own region's grid."""
     g = a.grid()
     if g is None and offer is not None:
         g = carbon.cloud_region_intensity(offer.provider, offer.region)
     return g
+
+
+def _offer_name(offer) -> str:
+    return f"{offer.provider} {offer.instance} {offer.pricing}" + (f" {offer.region}" if offer.region else "")
 
 
 def _common(run: Run, a: JobAssumptions, grid: carbon.GridIntensity | None) -> dict[str, Any]:
@@ -254,39 +258,37 @@ def _cloud_options(run: Run, a: JobAssumptions) -> list[JobOption]:
     left_out = [f"left out: {len(stale)} catalog price(s) known to be superseded ("
                 + "; ".join(f"{o.provider} {o.instance} {o.pricing}: {o.stale}" for o in stale) + ")"] if stale else []
     for offer in sorted((o for o in run.spec.cloud if not o.is_stale), key=lambda o: o.usd_per_device_hour):
-        c = _common(run, a, _grid_for(run, a, offer))
+        c = _common(run, a, _grid_for(a, offer))
         rate = offer.usd_per_device_hour * a.cloud_price_factor
         flag = tco.price_flag(offer.date, max_age_months=a.max_price_age_months)
         notes = list(run.notes) + ([flag] if flag else []) + left_out
-        if c["grid"] is None and a.grid() is None:
+        if c["grid"] is None:  # no override, and the offering's region is not mapped
             notes.append("no carbon figure: the offering's region is not mapped to a grid; give --region")
         price = {"usd_per_device_hour": rate, "pricing": offer.pricing, "date": offer.date, "source": offer.source,
                  "provider": offer.provider, "instance": offer.instance, "region": offer.region, "flag": flag}
-        label = f"rent {offer.provider} {offer.instance} {offer.pricing}" + (f" {offer.region}" if offer.region else "")
-        out.append(JobOption(option=label, kind="cloud", usd=tco.rent_usd(c["device_hours"], rate), price=price,
-                             notes=tuple(notes), **c))
+        out.append(JobOption(option=f"rent {_offer_name(offer)}", kind="cloud",
+                             usd=tco.rent_usd(c["device_hours"], rate), price=price, notes=tuple(notes), **c))
     return out
 
 
 def _own_option(run: Run, a: JobAssumptions, *, kind: str, device_usd: float, price: dict[str, Any],
                 label: str, notes: list[str]) -> JobOption:
-    c = _common(run, a, _grid_for(run, a))
+    c = _common(run, a, _grid_for(a))
     own = a.ownership
+    kw = run.provisioned_kw_per_device(a)
     parts = tco.own_usd(devices=run.devices, wall_h=c["wall_time_s"] / 3600, energy_kwh=c["energy_kwh"],
-                        device_usd=device_usd, kw_per_device=run.provisioned_kw_per_device(a), own=own)
+                        device_usd=device_usd, kw_per_device=kw, own=own)
     if c["grid"] is None:
         notes = notes + ["no carbon figure: say where the machines are with --region or --grid-g-per-kwh"]
     if parts["total"] is None:
         notes = notes + ["no dollar figure: the device's power (hence its electricity) is unknown"]
     months = {}
     if kind == "buy" and run.device_w is not None:
+        power_kw = (run.device_w + run.overhead_w_per_device(a)) / 1e3
         for offer in (o for o in run.spec.cloud if not o.is_stale):
-            m = tco.break_even_months(devices=run.devices, device_usd=device_usd,
-                                      kw_per_device=run.provisioned_kw_per_device(a),
-                                      power_kw_per_device=(run.device_w + run.overhead_w_per_device(a)) / 1e3,
-                                      pue=a.pue, usd_per_device_hour=offer.usd_per_device_hour * a.cloud_price_factor,
-                                      own=own)
-            months[f"{offer.provider} {offer.instance} {offer.pricing}" + (f" {offer.region}" if offer.region else "")] = m
+            months[_offer_name(offer)] = tco.break_even_months(
+                devices=run.devices, device_usd=device_usd, kw_per_device=kw, power_kw_per_device=power_kw, pue=a.pue,
+                usd_per_device_hour=offer.usd_per_device_hour * a.cloud_price_factor, own=own)
     price = price | {"usd_per_device": device_usd, "upfront_usd": (device_usd + own.host_usd_per_device) * run.devices,
                      "parts_usd": parts, "ownership": a.ownership_dict()}
     return JobOption(option=label, kind=kind, usd=parts["total"], price=price,
@@ -342,7 +344,7 @@ def _design_figures(spec) -> dict[str, Any]:
 def _build_option(run: Run, a: JobAssumptions) -> JobOption:
     b = a.build
     if b is None:
-        c = _common(run, a, _grid_for(run, a))
+        c = _common(run, a, _grid_for(a))
         return JobOption(option="build: give --nre-usd, --unit-usd and --volume to price it", kind="build", usd=None,
                          notes=tuple(run.notes) + ("a custom design is priced from its engineering (NRE) and unit "
                                                    "costs and the volume made: none given",), **c)
@@ -352,7 +354,7 @@ def _build_option(run: Run, a: JobAssumptions) -> JobOption:
     return _own_option(run, a, kind="build", device_usd=b.usd_per_unit, price=price, label=label, notes=list(run.notes))
 
 
-def _with_build_break_even(options: list[JobOption], runs: list[Run], a: JobAssumptions) -> list[JobOption]:
+def _with_build_break_even(options: list[JobOption], a: JobAssumptions) -> list[JobOption]:
     others = [o for o in options if o.kind != "build" and o.usd is not None]
     if not others or a.build is None:
         return options
@@ -385,12 +387,12 @@ def price_runs(runs: "tuple[Run, ...] | list[Run]", a: JobAssumptions) -> list[J
         if is_custom_design(run.spec):
             mine.append(_build_option(run, a))
         if not mine:
-            c = _common(run, a, _grid_for(run, a))
+            c = _common(run, a, _grid_for(a))
             mine.append(JobOption(option="no price in the catalog", kind="unpriced", usd=None,
                                   notes=tuple(run.notes) + ("the catalog has no cloud offering or purchase price for "
                                                             "this device",), **c))
         options += mine
-    options = _with_build_break_even(options, list(runs), a)
+    options = _with_build_break_even(options, a)
     options.sort(key=lambda o: (o.ranked_usd is None, o.ranked_usd or 0.0))
     return options
 
@@ -490,3 +492,27 @@ def serving_job(model: "str | WorkloadSpec", *, hardware, requests_per_s: float,
     job = {"kind": task, "model": pred.spec.model, "requests_per_s": requests_per_s, "duration_s": duration_s,
            "spec": pred.spec.to_dict()}
     return JobResult(job=job, options=tuple(price_runs(runs, a)), unavailable=pred.unavailable, runs=tuple(runs))
+
+
+def whole_job(model: "str | WorkloadSpec", *, hardware, devices: int = 1, train_tokens: float | None = None,
+              train_samples: float | None = None, epochs: float = 1.0, requests_per_s: float | None = None,
+              duration_s: float = 365 * 86400, ttft_slo_s: float | None = None, tpot_slo_s: float | None = None,
+              assumptions: JobAssumptions | None = None, layout: dict[str, Any] | None = None,
+              **options: Any) -> JobResult:
+    """The job the task asks for: a serving deployment (``task="serve"``) or an inference
+    fleet (``task="infer"`` with ``requests_per_s``), else a training run (``layout``: its
+    ``jobs.parallel.Parallel`` fields; ``options``: workload fields, or for training layout
+    fields too)."""
+    task = options.pop("task", None) or (model.task if isinstance(model, WorkloadSpec) else None)
+    if task == "serve" or (task == "infer" and requests_per_s is not None):
+        if requests_per_s is None:
+            raise ConfigError("a serving job takes --requests-per-s Q (requests_per_s=; and --duration, default 1y)")
+        return serving_job(model, hardware=hardware, requests_per_s=requests_per_s, duration_s=duration_s,
+                           devices=devices, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s, assumptions=assumptions,
+                           task=task, **options)
+    if requests_per_s is not None:
+        raise ConfigError("--requests-per-s sizes a serving job: add --task serve (a decoder) or --task infer")
+    return training_job(model, hardware=hardware, devices=devices, train_tokens=train_tokens,
+                        train_samples=train_samples, epochs=epochs, assumptions=assumptions, **(layout or {}),
+                        **options)
+
