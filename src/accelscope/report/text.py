@@ -134,7 +134,12 @@ def _run_costs_and_unavailable(pred, out: Console, samples: float | None) -> Non
                 e = r.estimate
                 out.print(f"{e.hardware}: {si(samples)} samples cost ${usd:,.2f} on {r.offering} "
                           f"(price of {r.price_date}), {fmt_seconds(e.step_time_s * samples / e.samples_per_step)}")
-    for u in pred.unavailable:
+    _unavailable(pred.unavailable, out)
+
+
+def _unavailable(items, out: Console) -> None:
+    """The devices without an estimate, and why."""
+    for u in items:
         out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
 
 
@@ -232,7 +237,7 @@ def _assumption_line(out: Console, options) -> None:
             sorted({o.price['flag'] for o in flagged})[:3]) + "[/yellow]")
     for o in options:
         be = o.break_even
-        months = {k: m for k, m in (be.get("months_vs_cloud") or {}).items()}
+        months = be.get("months_vs_cloud") or {}
         if months:
             known = sorted(m for m in months.values() if m is not None)
             never = sum(m is None for m in months.values())
@@ -257,8 +262,7 @@ def job(res, out: Console, *, wide: bool = False) -> None:
                 _OPTION_COLS, _option_rows(res.options), wide=wide)
     if res.options:
         _assumption_line(out, res.options)
-    for u in res.unavailable:
-        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+    _unavailable(res.unavailable, out)
 
 
 def advice(adv, out: Console, *, top: int = 10, wide: bool = False) -> None:
@@ -283,8 +287,7 @@ def advice(adv, out: Console, *, top: int = 10, wide: bool = False) -> None:
                  f"{r['usd']:,.0f}" if r["usd"] is not None else "-", "yes" if r["changes_ranking"] else "no"]
                 for r in adv.sensitivity]
         print_table(out, "what would change the ranking", cols, rows, wide=wide)
-    for u in adv.unavailable:
-        out.print(f"[yellow]{u.hardware} ({u.kind}): no estimate: {u.reason}[/yellow]")
+    _unavailable(adv.unavailable, out)
 
 
 def prediction(pred, out: Console, *, samples: float | None = None, wide: bool = False) -> None:
