@@ -133,3 +133,19 @@ def test_the_cli_takes_a_mode_and_a_host_cpu_and_shows_them(capsys):
     assert code == 2 and "mode 'graphs' is not one of eager, cuda-graphs, compile" in err
     code, out, _ = _cli(["hardware", "hosts", "--json"], capsys)
     assert {s["name"] for s in json.loads(out)["systems"]} >= {"dgx-1", "dgx-a100", "dgx-h100", "workstation"}
+
+
+def test_a_compiled_graph_folds_inference_batch_norms_and_a_compiled_cpu_graph_plans_its_buffers(r50):
+    infer, train = r50["infer1"], r50["train256"]
+    a100 = load_hardware("a100")
+    comp = predict(replace(infer, spec=infer.spec.with_(mode="compile")), a100)
+    assert predict(infer, a100).time_by_category_s["norm"] > 0
+    assert comp.time_by_category_s.get("norm", 0.0) == 0.0  # folded into the convolutions
+    # training batch norms compute their batch statistics: not folded
+    assert predict(replace(train, spec=train.spec.with_(mode="compile")), a100).time_by_category_s["norm"] > 0
+    # a CPU: eager pays the first touch of large fresh outputs, a compiled graph does not
+    xeon = load_hardware("xeon-8380")
+    big = accelscope.profile("resnet50", task="infer", batch_size=32)
+    eager_ops = predict(big, xeon).ops
+    comp_ops = predict(replace(big, spec=big.spec.with_(mode="compile")), xeon).ops
+    assert sum(o.alloc_s * o.count for o in eager_ops) > 0 and all(o.alloc_s == 0 for o in comp_ops)

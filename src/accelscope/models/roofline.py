@@ -155,13 +155,11 @@ class RooflineParams:
     #: A graph compiler's fusion (``mode = "compile"``; XLA and the ASIC graph compilers
     #: always): element-wise ops are fused into the kernel that produces their input
     #: (``compiled_pointwise``): they read nothing from memory (the producer's output is still
-    #: in registers), write their output, and need no dispatch or kernel of their own.
+    #: in registers), write their output, and need no dispatch or kernel of their own. An
+    #: inference batch normalisation, an affine per-channel scale and shift at inference
+    #: (Ioffe & Szegedy 2015, 3.1), is folded into the convolution that produces its input
+    #: (OpenVINO's and inductor's freezing conv-BN folding, XLA's fusion): nothing of its own.
     fuse_pointwise: bool = False
-    #: A graph compiler's inference batch normalisation: at inference it is an affine
-    #: per-channel scale and shift (Ioffe & Szegedy 2015, 3.1), folded into the convolution
-    #: that produces its input (OpenVINO's and inductor's freezing conv-BN folding, XLA's
-    #: fusion): no kernel, no memory traffic of its own (``compiled_pointwise``).
-    fold_inference_norm: bool = False
     #: The kernel floor adds to an op's compute or memory time instead of bounding it from
     #: below: a kernel's launch, ramp-up and drain are paid whatever it moves. GPUs: back-to-back
     #: tiny kernels take 1.6-2.6 us each (te42kyfo/gpu-benches gpu-small-kernels), and a PyTorch
@@ -565,10 +563,9 @@ def _compiled_pointwise(c: OpCost, ctx: CostContext) -> None:
     """Under a graph compiler (``fuse_pointwise``) an element-wise op of the forward or
     backward pass is fused into its producer's kernel: it reads nothing (its inputs are in
     registers), writes its outputs, and has no dispatch or kernel floor of its own. An
-    inference batch norm (``fold_inference_norm``) is folded into its convolution's weights:
-    nothing at all."""
+    inference batch norm is folded into its convolution's weights: nothing at all."""
     op = c.op
-    if (ctx.p.fold_inference_norm and ctx.inference and op.category == "norm" and "batch_norm" in op_kind(op)
+    if (ctx.p.fuse_pointwise and ctx.inference and op.category == "norm" and "batch_norm" in op_kind(op)
             and not c.fused):
         c.host_s = c.floor_s = 0.0
         c.set_work(0.0, 0, ctx)

@@ -176,12 +176,12 @@ def execution(spec: HardwareSpec, mode: str, params: roofline.RooflineParams, *,
         if mode != "compile":
             notes.append(f"{spec.name} runs a compiled graph (its vendor's graph compiler): mode compile, "
                          f"not {mode}")
-        return replace(params, fuse_pointwise=True, fold_inference_norm=True), "compile", None, notes
+        return replace(params, fuse_pointwise=True), "compile", None, notes
     if mode == "cuda-graphs" and (kind != "gpu" or spec.vendor not in GRAPH_VENDORS):
         raise PredictionError(f"{spec.name}: --mode cuda-graphs replays CUDA/HIP graphs, which only NVIDIA and AMD "
                               "GPUs have; use --mode eager or compile")
     if mode == "compile":
-        params = replace(params, fuse_pointwise=True, fold_inference_norm=True)
+        params = replace(params, fuse_pointwise=True)
         if kind == "cpu":
             # a compiled CPU graph (OpenVINO, inductor) plans its buffers once and vectorises
             # its pooling: no fresh pages per large output, no scalar max-pool loop
