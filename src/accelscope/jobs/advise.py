@@ -20,6 +20,7 @@ does not qualify under one.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,7 +99,10 @@ def _split(options: Sequence[JobOption], c: Constraints):
     ranked, excluded = [], []
     for o in options:
         why = c.failures(o)
-        (excluded.append((o, tuple(why))) if why else ranked.append(o))
+        if why:
+            excluded.append((o, tuple(why)))
+        else:
+            ranked.append(o)
     ranked.sort(key=_key)
     return ranked, excluded
 
@@ -114,12 +118,9 @@ def _binding(ranked, excluded, options, c: Constraints) -> tuple[str, str]:
         verdict = f"best: {_name(best)}: {best.ranked_usd:,.0f} USD, {best.wall_time_s / 86400:,.1f} days"
         if not cheaper:
             return verdict, "none: the cheapest option meets every constraint"
-        counts: dict[str, int] = {}
-        for _, why in cheaper:
-            for w in why:
-                counts[w.split(":")[0]] = counts.get(w.split(":")[0], 0) + 1
+        counts = Counter(w.split(":")[0] for _, why in cheaper for w in why)  # each constraint: how many fail it
         o, why = min(cheaper, key=lambda x: _key(x[0]))
-        names = ", ".join(sorted(counts, key=lambda k: -counts[k]))
+        names = ", ".join(name for name, _ in counts.most_common())
         return verdict, (f"{names}: {len(cheaper)} cheaper option(s) fail it; the cheapest, {_name(o)} "
                          f"({o.ranked_usd:,.0f} USD), fails {'; '.join(why)}")
     if not options:
