@@ -87,7 +87,8 @@ def cloud_regions() -> dict[tuple[str, str], GridIntensity]:
                 title = f"{grid.source} ({grid.name}; region mapped by {_cite(row['source'])[0]})"
                 value, year, licence = grid.g_co2_per_kwh, grid.year, grid.licence
             else:
-                continue
+                raise ConfigError(f"cost/data/cloud_regions.csv: {row['provider']}:{row['region']} maps to grid "
+                                  f"{row['grid']!r}, which grid_intensity.csv does not have, and gives no figure")
             key = (row["provider"].lower(), row["region"].lower())
             out[key] = GridIntensity(code=f"{row['provider']}:{row['region']}", name=row["location"],
                                      kind="cloud-region", year=year, g_co2_per_kwh=value, source=title,
