@@ -56,10 +56,15 @@ def test_commands_that_neither_trace_nor_measure_import_no_torch(args, tmp_path)
 @pytest.mark.slow
 def test_simulate_dse_and_fpga_on_files_import_no_torch(layer_file, tmp_path):
     for args in (["simulate", "--topology", str(layer_file / "topo.csv"), "--array", "16x16"],
+                 ["simulate", "--topology", str(layer_file / "topo.csv"), "--array", "16x16",
+                  "--sram-kib", "1,1,1", "--dram-bw", "4,4,4"],
                  ["dse", "--topology", str(layer_file / "topo.csv"), "--rows", "8,16", "--cols", "8,16"],
                  ["fpga", str(layer_file / "net.json"), "--device", "zc706", "--reuse-factor", "4"]):
         r = _cli(args, tmp_path)
         assert r.returncode == 0, (args, r.stderr)
+        if "--dram-bw" in args:  # USER mode: 4 words per cycle from 1 KiB buffers stall
+            stalls = int(r.stdout.split("stalls ")[1].split(")")[0].replace(",", ""))
+            assert stalls > 0, r.stdout
 
 
 @pytest.mark.slow

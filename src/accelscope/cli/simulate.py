@@ -50,6 +50,7 @@ def simulate_cmd(
     sram_kib: Annotated[Optional[str], typer.Option("--sram-kib", help="ifmap,filter,ofmap scratchpads in KiB, e.g. 64,64,64.")] = None,
     clock_hz: Annotated[Optional[float], typer.Option("--clock-hz", help="Clock in Hz (time only).")] = None,
     word_bytes: Annotated[Optional[int], typer.Option("--word-bytes", help="Bytes per word (1 = int8).")] = None,
+    dram_bw: Annotated[Optional[str], typer.Option("--dram-bw", help="DRAM words per cycle ifmap,filter,ofmap: SCALE-Sim's USER bandwidth mode, with prefetch stalls (default: CALC mode, no stalls).")] = None,
     node: Annotated[float, typer.Option("--node", help="Technology node in nm for energy and area (7-45).")] = 45.0,
     out: Out = None,
     save_design: SaveDesign = None,
@@ -65,7 +66,8 @@ def simulate_cmd(
                    topology_kind=topology_kind, preset=preset, hardware=hardware,
                    hardware_paths=o.hardware_paths(hardware_path), array=array, dataflow=dataflow,
                    sram_kib=_ints(sram_kib, "--sram-kib") if sram_kib else None, clock_hz=clock_hz,
-                   word_bytes=word_bytes, node_nm=node, out=out, save_design_path=save_design, force=force,
+                   word_bytes=word_bytes, dram_bw=_ints(dram_bw, "--dram-bw") if dram_bw else None,
+                   node_nm=node, out=out, save_design_path=save_design, force=force,
                    cache=workload.cache)
     if json_out:
         typer.echo(json_text(sim.to_dict()))

@@ -96,8 +96,10 @@ def workload_layers(model: "str | WorkloadSpec | None" = None, *, config: str | 
 def array_config(*, config=None, preset: str | None = None, hardware: str | None = None,
                  array: "str | tuple[int, int] | None" = None, dataflow: str | None = None,
                  sram_kib: "tuple[int, int, int] | None" = None, clock_hz: float | None = None,
-                 word_bytes: int | None = None, hardware_paths=None) -> ArrayConfig:
-    """The array to simulate (see the module docstring for the precedence)."""
+                 word_bytes: int | None = None, dram_bw: "tuple[int, int, int] | None" = None,
+                 hardware_paths=None) -> ArrayConfig:
+    """The array to simulate (see the module docstring for the precedence). ``dram_bw``
+    (ifmap, filter, ofmap words per cycle) selects SCALE-Sim's USER bandwidth mode."""
     from accelscope.models.systolic import scalesim_io
     from accelscope.models.systolic.presets import preset as get_preset
 
@@ -132,6 +134,11 @@ def array_config(*, config=None, preset: str | None = None, hardware: str | None
         changes["clock_hz"] = clock_hz
     if word_bytes is not None:
         changes["word_bytes"] = word_bytes
+    if dram_bw is not None:
+        if len(dram_bw) != 3:
+            raise ConfigError("the DRAM bandwidth needs three figures in words per cycle: "
+                              "ifmap,filter,ofmap (e.g. 10,10,10).")
+        changes["dram_bw_words_per_cycle"] = tuple(dram_bw)
     return cfg.with_(**changes) if changes else cfg
 
 
@@ -179,7 +186,7 @@ def save_design(path: str | Path, cfg: ArrayConfig, *, node_nm: float, dtype: st
 
 def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None, topology_kind=None,
              preset=None, hardware=None, array=None, dataflow=None, sram_kib=None, clock_hz=None,
-             word_bytes=None, node_nm: float = 45.0, out=None, save_design_path=None,
+             word_bytes=None, dram_bw=None, node_nm: float = 45.0, out=None, save_design_path=None,
              hardware_paths=None, force: bool = False, cache: bool = True, **workload_options) -> SimulationResult:
     """Cycle-exact simulation of a workload on one array, with energy and area."""
     from accelscope.models.systolic import EnergyModel, scalesim_io
@@ -188,7 +195,8 @@ def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology
 
     # the array and its energy model first: bad values fail before the workload is profiled
     cfg = array_config(config=config, preset=preset, hardware=hardware, array=array, dataflow=dataflow,
-                       sram_kib=sram_kib, clock_hz=clock_hz, word_bytes=word_bytes, hardware_paths=hardware_paths)
+                       sram_kib=sram_kib, clock_hz=clock_hz, word_bytes=word_bytes, dram_bw=dram_bw,
+                       hardware_paths=hardware_paths)
     energy = EnergyModel(node_nm=node_nm, precision=precision_for_word_bytes(cfg.word_bytes))
     layers, notes, label = workload_layers(model, config=config, topology=topology,
                                            topology_kind=topology_kind, cache=cache, **workload_options)

@@ -48,9 +48,9 @@ Compatibility (``ArrayConfig.compat=True``, the default) keeps three SCALE-Sim 3
 With ``compat=False`` the first two are counted as the hardware would (ofmap words written;
 words actually drained).
 
-``USER`` bandwidth mode (a fixed DRAM bandwidth with prefetch stalls) is SCALE-Sim's other read
-model; it is not reproduced here and raises :class:`ConfigError` (see the README,
-``accelscope simulate``).
+``USER`` bandwidth mode (a fixed DRAM bandwidth per operand, with prefetch stalls) is SCALE-Sim's
+other read model; ``prefetch.py`` reproduces its read scratchpads, and the output-buffer walk
+here combines their stalls with the output scratchpad's, row by row.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ import numpy as np
 from accelscope.errors import ConfigError
 from accelscope.models.systolic.config import ArrayConfig
 from accelscope.models.systolic.layers import Layer
+from accelscope.models.systolic.prefetch import prefetch_events
 
 OPERANDS = ("ifmap", "filter", "ofmap")
 
@@ -420,6 +421,7 @@ class _Stream:
 class _WriteResult:
     stall_rows: np.ndarray
     stall_amounts: np.ndarray
+    write_stalls: np.ndarray  # per entry: a write stall (True) or a read stall beyond it
     dram_writes: int
     dram_start: int
     dram_stop: int
@@ -494,13 +496,19 @@ class _OutputBuffer:
 
 
 def _simulate_write_buffer(counts: np.ndarray, size_words: int, line_words: int,
-                           compat: bool) -> _WriteResult:
+                           compat: bool, read_rows: np.ndarray | None = None,
+                           read_stall: Callable[[int, int], int] | None = None
+                           ) -> _WriteResult:
     """Stalls and DRAM writes of the output scratchpad; ``counts[row]`` outputs are written in
     demand row ``row``, which is issued in cycle ``row`` plus the stalls before it.
 
     Event by event: each step stores outputs up to the next drain (the free space falls below
     the active half) or, while a drain runs, up to the drain's end or to a full buffer, where
     the array stalls until the drain ends [``write_buffer.service_writes``].
+
+    USER mode: ``read_rows`` are the demand rows where the read scratchpads prefetch and
+    ``read_stall(row, cycle)`` their stall in that row when it is issued in ``cycle``; a row
+    stalls by the larger of its read and write stalls [``service_memory_requests``].
     """
     written = np.cumsum(counts)  # outputs written up to and including each demand row
     total = int(written[-1])
@@ -511,42 +519,64 @@ def _simulate_write_buffer(counts: np.ndarray, size_words: int, line_words: int,
     drain_end = 0  # last cycle of the latest drain [drain_end_cycle]
     stall_rows: list[int] = []
     stall_amounts: list[int] = []
+    read_entries: list[int] = []  # indices of the entries that are read stalls
 
     def row_of(output_index: int) -> int:  # 0-based output index -> its demand row
         return int(np.searchsorted(written, output_index, side="right"))
 
-    while stored < total:
-        if row_of(stored) + stalls < drain_end:  # a drain is running
-            last_row = min(drain_end - stalls - 1, n_rows - 1)  # last row before it ends
-            until_drain_end = int(written[last_row]) - stored
-            words = max(buffer.free, 1)
-            if words <= until_drain_end:  # the buffer fills up: stall until the drain ends
-                stored += words
-                buffer.store(words)
-                row = row_of(stored - 1)
+    def store_until(target: int) -> None:
+        nonlocal stored, stalls, drain_end
+        while stored < target:
+            if row_of(stored) + stalls < drain_end:  # a drain is running
+                last_row = min(drain_end - stalls - 1, n_rows - 1)  # last row before it ends
+                until_drain_end = int(written[last_row]) - stored
+                words = max(buffer.free, 1)
+                if words <= until_drain_end and words <= target - stored:
+                    # the buffer fills up: stall until the drain ends
+                    stored += words
+                    buffer.store(words)
+                    row = row_of(stored - 1)
+                    stall_rows.append(row)
+                    stall_amounts.append(drain_end - (row + stalls))
+                    stalls = drain_end - row
+                else:
+                    words = min(until_drain_end, target - stored)
+                    stored += words
+                    buffer.store(words)
+            else:
+                words = max(buffer.free - buffer.active_words + 1, 1)  # until a drain starts
+                if words <= target - stored:
+                    stored += words
+                    buffer.store(words)
+                    row = row_of(stored - 1)
+                    drain_end = buffer.drain(row + stalls)
+                else:
+                    buffer.store(target - stored)
+                    stored = target
+
+    if read_rows is not None:
+        for row in read_rows[read_rows < n_rows - 1]:  # the last row's stall delays nothing
+            row = int(row)
+            store_until(int(written[row - 1]) if row else 0)
+            stalls_before = stalls
+            store_until(int(written[row]))
+            extra = stalls_before + read_stall(row, row + stalls_before) - stalls
+            if extra > 0:
+                read_entries.append(len(stall_rows))
                 stall_rows.append(row)
-                stall_amounts.append(drain_end - (row + stalls))
-                stalls = drain_end - row
-            else:
-                stored += until_drain_end
-                buffer.store(until_drain_end)
-        else:
-            words = max(buffer.free - buffer.active_words + 1, 1)  # until a drain starts
-            if words <= total - stored:
-                stored += words
-                buffer.store(words)
-                row = row_of(stored - 1)
-                drain_end = buffer.drain(row + stalls)
-            else:
-                buffer.store(total - stored)
-                stored = total
+                stall_amounts.append(extra)
+                stalls += extra
+    store_until(total)
     last_cycle = n_rows - 1 + stalls
     buffer.flush()
     cycle = last_cycle
     while buffer.queue:
         cycle = buffer.drain(cycle) + 1
+    write_stalls = np.ones(len(stall_rows), dtype=bool)
+    write_stalls[read_entries] = False
     return _WriteResult(np.array(stall_rows, dtype=np.int64),
-                        np.array(stall_amounts, dtype=np.int64), buffer.dram_writes,
+                        np.array(stall_amounts, dtype=np.int64), write_stalls,
+                        buffer.dram_writes,
                         buffer.first_drain, buffer.last_drain_end, buffer.peak_bw, last_cycle)
 
 
@@ -841,12 +871,6 @@ def _ofmap_counts(layer: Layer, cfg: ArrayConfig, geo: _Geometry) -> np.ndarray:
 
 def simulate_layer(layer: Layer, cfg: ArrayConfig) -> LayerResult:
     """Cycles and SRAM/DRAM accesses of one occurrence of ``layer`` (SCALE-Sim 3.0.0's model)."""
-    if cfg.dram_bw_words_per_cycle is not None:
-        raise ConfigError(
-            "USER bandwidth mode (a fixed DRAM bandwidth with prefetch stalls) is not "
-            "implemented; use dram_bw_words_per_cycle=None (SCALE-Sim's CALC mode, which "
-            "reports the bandwidth the array needs)."
-        )
     geo = _geometry(layer, cfg)
     rows, cols = cfg.rows, cfg.cols
     m, n, k = layer.m, layer.n, layer.k
@@ -867,33 +891,64 @@ def simulate_layer(layer: Layer, cfg: ArrayConfig) -> LayerResult:
     mapping_eff = (geo.mapped_rows * geo.mapped_cols) / (geo.folds * rows * cols)
     compute_util = mapping_eff * geo.streamed / cycles_per_fold
 
-    # Output scratchpad: stalls and DRAM writes
+    streams = {"ifmap": _Stream(layer, cfg, geo, "ifmap"),
+               "filter": _Stream(layer, cfg, geo, "filter")}
+    sizes = {"ifmap": cfg.ifmap_sram_words, "filter": cfg.filter_sram_words}
     counts = _ofmap_counts(layer, cfg, geo)
-    writes = _simulate_write_buffer(counts, cfg.ofmap_sram_words, cols, cfg.compat)
-    cycles = _Cycles(writes.stall_rows, writes.stall_amounts)
+    user = cfg.dram_bw_words_per_cycle
+    if user is None:
+        # Output scratchpad (stalls and DRAM writes), then the read scratchpads' DRAM reads
+        writes = _simulate_write_buffer(counts, cfg.ofmap_sram_words, cols, cfg.compat)
+        cycles = _Cycles(writes.stall_rows, writes.stall_amounts)
+        unique = {"ifmap": _unique_ifmap_words(layer), "filter": layer.filter_words}
+        reads = {op: _simulate_read_buffer(streams[op], unique[op], sizes[op], cycles)
+                 for op in ("ifmap", "filter")}
+        read_spans = {op: (reads[op].sram_first_row, reads[op].sram_last_row)
+                      for op in reads}
+        dram_reads = {op: reads[op].dram_reads for op in reads}
+        dram_cycles = {op: (reads[op].dram_start, reads[op].dram_stop) for op in reads}
+        peak = {op: reads[op].peak_bw for op in reads}
+
+        def served(op: str, row: int) -> int:
+            return int(cycles.issue(row)) + _HIT_LATENCY
+    else:
+        # USER mode: the read scratchpads' prefetches are known before their timing, and the
+        # three scratchpads' stalls are combined row by row in the output-buffer walk.
+        bws = {"ifmap": user[0], "filter": user[1]}
+        prefetch = {op: prefetch_events(
+            layer, cfg, op, sizes[op], bws[op],
+            ((a, row_of) for a, row_of, _, _ in streams[op].chunks())) for op in streams}
+        read_rows = np.union1d(prefetch["ifmap"].rows, prefetch["filter"].rows)
+
+        def read_stall(row: int, cycle: int) -> int:
+            return max(p.served_offset(row, cycle) for p in prefetch.values()) - _HIT_LATENCY
+
+        writes = _simulate_write_buffer(counts, cfg.ofmap_sram_words, user[2], cfg.compat,
+                                        read_rows, read_stall)
+        cycles = _Cycles(writes.stall_rows, writes.stall_amounts)
+        read_spans = {op: _first_last_valid_rows(streams[op]) for op in streams}
+        dram_reads = {op: prefetch[op].dram_reads for op in prefetch}
+        dram_cycles = {op: prefetch[op].dram_cycles for op in prefetch}
+        peak = dict(bws)
+
+        def served(op: str, row: int) -> int:
+            cycle = int(cycles.issue(row))
+            return cycle + prefetch[op].served_offset(row, cycle)
     stall_cycles = int(writes.stall_amounts.sum())
     compute_cycles = writes.last_cycle
 
-    # Read scratchpads: DRAM reads
-    reads = {
-        "ifmap": _simulate_read_buffer(_Stream(layer, cfg, geo, "ifmap"),
-                                       _unique_ifmap_words(layer), cfg.ifmap_sram_words, cycles),
-        "filter": _simulate_read_buffer(_Stream(layer, cfg, geo, "filter"),
-                                        layer.filter_words, cfg.filter_sram_words, cycles),
-    }
-
     rows_with_writes = np.nonzero(counts)[0]
     first_write_row, last_write_row = int(rows_with_writes[0]), int(rows_with_writes[-1])
-    sram_cycles = {
-        op: (int(cycles.issue(reads[op].sram_first_row)) + _HIT_LATENCY,
-             int(cycles.issue(reads[op].sram_last_row)) + _HIT_LATENCY)
-        for op in ("ifmap", "filter")
-    }
-    sram_cycles["ofmap"] = (int(cycles.serviced(first_write_row)),
-                            int(cycles.serviced(last_write_row)))
-    dram_cycles = {op: (reads[op].dram_start, reads[op].dram_stop) for op in ("ifmap", "filter")}
+    sram_cycles = {op: (served(op, first), served(op, last))
+                   for op, (first, last) in read_spans.items()}
+    # an output row is served after its own write stalls, not after its read stalls
+    write_stall_rows = writes.stall_rows[writes.write_stalls]
+    write_stall_amounts = writes.stall_amounts[writes.write_stalls]
+    sram_cycles["ofmap"] = tuple(
+        int(cycles.issue(row)) + int(write_stall_amounts[write_stall_rows == row].sum())
+        for row in (first_write_row, last_write_row))
     dram_cycles["ofmap"] = (writes.dram_start, writes.dram_stop)
-    total_cycles = writes.dram_stop - min(reads["ifmap"].dram_start, reads["filter"].dram_start)
+    total_cycles = writes.dram_stop - min(dram_cycles["ifmap"][0], dram_cycles["filter"][0])
 
     return LayerResult(
         name=layer.name, layer=layer, dataflow=cfg.dataflow, rows=rows, cols=cols,
@@ -902,14 +957,13 @@ def simulate_layer(layer: Layer, cfg: ArrayConfig) -> LayerResult:
         overall_util=layer.macs / (compute_cycles * cfg.num_pes),
         mapping_eff=mapping_eff, compute_util=compute_util,
         sram_reads=OperandCounts(ifmap=ifmap_sram, filter=filter_sram, ofmap=writes.dram_writes),
-        sram_writes=OperandCounts(ifmap=reads["ifmap"].dram_reads,
-                                  filter=reads["filter"].dram_reads, ofmap=ofmap_sram),
-        dram_reads=OperandCounts(ifmap=reads["ifmap"].dram_reads,
-                                 filter=reads["filter"].dram_reads, ofmap=0),
+        sram_writes=OperandCounts(ifmap=dram_reads["ifmap"], filter=dram_reads["filter"],
+                                  ofmap=ofmap_sram),
+        dram_reads=OperandCounts(ifmap=dram_reads["ifmap"], filter=dram_reads["filter"],
+                                 ofmap=0),
         dram_writes=OperandCounts(ofmap=writes.dram_writes),
         sram_cycles=sram_cycles, dram_cycles=dram_cycles,
-        peak_dram_bw_words_per_cycle=OperandCounts(ifmap=reads["ifmap"].peak_bw,
-                                                   filter=reads["filter"].peak_bw,
+        peak_dram_bw_words_per_cycle=OperandCounts(ifmap=peak["ifmap"], filter=peak["filter"],
                                                    ofmap=writes.peak_bw),
         folds=geo.folds,
     )
