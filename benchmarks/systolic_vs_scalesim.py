@@ -133,8 +133,11 @@ def mismatches(row: dict, result) -> list[tuple]:
     return bad
 
 
-def suite() -> list[tuple[str, ArrayConfig, str, str]]:
-    """(id, config, topology kind, topology text): the equality suite."""
+def suite(mode: str = "CALC") -> list[tuple[str, ArrayConfig, str, str]]:
+    """(id, config, topology kind, topology text): the equality suite of a bandwidth mode.
+
+    USER mode (SCALE-Sim simulates it request by request, far slower than CALC) runs arrays up
+    to 64x16 with three sets of (ifmap, filter, ofmap) DRAM bandwidths in words per cycle."""
     gemms = [Layer.gemm("gemm_100x37x50", 100, 37, 50), Layer.gemm("gemv_1x300x77", 1, 300, 77),
              Layer.gemm("skinny_1000x3x40", 1000, 3, 40), Layer.gemm("k1_64x64x1", 64, 64, 1),
              Layer.gemm("n1_50x1x200", 50, 1, 200), Layer.gemm("sq_96x96x96", 96, 96, 96)]
@@ -149,13 +152,18 @@ def suite() -> list[tuple[str, ArrayConfig, str, str]]:
     dw = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, " \
          "Num Filter, Strides,\nDP_dw3x3, 10, 10, 3, 3, 3, 1, 1,\n"
     out = []
-    for df, (r, c), kib in itertools.product(
-            ("os", "ws", "is"), ((8, 8), (16, 4), (32, 32), (64, 16), (128, 128), (256, 256)),
-            (1, 16)):
+    if mode == "CALC":
+        arrays = ((8, 8), (16, 4), (32, 32), (64, 16), (128, 128), (256, 256))
+        bandwidths: tuple = (None,)
+    else:
+        arrays = ((8, 8), (16, 4), (32, 32), (64, 16))
+        bandwidths = ((10, 10, 10), (3, 5, 7), (64, 32, 16))
+    for df, (r, c), kib, bw in itertools.product(("os", "ws", "is"), arrays, (1, 16),
+                                                 bandwidths):
         cfg = ArrayConfig(rows=r, cols=c, dataflow=df, ifmap_sram_bytes=kib * 1024,
                           filter_sram_bytes=2 * kib * 1024, ofmap_sram_bytes=kib * 1024,
-                          name="suite")
-        base = f"{df}-{r}x{c}-{kib}k"
+                          dram_bw_words_per_cycle=bw, name="suite")
+        base = f"{df}-{r}x{c}-{kib}k" + (f"-bw{'_'.join(map(str, bw))}" if bw else "")
         out.append((f"{base}-gemm", cfg, "gemm", sio.topology_text(gemms, "gemm")))
         out.append((f"{base}-conv", cfg, "conv", sio.topology_text(convs, "conv")))
         if (r, c) == (8, 8):
@@ -163,8 +171,8 @@ def suite() -> list[tuple[str, ArrayConfig, str, str]]:
     return out
 
 
-def compare_suite(py: Path, jobs: int) -> tuple[int, int, list]:
-    cases = suite()
+def compare_suite(py: Path, jobs: int, mode: str = "CALC") -> tuple[int, int, list]:
+    cases = suite(mode)
     t0 = time.perf_counter()
     refs = run_scalesim(py, [{"id": i, "cfg": sio.config_text(cfg), "topology": topo,
                               "kind": kind} for i, cfg, kind, topo in cases], jobs)
@@ -185,8 +193,8 @@ def compare_suite(py: Path, jobs: int) -> tuple[int, int, list]:
             same += not mm
             if mm:
                 bad.append((cid, layer.name, mm[:3]))
-    print(f"equality suite: {same} of {n} layers identical (cycles, SRAM/DRAM accesses and "
-          f"their start/stop cycles) across {len(cases)} configurations")
+    print(f"equality suite, {mode} mode: {same} of {n} layers identical (cycles, SRAM/DRAM "
+          f"accesses and their start/stop cycles) across {len(cases)} configurations")
     print(f"  wall: SCALE-Sim {sum(r['wall_s'] for r in refs.values()):.1f} s in its runs "
           f"({t_ref:.1f} s elapsed with {jobs} process(es)); accelscope {t_ours:.2f} s")
     for b in bad[:20]:
@@ -221,8 +229,8 @@ def resnet_timing(py: Path) -> None:
               f"{same:>4} of {len(sub)} {t_full:22.2f}", flush=True)
 
 
-def make_reference(py: Path, path: Path, jobs: int) -> None:
-    cases = suite()
+def make_reference(py: Path, path: Path, jobs: int, mode: str = "CALC") -> None:
+    cases = suite(mode)
     refs = run_scalesim(py, [{"id": i, "cfg": sio.config_text(cfg), "topology": topo,
                               "kind": kind} for i, cfg, kind, topo in cases], jobs)
     keep = list(INT_FIELDS) + list(FLOAT_FIELDS)
@@ -233,12 +241,13 @@ def make_reference(py: Path, path: Path, jobs: int) -> None:
         "generator": "benchmarks/systolic_vs_scalesim.py --make-reference",
         "scalesim_version": "3.0.0",
         "scalesim_pins": SCALESIM_PINS,
-        "bandwidth_mode": "CALC",
+        "bandwidth_mode": mode,
         "topologies": {key: text for text, key in topologies.items()},
         "cases": [
             {"id": cid, "config": {k: v for k, v in cfg.to_dict().items()
                                    if k in ("rows", "cols", "dataflow", "ifmap_sram_bytes",
-                                            "filter_sram_bytes", "ofmap_sram_bytes")},
+                                            "filter_sram_bytes", "ofmap_sram_bytes",
+                                            "dram_bw_words_per_cycle")},
              "kind": kind, "topology": topologies[topo],
              "layers": [[row[k] for k in keep] for row in reference_rows(refs[cid])]}
             for cid, cfg, kind, topo in cases
@@ -256,13 +265,20 @@ def main() -> None:
                     default=Path(tempfile.gettempdir()) / "accelscope-scalesim-venv")
     ap.add_argument("--jobs", type=int, default=2, help="SCALE-Sim processes for the suite")
     ap.add_argument("--quick", action="store_true", help="skip the ResNet-50 timing")
-    ap.add_argument("--make-reference", type=Path, help="write test reference data and exit")
+    ap.add_argument("--mode", choices=("CALC", "USER", "both"), default="both",
+                    help="bandwidth mode of the equality suite")
+    ap.add_argument("--make-reference", type=Path,
+                    help="write test reference data of --mode CALC or USER and exit")
     args = ap.parse_args()
     py = ensure_venv(args.venv)
+    modes = ("CALC", "USER") if args.mode == "both" else (args.mode,)
     if args.make_reference:
-        make_reference(py, args.make_reference, args.jobs)
+        if len(modes) != 1:
+            sys.exit("--make-reference needs --mode CALC or --mode USER")
+        make_reference(py, args.make_reference, args.jobs, modes[0])
         return
-    compare_suite(py, args.jobs)
+    for mode in modes:
+        compare_suite(py, args.jobs, mode)
     if not args.quick:
         resnet_timing(py)
 

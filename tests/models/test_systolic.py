@@ -164,6 +164,16 @@ def test_user_mode_config_takes_scalesims_bandwidth_fields(tmp_path):
     assert cfg.dram_bw_words_per_cycle == (20, 10, 10)
 
 
+@pytest.mark.parametrize("key", ["IfmapCustomLayout", "FilterCustomLayout", "UseRamulatorTrace"])
+def test_configs_needing_what_is_not_modelled_are_refused(tmp_path, key):
+    text = sio.config_text(ArrayConfig(rows=8, cols=8))
+    assert f"{key} : False" in text
+    p = tmp_path / "x.cfg"
+    p.write_text(text.replace(f"{key} : False", f"{key} : True"))
+    with pytest.raises(ConfigError, match=f"{key} = False"):
+        sio.read_config(p)
+
+
 def test_topology_formats_and_depthwise_expansion():
     conv = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
             "Num Filter, Strides,\nconv1, 10, 12, 3, 3, 4, 8, 2,\nDP_x, 6, 6, 3, 3, 3, 1, 1,\n")

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -132,19 +132,42 @@ class _Lines:
     step: int  # P: lines one prefetch moves the window on
     line_of: np.ndarray | None  # address -> its only line (every address in one line)
     keys: np.ndarray | None  # sorted distinct address * N + line (some address in several)
+    real: np.ndarray | None = None  # the sequence's real entries (with keys)
+    per_line: int = 1
+    size: int = 1  # addresses are 0 <= a < size
+    _counts: list = field(default_factory=list)  # [start, entries of each address in window]
+
+    def _window_counts(self, start: int) -> np.ndarray:
+        """Entries of each address in the window's lines, moved from the last window."""
+        n, a, e, size = self.n_lines, self.active, self.per_line, self.size
+
+        def count(first: int, lines: int) -> np.ndarray:  # lines [first, first + lines) mod N
+            out = np.zeros(size, dtype=np.int64)
+            for lo, hi in ((first, min(first + lines, n)), (0, max(first + lines - n, 0))):
+                if hi > lo:
+                    out += np.bincount(self.real[lo * e:hi * e], minlength=size)
+            return out
+
+        if self._counts:
+            old, counts = self._counts
+            shift = (start - old) % n
+            if shift == 0:
+                return counts
+            if shift < a:
+                counts = counts - count(old, shift) + count((old + a) % n, shift)
+            else:
+                counts = count(start, a)
+        else:
+            counts = count(start, a)
+        self._counts[:] = [start, counts]
+        return counts
 
     def hits(self, addresses: np.ndarray, start: int) -> np.ndarray:
         """Whether each address lies in a line of the window ``[start, start + A)`` (mod N)."""
         n, a = self.n_lines, self.active
         if self.line_of is not None:
             return (self.line_of[addresses] - start) % n < a
-        base = addresses * n
-        keys = self.keys
-        found = (np.searchsorted(keys, base + min(start + a, n))
-                 > np.searchsorted(keys, base + start))
-        if start + a > n:
-            found |= np.searchsorted(keys, base + start + a - n) > np.searchsorted(keys, base)
-        return found
+        return self._window_counts(start)[addresses] > 0
 
     def lines(self, address: int) -> np.ndarray:
         if self.line_of is not None:
@@ -178,11 +201,15 @@ def _lines(sequence: np.ndarray, size_words: int) -> _Lines:
     active = min(math.ceil(active_words / per_line), n_lines)
     step = min(math.ceil((size_words - active_words) / per_line), n_lines - active)
     line = np.arange(len(real), dtype=np.int64) // per_line
-    if len(np.unique(real)) == len(real):
-        line_of = np.full(int(real.max()) + 1 if len(real) else 1, -1, dtype=np.int64)
+    size = int(real.max()) + 1 if len(real) else 1
+    if len(real) == 0 or np.bincount(real, minlength=size).max() <= 1:  # each address once
+        line_of = np.full(size, -1, dtype=np.int64)
         line_of[real] = line
         return _Lines(n_lines, active, step, line_of, None)
-    return _Lines(n_lines, active, step, None, np.unique(real * n_lines + line))
+    order = np.argsort(real, kind="stable")  # by address, then position (so line)
+    keys = real[order] * n_lines + line[order]
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return _Lines(n_lines, active, step, None, keys, real, per_line, size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,11 +273,12 @@ def prefetch_events(layer: Layer, cfg: ArrayConfig, operand: str, size_words: in
     before: list[int] = []
     after: list[int] = []
     k = 0
+    first_block = _FIRST_BLOCK
     if lines.active < lines.n_lines:  # otherwise every line stays in the window
         for addresses, row_of in demand:
             kept = np.flatnonzero(addresses >= 0)
             real = addresses[kept]
-            pos, block = 0, _FIRST_BLOCK
+            pos, block = 0, first_block
             while pos < len(real):
                 start = (k * lines.step) % lines.n_lines
                 misses = np.flatnonzero(~lines.hits(real[pos:pos + block], start))
@@ -268,7 +296,8 @@ def prefetch_events(layer: Layer, cfg: ArrayConfig, operand: str, size_words: in
                     before.append(k)
                     after.append(k_next)
                 k = k_next
-                pos, block = j + 1, _FIRST_BLOCK
+                first_block = max(_FIRST_BLOCK, 2 * (j - pos))  # about the last run's length
+                pos, block = j + 1, first_block
     return ReadPrefetch(np.array(event_rows, dtype=np.int64), np.array(before, dtype=np.int64),
                         np.array(after, dtype=np.int64), per_prefetch, first_fill, bw,
                         cfg.compat)

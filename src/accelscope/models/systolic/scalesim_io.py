@@ -73,6 +73,12 @@ def read_config(path: str | Path, *, word_bytes: int = 1, clock_hz: float = 1e9)
         bw = (ifmap_bw, filter_bw, ofmap_bw)
     if _get(cp, "sparsity", "SparsitySupport", "false").lower() == "true":
         raise ConfigError(f"{path}: sparsity support is not modelled; set SparsitySupport = false.")
+    for section, key, what in (("layout", "IfmapCustomLayout", "custom memory layouts"),
+                               ("layout", "FilterCustomLayout", "custom memory layouts"),
+                               ("run_presets", "UseRamulatorTrace", "Ramulator DRAM traces")):
+        if _get(cp, section, key, "false").lower() == "true":
+            raise ConfigError(f"{path}: {what} ({key} = True) are not modelled; set {key} = False "
+                              "to simulate the rest of the configuration.")
     topo = ""
     if cp.has_option("network_presets", "TopologyCsvLoc"):
         topo = cp.get("network_presets", "TopologyCsvLoc").strip().strip('"')
