@@ -31,6 +31,22 @@ def test_explore_measures_predicts_ranks_and_stores(tmp_path):
         assert len(est_points) == len(predicted)
 
 
+def test_explore_vs_a_catalog_cpu_gives_the_predicted_speedup_over_it(tmp_path):
+    from accelscope.jobs.predict import predict
+
+    with Store(tmp_path / "s.sqlite") as db:
+        r = explore(TINY, devices="cpu", kinds=["gpu"], max_time_s=0.5, store=db,
+                    vs_cpu="xeon-8380")
+    [wr] = r.results
+    assert wr.vs_cpu == "xeon-8380" and wr.to_dict()["vs_cpu"] == "xeon-8380"
+    xeon = predict(TINY[0], hardware="xeon-8380").results[0].estimate.throughput_samples_per_s
+    for row in wr.rows:  # measured and predicted rows alike, over the Xeon's prediction
+        assert row.speedup_vs_catalog_cpu == pytest.approx(row.throughput_samples_per_s / xeon)
+    assert any(x.kind == "gpu" for x in wr.rows)
+    with pytest.raises(Exception, match="not a CPU"):
+        explore(TINY, devices="cpu", kinds=["gpu"], max_time_s=0.5, store=None, vs_cpu="h100-sxm")
+
+
 def test_auto_precision_follows_the_hardware():
     assert auto_precision(load_hardware("h100-sxm")) == "amp-bf16"
     assert auto_precision(load_hardware("v100-sxm2-16gb")) == "amp-fp16"

@@ -141,10 +141,12 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
 def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices: str = "auto",
             kinds: Sequence[str] | None = None, hardware_paths: Sequence[str | Path] | None = None,
             max_time_s: float = 6.0, store: "Store | str | Path | None" = None,
-            progress: Callable[[str], None] | None = None, host_cpu: str | None = None) -> "ExploreResult":
+            progress: Callable[[str], None] | None = None, host_cpu: str | None = None,
+            vs_cpu: str | None = None) -> "ExploreResult":
     """The main job: measure the workloads on this machine's devices, predict every catalog
     device, rank them per workload (speedup vs the local CPU, J and $ per sample, memory fit).
     ``workloads`` default to a built-in set that runs in under a minute on a laptop CPU.
+    ``vs_cpu`` (a catalog CPU) adds each device's predicted speedup over that CPU.
     Everything is stored (``store``, default: the default store). Returns an
     :class:`~accelscope.jobs.explore.ExploreResult`."""
     from accelscope.jobs.explore import DEFAULT_WORKLOADS
@@ -153,7 +155,7 @@ def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices:
     with _store(store, default=True) as db:
         return run_explore(workloads or DEFAULT_WORKLOADS, devices=devices, kinds=kinds,
                            hardware_paths=hardware_paths, max_time_s=max_time_s, store=db, progress=progress,
-                           host_cpu=host_cpu)
+                           host_cpu=host_cpu, vs_cpu=vs_cpu)
 
 
 def calibrate(device: str = "cpu", *, hardware: str | None = None,

@@ -21,6 +21,7 @@ def explore_cmd(
     kind: Optional[str] = typer.Option(None, "--kind", help="Only predict catalog devices of these kinds (comma-separated)."),
     hardware_path: o.HardwarePath = None,
     host_cpu: o.HostCpu = None,
+    vs_cpu: Optional[str] = typer.Option(None, "--vs-cpu", help="A catalog CPU: also show each device's predicted speedup over it (a CPU you do not have), beside the measured speedup over this one."),
     max_time: float = typer.Option(6.0, "--max-time", help="Cap on each local measurement, in seconds."),
     top: int = typer.Option(12, "--top", help="Rows per workload in the table (--json has all)."),
     ttft_slo: Optional[float] = typer.Option(None, "--ttft-slo", help="--task serve: time-to-first-token target, ms (each device at its best configuration that meets the targets)."),
@@ -50,7 +51,8 @@ def explore_cmd(
     with Store(store) as db:
         result = explore(specs, devices=device, kinds=kind.split(",") if kind else None,
                          hardware_paths=o.hardware_paths(hardware_path), max_time_s=max_time, store=db,
-                         cache=workload.cache, progress=progress, host_cpu=host_cpu, serving=serving)
+                         cache=workload.cache, progress=progress, host_cpu=host_cpu, serving=serving,
+                         vs_cpu=vs_cpu)
         path = db.path
     elapsed = time.perf_counter() - start
     if json_out:

@@ -62,6 +62,8 @@ class Row:
     #: why a speedup is uncertain: the CPU baseline's (or the measured row's) flags
     speedup_note: str | None = None
     error: str | None = None
+    #: throughput over the predicted throughput of the catalog CPU ``explore(vs_cpu=...)``
+    speedup_vs_catalog_cpu: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -73,6 +75,7 @@ class WorkloadResult:
     rows: tuple[Row, ...]
     unavailable: tuple[Unavailable, ...] = ()
     measurement_run_id: int | None = None
+    vs_cpu: str | None = None  # the catalog CPU of ``Row.speedup_vs_catalog_cpu``
 
     @property
     def workload(self) -> dict[str, Any]:
@@ -85,7 +88,7 @@ class WorkloadResult:
     def to_dict(self) -> dict[str, Any]:
         return {"workload": self.workload, "spec": self.spec.to_dict(), "rows": [r.to_dict() for r in self.rows],
                 "unavailable": [u.to_dict() for u in self.unavailable],
-                "measurement_run_id": self.measurement_run_id}
+                "measurement_run_id": self.measurement_run_id, "vs_cpu": self.vs_cpu}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,13 +188,16 @@ def explore(
     progress: Callable[[str], None] | None = None,
     host_cpu: str | None = None,
     serving=None,
+    vs_cpu: str | None = None,
 ) -> ExploreResult:
     """Measure ``workloads`` locally, predict them on the catalog, and rank the devices.
 
     Each workload is a spec, or a model name (its preset's defaults, precision ``auto``);
     precision ``auto`` measures the local CPU in fp32 and predicts each device in the precision
     its model picks. ``calibrations``
-    default to those stored in ``store``.
+    default to those stored in ``store``. ``vs_cpu`` names a catalog CPU: every row then also
+    has its speedup over that CPU's predicted throughput (a CPU you do not have), beside the
+    measured speedup over the local one.
     """
     from accelscope.measure.bench import bench
 
@@ -199,6 +205,12 @@ def explore(
         raise ConfigError(f"the time cap per measurement must be positive, got {max_time_s:g} s (--max-time)")
     workloads = [WorkloadSpec(model=w, precision=AUTO) if isinstance(w, str) else w for w in workloads]
     specs_hw = select_hardware(None, kinds, hardware_paths, host_cpu)
+    reference_cpu = None
+    if vs_cpu is not None:
+        reference_cpu = select_hardware(vs_cpu, None, hardware_paths)[0]
+        if reference_cpu.kind != "cpu":
+            raise ConfigError(f"--vs-cpu {vs_cpu}: {reference_cpu.name} is a {reference_cpu.kind}, "
+                              "not a CPU; `accelscope hardware list --kind cpu` lists the CPUs")
     calibrations = load_calibrations(store) if calibrations is None else calibrations
     results = []
     recording = (store.recording(kind="estimate", config={"workloads": [w.to_dict() for w in workloads]},
@@ -224,8 +236,17 @@ def explore(
             baseline_doubt = f"CPU baseline: {cpu.verdict}" if cpu is not None and cpu.flags else None
             if progress:
                 progress(f"predicting {spec.label} on {len(specs_hw)} catalog devices")
-            priced, unavailable = estimate_all(Profiler(spec, cache=cache), specs_hw, calibrations=calibrations,
+            profiler = Profiler(spec, cache=cache)
+            priced, unavailable = estimate_all(profiler, specs_hw, calibrations=calibrations,
                                                assumptions=assumptions)
+            reference = None
+            if reference_cpu is not None:
+                ref, why = estimate_all(profiler, [reference_cpu], calibrations=calibrations,
+                                        assumptions=assumptions)
+                if not ref:
+                    raise ConfigError(f"--vs-cpu {reference_cpu.name}: no prediction for "
+                                      f"{spec.label} ({why[0].reason})")
+                reference = ref[0].estimate.throughput_samples_per_s
             for p in priced:
                 e = p.estimate
                 rows.append(Row(
@@ -245,8 +266,11 @@ def explore(
             ranked = sorted(
                 (replace(r, speedup_vs_cpu=(r.throughput_samples_per_s / cpu_throughput)
                          if cpu_throughput and r.throughput_samples_per_s else None,
+                         speedup_vs_catalog_cpu=(r.throughput_samples_per_s / reference)
+                         if reference and r.throughput_samples_per_s else None,
                          speedup_note=_doubt(r, baseline_doubt)) for r in rows),
                 key=lambda r: -(r.throughput_samples_per_s or 0.0))
             results.append(WorkloadResult(spec=spec, rows=tuple(ranked), unavailable=tuple(unavailable),
-                                          measurement_run_id=run.run_id))
+                                          measurement_run_id=run.run_id,
+                                          vs_cpu=reference_cpu.name if reference_cpu else None))
     return ExploreResult(results=tuple(results), estimate_run_id=estimate_run)

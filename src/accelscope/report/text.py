@@ -324,6 +324,9 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
                 Col("end to end" if serve else "step time", "right"),
                 Col("out tok/s/dev" if serve else "vs CPU", "right"), Col("J/token" if serve else "J/sample", "right", drop=2),
                 Col("$/M tokens" if serve else "$/M samples", "right", drop=1), Col("fits", "right", drop=3)]
+        versus = wr.vs_cpu if not serve else None
+        if versus:  # predicted speedup over a catalog CPU, beside the measured one over this CPU
+            cols.insert(6, Col(f"vs {versus}", "right", drop=2))
         measured = [r for r in wr.rows if r.source == "measured"]
         predicted = [r for r in wr.rows if r.source == "predicted"][: max(top - len(measured), 0)]
         if serve:  # ranked by cost per million output tokens (the job's order)
@@ -338,6 +341,9 @@ def explore(result, out: Console, *, top: int = 12, elapsed_s: float | None = No
                  (si(r.throughput_samples_per_s) if r.throughput_samples_per_s else "-") if serve else
                  (f"{r.speedup_vs_cpu:.3g}x" if r.speedup_vs_cpu else "-"), _num(r.energy_j_per_sample),
                  _num(r.usd_per_million_samples), FITS[r.fits_in_memory]] for r in shown]
+        if versus:
+            for row, r in zip(rows, shown):
+                row.insert(6, f"{r.speedup_vs_catalog_cpu:.3g}x" if r.speedup_vs_catalog_cpu else "-")
         title = wr.spec.label + (" (cheapest per million output tokens first)" if serve else "")
         print_table(out, title, cols, rows, wide=wide,
                     styles=["bold" if r.source == "measured" else None for r in shown])
