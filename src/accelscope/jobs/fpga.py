@@ -70,4 +70,9 @@ def fpga(model: "str | WorkloadSpec", *, device: str, style: str = "dataflow", f
                       target_fps=target_fps, reuse_factor=reuse_factor, folds=folds,
                       resource_type=resource_type, mem_style=mem_style, clock_hz=clock_hz,
                       dpu_arch=dpu, dpu_cores=cores, workload_name=name)
+    if style == "overlay" and (dpu is not None or cores is not None) and e.fits_in_memory is False:
+        # a DPU configuration asked for by name that the board cannot hold is bad input
+        why = next((n for n in e.notes if n.startswith("does not fit")), "does not fit")
+        raise ConfigError(f"{e.model} on {spec.name}: {why}; ask for fewer --cores or a smaller "
+                          "--dpu (B512 ... B4096), or leave both out for the board's own design")
     return price(e, spec, assumptions)
