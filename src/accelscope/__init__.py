@@ -10,26 +10,24 @@ The public API (see :mod:`accelscope.api`; importing it imports no torch)::
 
 from accelscope._version import __version__
 
-from accelscope.api import (  # noqa: E402
-    Store,
-    WorkloadSpec,
-    advise,
-    bench,
-    bench_comm,
-    calibrate,
-    calibrate_comm,
-    dse,
-    explore,
-    fpga_estimate,
-    job,
-    list_hardware,
-    load_hardware,
-    predict,
-    profile,
-    simulate,
-)
-from accelscope.cost.price import Assumptions  # noqa: E402
-
 __all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "advise", "bench", "bench_comm", "calibrate", "calibrate_comm",
            "dse", "explore", "job",
            "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]
+
+
+def __getattr__(name: str):
+    """The public names, imported on first use: a command that needs one part of accelscope
+    (``accelscope simulate`` of a SCALE-Sim file) does not pay for the rest at start-up."""
+    if name == "Assumptions":
+        from accelscope.cost.price import Assumptions
+
+        return Assumptions
+    if name in __all__:
+        from accelscope import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'accelscope' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
