@@ -80,11 +80,16 @@ def main() -> None:
     ap.add_argument("--venv", type=Path,
                     default=Path(tempfile.gettempdir()) / "accelscope-scalesim-venv")
     ap.add_argument("--quick", action="store_true", help="only the first case")
+    ap.add_argument("--case", type=int, action="append",
+                    help="run only these cases (1-based, in the order of CASES; repeatable)")
     args = ap.parse_args()
     py = ensure_venv(args.venv)
     print(f"{'configuration':<16} {'topology':<12} {'SCALE-Sim s':>12} {'accelscope s':>13} "
           f"{'ratio':>7}  identical layers")
-    for cfg, topo in CASES[:1] if args.quick else CASES:
+    chosen = CASES[:1] if args.quick else CASES
+    if args.case:
+        chosen = [CASES[i - 1] for i in args.case]
+    for cfg, topo in chosen:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             layout = tmp / "layout.csv"
