@@ -66,6 +66,9 @@ import numpy as np
 from accelscope.errors import ConfigError
 from accelscope.models.systolic.config import ArrayConfig
 from accelscope.models.systolic.layers import Layer
+# Latency of a DRAM read port and of a scratchpad hit, in cycles (the write port has latency 0)
+from accelscope.models.systolic.prefetch import HIT_LATENCY as _HIT_LATENCY
+from accelscope.models.systolic.prefetch import PORT_LATENCY as _READ_PORT_LATENCY
 from accelscope.models.systolic.prefetch import prefetch_events
 
 OPERANDS = ("ifmap", "filter", "ofmap")
@@ -76,10 +79,6 @@ _CALC_READ_BW = 10
 #: Read scratchpads: 100 sets, the active half is 50 of them (``active_buf_frac = 0.5``).
 _SETS = 100
 _ACTIVE_SETS = 50
-#: Latency of a DRAM read port and of a scratchpad hit, in cycles (``read_port.latency = 1``,
-#: ``hit_latency = 1``); the write port has latency 0.
-_READ_PORT_LATENCY = 1
-_HIT_LATENCY = 1
 
 _CHUNK_ELEMS = 1 << 21  # stream elements processed per sort (memory bound, not a model figure)
 

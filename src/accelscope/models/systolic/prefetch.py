@@ -40,15 +40,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from accelscope.models.systolic.config import ArrayConfig
 from accelscope.models.systolic.layers import Layer
 
-_HIT_LATENCY = 1  # read_buffer.hit_latency
-_PORT_LATENCY = 1  # read_port.latency
+#: Latency of a scratchpad hit and of a DRAM read port, in cycles (``read_buffer.hit_latency``,
+#: ``read_port.latency``); shared with the engine's CALC-mode read scratchpads.
+HIT_LATENCY = 1
+PORT_LATENCY = 1
 _FIRST_BLOCK = 2048  # requests per first membership test after a miss (grows x2 per block)
 
 
@@ -67,55 +69,32 @@ def _antidiagonal_order(n_rows: int, n_cols: int) -> np.ndarray:
 def prefetch_sequence(layer: Layer, cfg: ArrayConfig, operand: str) -> np.ndarray:
     """The operand's prefetch sequence (word addresses, -1 for padding), SCALE-Sim's order."""
     m, n, k = layer.m, layer.n, layer.k
-    rows, cols, dataflow = cfg.rows, cfg.cols, cfg.dataflow
-    ifmap = layer.ifmap_matrix() if operand == "ifmap" else None
+    rows, cols = cfg.rows, cfg.cols
+    if operand == "ifmap":
+        ifmap = layer.ifmap_matrix()
 
-    def filt(kk: np.ndarray, nn: np.ndarray) -> np.ndarray:  # F[k, n] is word n * K + k
-        return nn * k + kk
-
-    # (folds, block height, block width, cell(fold, t, c) -> (address, valid), rolled out?)
-    if dataflow == "os" and operand == "ifmap":  # I^T[t, m0 + c] per row fold
-        folds, height, width, rolled = math.ceil(m / rows), k, rows, True
-
-        def cell(f, t, c):
-            mm = f * rows + c
-            return ifmap[np.minimum(mm, m - 1), t], mm < m
-    elif dataflow == "os":  # F[t, n0 + c] per column fold
-        folds, height, width, rolled = math.ceil(n / cols), k, cols, True
-
-        def cell(f, t, c):
-            nn = f * cols + c
-            return filt(t, nn), nn < n
-    elif dataflow == "ws" and operand == "ifmap":  # I[t, k0 + c] per row fold
-        folds, height, width, rolled = math.ceil(k / rows), m, rows, True
-
-        def cell(f, t, c):
-            kk = f * rows + c
-            return ifmap[t, np.minimum(kk, k - 1)], kk < k
-    elif dataflow == "ws":  # F[t, n0 + c] per column fold, row by row
-        folds, height, width, rolled = math.ceil(n / cols), k, cols, False
-
-        def cell(f, t, c):
-            nn = f * cols + c
-            return filt(t, nn), nn < n
-    elif operand == "ifmap":  # is: I^T[t, m0 + c] per column fold, row by row
-        folds, height, width, rolled = math.ceil(m / cols), k, cols, False
-
-        def cell(f, t, c):
-            mm = f * cols + c
-            return ifmap[np.minimum(mm, m - 1), t], mm < m
-    else:  # is filter: F^T[t, k0 + c] = F[k0 + c, t] per row fold
-        folds, height, width, rolled = math.ceil(k / rows), n, rows, True
-
-        def cell(f, t, c):
-            kk = f * rows + c
-            return filt(kk, t), kk < k
-
-    stacked_row = np.arange(folds * height, dtype=np.int64)[:, None]
-    f, t = np.divmod(stacked_row, height)
-    c = np.arange(width, dtype=np.int64)[None, :]
-    address, valid = cell(f, t, c)
-    cells = np.where(valid, address, -1).ravel()
+        def matrix(row, col):  # I[m, k]
+            return ifmap[row, col]
+    else:
+        def matrix(row, col):  # F[k, n] is word n * K + k
+            return col * k + row
+    # Each fold's block: ``height`` rows ``t``, ``width`` lanes cutting the folded dimension
+    # (``extent`` long) into folds; the cell is the operand matrix at (lane, t) or (t, lane).
+    # (extent, width, height, lane indexes the matrix's rows?, read along anti-diagonals?)
+    extent, width, height, lane_is_row, rolled = {
+        ("os", "ifmap"): (m, rows, k, True, True),  # I^T[t, m0 + c] per row fold
+        ("os", "filter"): (n, cols, k, False, True),  # F[t, n0 + c] per column fold
+        ("ws", "ifmap"): (k, rows, m, False, True),  # I[t, k0 + c] per row fold
+        ("ws", "filter"): (n, cols, k, False, False),  # F[t, n0 + c] per column fold
+        ("is", "ifmap"): (m, cols, k, True, False),  # I^T[t, m0 + c] per column fold
+        ("is", "filter"): (k, rows, n, True, True),  # F^T[t, k0 + c] per row fold
+    }[cfg.dataflow, operand]
+    folds = math.ceil(extent / width)
+    f, t = np.divmod(np.arange(folds * height, dtype=np.int64)[:, None], height)
+    lane = f * width + np.arange(width, dtype=np.int64)[None, :]
+    inside = np.minimum(lane, extent - 1)
+    address = matrix(inside, t) if lane_is_row else matrix(t, inside)
+    cells = np.where(lane < extent, address, -1).ravel()
     if not rolled:
         return cells
     sequence = np.empty_like(cells)
@@ -123,7 +102,7 @@ def prefetch_sequence(layer: Layer, cfg: ArrayConfig, operand: str) -> np.ndarra
     return sequence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Lines:
     """The ring of lines the prefetch sequence is cut into, and which lines hold an address."""
 
@@ -135,7 +114,8 @@ class _Lines:
     real: np.ndarray | None = None  # the sequence's real entries (with keys)
     per_line: int = 1
     size: int = 1  # addresses are 0 <= a < size
-    _counts: list = field(default_factory=list)  # [start, entries of each address in window]
+    window_start: int | None = None  # the window ``counts`` describe
+    counts: np.ndarray | None = None  # entries of each address in that window's lines
 
     def _window_counts(self, start: int) -> np.ndarray:
         """Entries of each address in the window's lines, moved from the last window."""
@@ -148,19 +128,16 @@ class _Lines:
                     out += np.bincount(self.real[lo * e:hi * e], minlength=size)
             return out
 
-        if self._counts:
-            old, counts = self._counts
-            shift = (start - old) % n
-            if shift == 0:
-                return counts
-            if shift < a:
-                counts = counts - count(old, shift) + count((old + a) % n, shift)
-            else:
-                counts = count(start, a)
+        old = self.window_start
+        if old == start:
+            return self.counts
+        shift = None if old is None else (start - old) % n
+        if shift is not None and shift < a:
+            self.counts = self.counts - count(old, shift) + count((old + a) % n, shift)
         else:
-            counts = count(start, a)
-        self._counts[:] = [start, counts]
-        return counts
+            self.counts = count(start, a)
+        self.window_start = start
+        return self.counts
 
     def hits(self, addresses: np.ndarray, start: int) -> np.ndarray:
         """Whether each address lies in a line of the window ``[start, start + A)`` (mod N)."""
@@ -239,12 +216,12 @@ class ReadPrefetch:
 
     def completion(self, k: int) -> int:
         """Cycle in which prefetch ``k`` has arrived (``k = 0``: the first fill)."""
-        return -1 + k * (self.cycles_per_prefetch + _PORT_LATENCY)
+        return -1 + k * (self.cycles_per_prefetch + PORT_LATENCY)
 
     def served_offset(self, row: int, cycle: int) -> int:
         """Cycles after its issue cycle ``cycle`` at which demand row ``row`` is served."""
         i = int(np.searchsorted(self.rows, row))
-        offset = _HIT_LATENCY
+        offset = HIT_LATENCY
         if i == len(self.rows) or self.rows[i] != row:
             return offset
         for k in range(int(self.first[i]) + 1, int(self.last[i]) + 1):
@@ -255,7 +232,7 @@ class ReadPrefetch:
                 if potential > 0:
                     offset += potential
             else:
-                offset = max(offset, arrival - cycle + _HIT_LATENCY)
+                offset = max(offset, arrival - cycle + HIT_LATENCY)
         return offset
 
 
