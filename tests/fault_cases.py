@@ -308,7 +308,7 @@ CASES: list[Case] = [
     Case("fpga: bits not W,A", "values", ("fpga", "mlp", "--device", "zc706", "--bits", "8"), "expected W,A"),
     Case("fpga: a GPU is not an FPGA", "values", ("fpga", "mlp", "--device", "h100"), "needs an FPGA"),
     Case("simulate: array not ROWSxCOLS", "values", ("simulate", "mlp", "--array", "32"), "expected ROWSxCOLS"),
-    Case("simulate: node outside 7-45 nm", "values", ("simulate", "mlp", "--node", "3"), "outside 7-45 nm"),
+    Case("simulate: node outside 7-65 nm", "values", ("simulate", "mlp", "--node", "3"), "outside 7-65 nm"),
     Case("simulate: zero clock", "values", ("simulate", "mlp", "--clock-hz", "0"), "clock_hz must be positive"),
     Case("simulate: two scratchpad sizes", "values", ("simulate", "mlp", "--sram-kib", "64,64"), "three sizes"),
     Case("simulate: unknown dataflow", "values", ("simulate", "mlp", "--dataflow", "xs"), "dataflow 'xs'"),

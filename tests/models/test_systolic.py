@@ -216,8 +216,12 @@ def test_scaling_reproduces_table_and_rejects_out_of_range():
     assert scale_factor(45) == pytest.approx(1.0)
     assert scale_factor(16) == pytest.approx(0.174)
     assert scale_factor(7, "area") == pytest.approx(0.059)
-    with pytest.raises(ConfigError, match="7-45"):
-        scale_factor(65)
+    # 65 nm (Eyeriss): Stillmaker-Baas 0.8 V energy polynomials, 0.8598 / 0.6930; area table 1.5
+    assert scale_factor(65) == pytest.approx(1.241)
+    assert scale_factor(65, "area") == pytest.approx(1.5)
+    assert scale_factor(55) < scale_factor(65)
+    with pytest.raises(ConfigError, match="7-65"):
+        scale_factor(90)
 
 
 def test_per_action_energies_from_horowitz():

@@ -14,9 +14,9 @@ The model (every constant is in ``data/energy_area.toml`` with its source):
   Writes cost the same as reads (an assumption: no write figure is in the sources).
 * **DRAM**: Horowitz's 1.3 nJ per 64-bit access (the low end of his 1.3-2.6 nJ range), not
   scaled with the logic node (it is an off-chip interface).
-* **Technology scaling**: Stillmaker & Baas energy and area factors from 45 nm to 32, 16 and
+* **Technology scaling**: Stillmaker & Baas energy and area factors from 45 nm to 65, 32, 16 and
   7 nm, interpolated log-log between those nodes (monotonic in the node); Aladdin's 40 nm
-  figures are first brought to 45 nm with the same interpolation. Nodes outside 7-45 nm are
+  figures are first brought to 45 nm with the same interpolation. Nodes outside 7-65 nm are
   rejected rather than extrapolated.
 * **Area**: per PE a multiplier (Aladdin's 32-bit multiplier area scaled with the square of
   the width), an accumulator adder (scaled linearly) and ``2 * word_bits + acc_bits`` register
