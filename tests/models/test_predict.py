@@ -398,3 +398,29 @@ def test_calibration_counts_dispatches_as_the_predictor_does():
                     for o in ops]
         assert list(dispatch) == pytest.approx(expected)
         assert 0 in expected if name == "lstm-lm" else 4 in expected
+
+
+def test_a_catalog_cpu_streams_what_fits_its_last_level_cache_at_the_cache_rate():
+    from accelscope.models.roofline_model import CPU_CACHE_BYTES_PER_CYCLE, device_rates
+
+    xeon = load_hardware("xeon-8380")
+    rates = device_rates(xeon, "fp32")
+    assert rates.cache_bytes == 60 * 2**20
+    # 40 cores x 29 B/cycle x 2.3 GHz (the base clock the peaks use)
+    assert rates.cache_bandwidth_bytes_per_s == pytest.approx(40 * CPU_CACHE_BYTES_PER_CYCLE * 2.3e9)
+    assert rates.cache_bandwidth_bytes_per_s > 10 * rates.bandwidth_bytes_per_s
+    assert device_rates(load_hardware("h100-sxm"), "bf16").cache_bytes == 0  # GPUs: measured ceilings only
+    # an element-wise op: a batch whose tensors fit the 60 MiB L3 runs at the cache rate, a
+    # batch 16x larger streams from DRAM, so time per byte jumps past the cache's size
+    cpu = roofline.DEFAULTS["cpu"]
+
+    def per_sample(batch):
+        prof = accelscope.profile("resnet18", task="infer", batch_size=batch, image_size=64)
+        ops = roofline.estimate_ops(prof, rates, cpu)
+        relu = [e for o, e in zip([o for o in prof.ops if not o.is_view], ops)
+                if roofline.op_kind(o).startswith("relu")]
+        return relu[0].memory_s / batch, relu[0]
+
+    small, _ = per_sample(2)
+    large, _ = per_sample(256)
+    assert large == pytest.approx(small * rates.cache_bandwidth_bytes_per_s / rates.bandwidth_bytes_per_s, rel=0.05)

@@ -133,11 +133,32 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
     units = units or spec.compute_units.number
     if spec.systolic is not None and spec.kind == "tpu":
         units = spec.systolic.count or units
+    cache, cache_bw = _cpu_cache(spec) if spec.kind == "cpu" else (0, 0.0)
     return roofline.DeviceRates(
         matrix_flops_per_s=matrix, vector_flops_per_s=fp32 or max(matrix.values()) / 8,
         bandwidth_bytes_per_s=bw, compute_units=int(units) if units else 1,
         fp32_is_tensor=fp32_tensor, datasheet_bandwidth_bytes_per_s=spec.mem_bandwidth_bytes_per_s.number or bw,
+        cache_bytes=cache, cache_bandwidth_bytes_per_s=cache_bw,
     )
+
+
+#: Bytes per cycle per core a CPU core's caches sustain: Intel's sustained L2 figure for
+#: Skylake, 29 bytes/cycle (peak 64), as quoted and measured by T. Downs, "L2 bandwidth on
+#: Skylake", realworldtech.com forum thread 181629 (2018-11-19; Skylake "and later uarches"
+#: have the 64-byte L2 interface). Taken for every catalog CPU core (no per-core figure is
+#: sourced), at the clock the peaks use.
+CPU_CACHE_BYTES_PER_CYCLE = 29.0
+
+
+def _cpu_cache(spec: HardwareSpec) -> tuple[int, float]:
+    """A CPU's last-level cache (``onchip_mem_bytes``) and the rate its cores read and write
+    it: an op whose tensors fit streams at ``cores x CPU_CACHE_BYTES_PER_CYCLE x clock``
+    instead of DRAM's bandwidth. (0, 0.0) when the cache, the cores or the clock is unknown."""
+    size, cores = spec.onchip_mem_bytes.number, spec.compute_units.number
+    clock = spec.base_clock_hz.number or spec.clock_hz.number
+    if not (size and cores and clock):
+        return 0, 0.0
+    return int(size), cores * CPU_CACHE_BYTES_PER_CYCLE * clock
 
 
 #: A CUDA graph's replay costs the host one launch for the whole step: "80 broadcast kernels
