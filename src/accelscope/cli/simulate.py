@@ -46,12 +46,12 @@ def simulate_cmd(
     hardware: Annotated[Optional[str], typer.Option("--hardware", help="A hardware entry with a [systolic] table (catalog name or design .toml).")] = None,
     hardware_path: o.HardwarePath = None,
     array: Annotated[Optional[str], typer.Option("--array", help="Array shape ROWSxCOLS, e.g. 32x32.")] = None,
-    dataflow: Annotated[Optional[str], typer.Option("--dataflow", help="os, ws or is.")] = None,
+    dataflow: Annotated[Optional[str], typer.Option("--dataflow", help="os, ws or is (SCALE-Sim's), or rs: Eyeriss's row stationary, with per-level access counts.")] = None,
     sram_kib: Annotated[Optional[str], typer.Option("--sram-kib", help="ifmap,filter,ofmap scratchpads in KiB, e.g. 64,64,64.")] = None,
     clock_hz: Annotated[Optional[float], typer.Option("--clock-hz", help="Clock in Hz (time only).")] = None,
     word_bytes: Annotated[Optional[int], typer.Option("--word-bytes", help="Bytes per word (1 = int8).")] = None,
     dram_bw: Annotated[Optional[str], typer.Option("--dram-bw", help="DRAM words per cycle ifmap,filter,ofmap: SCALE-Sim's USER bandwidth mode, with prefetch stalls (default: CALC mode, no stalls).")] = None,
-    node: Annotated[float, typer.Option("--node", help="Technology node in nm for energy and area (7-65).")] = 45.0,
+    node: Annotated[Optional[float], typer.Option("--node", help="Technology node in nm for energy and area (7-65; default 45, rs: 65).")] = None,
     out: Out = None,
     save_design: SaveDesign = None,
     force: Force = False,
@@ -67,10 +67,12 @@ def simulate_cmd(
                    hardware_paths=o.hardware_paths(hardware_path), array=array, dataflow=dataflow,
                    sram_kib=_ints(sram_kib, "--sram-kib") if sram_kib else None, clock_hz=clock_hz,
                    word_bytes=word_bytes, dram_bw=_ints(dram_bw, "--dram-bw") if dram_bw else None,
-                   node_nm=node, out=out, save_design_path=save_design, force=force,
-                   cache=workload.cache)
+                   node_nm=node if node is not None else (65.0 if (dataflow or "").strip().lower() == "rs" else 45.0),
+                   out=out, save_design_path=save_design, force=force, cache=workload.cache)
     if json_out:
         typer.echo(json_text(sim.to_dict()))
+    elif hasattr(sim.result, "layers") and sim.to_dict().get("dataflow") == "rs":
+        text.row_stationary(sim, text.console(), wide=wide)
     else:
         text.simulation(sim, text.console(), wide=wide)
 

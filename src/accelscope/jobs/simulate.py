@@ -184,11 +184,88 @@ def save_design(path: str | Path, cfg: ArrayConfig, *, node_nm: float, dtype: st
     return path
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowStationaryResult:
+    """A workload on a row-stationary (Eyeriss) array: per-level access counts, time, energy."""
+
+    workload: str
+    result: Any  # models.systolic.row_stationary.RSNetworkResult
+    notes: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.result.to_dict() | {"workload": self.workload, "notes": list(self.notes),
+                                        "written": list(self.written)}
+
+
+#: simulate options that describe a SCALE-Sim array, which a row-stationary array does not have
+_NOT_RS = {"config": "--config", "preset": "--preset", "hardware": "--hardware", "sram_kib": "--sram-kib",
+           "dram_bw": "--dram-bw", "save_design_path": "--save-design"}
+
+
+def simulate_row_stationary(model: "str | WorkloadSpec | None" = None, *, topology=None, topology_kind=None,
+                            array=None, clock_hz=None, word_bytes=None, node_nm: float = 65.0, out=None,
+                            force: bool = False, cache: bool = True, **workload_options) -> RowStationaryResult:
+    """The workload on an Eyeriss-like row-stationary array (``models.systolic.row_stationary``):
+    the JSSC 2017 chip unless ``array`` (ROWSxCOLS), ``clock_hz`` or ``word_bytes`` change it.
+    A profiled model's convolutions keep their batch (filters reused across its images); its
+    matrix products run as 1 x 1 convolutions of their rows."""
+    from dataclasses import replace
+
+    from accelscope.models.systolic import EnergyModel
+    from accelscope.models.systolic import row_stationary as rs
+    from accelscope.models.systolic.energy import precision_for_word_bytes
+
+    cfg = rs.eyeriss()
+    if array is not None:
+        rows, cols = parse_array(array)
+        cfg = replace(cfg, rows=rows, cols=cols)
+    if clock_hz is not None:
+        cfg = replace(cfg, clock_hz=float(clock_hz))
+    if word_bytes is not None:
+        cfg = replace(cfg, word_bytes=int(word_bytes))
+    energy = EnergyModel(node_nm=node_nm, precision=precision_for_word_bytes(cfg.word_bytes))
+    layers, notes, label = workload_layers(model, topology=topology, topology_kind=topology_kind, cache=cache,
+                                           **workload_options)
+    batch = 1
+    if model is not None:
+        batch = as_spec(model, **workload_options).resolved().batch_size or 1
+    groups: dict[int, list] = {}
+    for layer in layers:
+        conv = not (layer.filter_h == 1 and layer.channels == 1 and layer.filter_w == layer.ifmap_w)
+        b = batch if conv and batch > 1 and layer.count % batch == 0 else 1
+        groups.setdefault(b, []).append(replace(layer, count=layer.count // b))
+    parts = [rs.simulate(group, cfg, energy, batch=b) for b, group in groups.items()]
+    res = rs.RSNetworkResult(config=cfg, energy_model=energy, layers=tuple(c for p in parts for c in p.layers))
+    notes = [*notes, "row stationary: run-length compression of DRAM traffic, zero skipping and per-pass "
+             "delivery time are not modelled"]
+    written: list[str] = []
+    if out is not None:
+        directory = _out_dir(out, ["row_stationary.json"], force)
+        sim = RowStationaryResult(workload=label, result=res, notes=tuple(notes))
+        (directory / "row_stationary.json").write_text(json.dumps(sim.to_dict(), indent=2))
+        written.append(str(directory / "row_stationary.json"))
+    return RowStationaryResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))
+
+
 def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None, topology_kind=None,
              preset=None, hardware=None, array=None, dataflow=None, sram_kib=None, clock_hz=None,
              word_bytes=None, dram_bw=None, node_nm: float = 45.0, out=None, save_design_path=None,
-             hardware_paths=None, force: bool = False, cache: bool = True, **workload_options) -> SimulationResult:
-    """Cycle-exact simulation of a workload on one array, with energy and area."""
+             hardware_paths=None, force: bool = False, cache: bool = True,
+             **workload_options) -> "SimulationResult | RowStationaryResult":
+    """Cycle-exact simulation of a workload on one array, with energy and area; ``dataflow="rs"``:
+    the row-stationary model (:func:`simulate_row_stationary`)."""
+    if isinstance(dataflow, str) and dataflow.strip().lower() == "rs":
+        given = {"config": config, "preset": preset, "hardware": hardware, "sram_kib": sram_kib,
+                 "dram_bw": dram_bw, "save_design_path": save_design_path}
+        bad = [_NOT_RS[k] for k, v in given.items() if v is not None]
+        if bad:
+            raise ConfigError(f"--dataflow rs simulates an Eyeriss-like array (12 x 14 PEs, per-PE scratchpads, "
+                              f"a 108 kB global buffer); {', '.join(bad)} describe(s) a SCALE-Sim array: leave "
+                              "them out (--array, --clock-hz, --word-bytes and --node apply)")
+        return simulate_row_stationary(model, topology=topology, topology_kind=topology_kind, array=array,
+                                       clock_hz=clock_hz, word_bytes=word_bytes, node_nm=node_nm, out=out,
+                                       force=force, cache=cache, **workload_options)
     from accelscope.models.systolic import EnergyModel, scalesim_io
     from accelscope.models.systolic import simulate as run
     from accelscope.models.systolic.energy import precision_for_word_bytes

@@ -790,6 +790,35 @@ def simulation(sim, out: Console, *, wide: bool = False) -> None:
         out.print(f"written: {path}")
 
 
+def row_stationary(sim, out: Console, *, wide: bool = False) -> None:
+    res = sim.result
+    cfg, em = res.config, res.energy_model
+    out.print(f"[bold]{sim.workload}[/bold] on a {cfg.rows}x{cfg.cols} row-stationary array (Eyeriss), spads "
+              f"{cfg.ifmap_spad_words}/{cfg.filter_spad_words}/{cfg.psum_spad_words} words, GLB "
+              f"{cfg.glb_bytes // 1024} KiB, {si(cfg.clock_hz, 'Hz')}, {em.node_nm:g} nm {em.precision}")
+    cols = [Col("layer"), Col("count", "right"), Col("batch", "right", drop=5), Col("n e p q r t m", "right", drop=3),
+            Col("PEs", "right", drop=4), Col("cycles", "right"), Col("util", "right"), Col("RF", "right", drop=2),
+            Col("array", "right", drop=2), Col("GLB", "right", drop=1), Col("DRAM", "right"), Col("energy", "right")]
+    rows = []
+    for c in res.layers:
+        m = c.mapping
+        rows.append([c.layer, str(c.count), str(c.batch), f"{m.n} {m.e} {m.p} {m.q} {m.r} {m.t} {m.m}",
+                     str(c.active_pes), str(c.cycles), f"{c.utilisation(cfg):.1%}", si(c.accesses("rf")),
+                     si(c.accesses("array")), si(c.accesses("glb")), si(c.accesses("dram")),
+                     si(sum(c.energy_by_level_j(em).values()), "J")])
+    print_table(out, "per layer (one occurrence; x count in totals); accesses in words", cols, rows, wide=wide)
+    e = res.energy_by_level_j()
+    out.print(f"total {res.cycles} cycles, time {fmt_seconds(res.time_s)}, utilisation {res.utilisation:.1%}, "
+              f"{si(2 * res.macs / res.time_s, 'OP/s')}")
+    out.print(f"accesses: RF {si(res.accesses('rf'))}, array {si(res.accesses('array'))}, GLB "
+              f"{si(res.accesses('glb'))}, DRAM {si(res.accesses('dram'))} words")
+    out.print(f"energy {si(res.energy_j, 'J')} (MAC {si(e['mac'], 'J')}, RF {si(e['rf'], 'J')}, array "
+              f"{si(e['array'], 'J')}, GLB {si(e['glb'], 'J')}, DRAM {si(e['dram'], 'J')})")
+    notes(out, sim.notes, "yellow")
+    for path in sim.written:
+        out.print(f"written: {path}")
+
+
 def dse(job, out: Console, *, top: int = 20, wide: bool = False) -> None:
     res = job.result
     front = res.front()

@@ -56,7 +56,8 @@ class ArrayConfig:
         if self.dataflow not in DATAFLOWS:
             raise ConfigError(
                 f"dataflow {self.dataflow!r} is not one of {', '.join(DATAFLOWS)} "
-                "(output-, weight- or input-stationary)."
+                "(output-, weight- or input-stationary; `simulate --dataflow rs` runs Eyeriss's row "
+                "stationary)."
             )
         for field in ("rows", "cols", "word_bytes"):
             value = getattr(self, field)
