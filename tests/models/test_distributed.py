@@ -250,3 +250,20 @@ def test_unfused_attention_stores_the_scores():
     scores = 2 * 8 * 128 * 128 * 2  # the softmax's output: batch x heads x T x T, bf16
     assert unfused.block.activation_bytes - fused.block.activation_bytes == pytest.approx(scores, rel=0.05)
     assert not any(o.category == "attention" for o in unfused.block.ops)  # batched products instead
+
+
+def test_time_by_category_counts_the_optimizer_once_per_step_and_sharded():
+    from accelscope.jobs.parallel import Parallel
+    from accelscope.jobs.predict import predict as job_predict
+
+    model = "llama:layers=4,hidden=1024,heads=16,ffn=4096,seq=1024"
+    by_zero = {}
+    for zero in (0, 1):
+        par = Parallel(devices=8, system="gaudi2-hls2", parallel="tp=2,pp=1", zero=zero, micro_batch=1,
+                       global_batch=64)  # 16 micro-batches per step on each of 4 replicas
+        e = job_predict(model, hardware="gaudi2", task="train", seq_len=1024, precision="amp-bf16", parallel=par,
+                        calibrations={}).results[0].estimate
+        assert sum(e.time_by_category_s.values()) == pytest.approx(e.compute_s, rel=0.02)
+        assert e.time_by_category_s["optimizer"] == pytest.approx(e.time_by_phase_s["optimizer"], rel=0.02)
+        by_zero[zero] = e.time_by_category_s["optimizer"]
+    assert by_zero[1] == pytest.approx(by_zero[0] / 4, rel=0.02)  # ZeRO-1 over 4 replicas

@@ -276,7 +276,9 @@ def predict_parallel(spec_micro, hw: HardwareSpec, layout: Layout, fabric: Fabri
         hardware=hw.name, kind=hw.kind, spec=spec_micro, precision=precision, step_time_s=step,
         samples_per_step=samples, flops=flops, executed_flops=flops, peak_flops_per_s=peak,
         device_busy_s=compute_s, host_s=m * host_s, bound=bound, time_by_bound_s=by_bound,
-        time_by_category_s={k: v * m for k, v in by_cat.items()}, time_by_phase_s=by_phase,
+        # per micro-batch categories m times; the optimizer once per step, sharded as optimizer_s is
+        time_by_category_s={k: v * m if k != "optimizer" else v / (replicas if layout.zero >= 1 else 1)
+                            for k, v in by_cat.items()}, time_by_phase_s=by_phase,
         memory_bytes=int(memory["total"]), memory_capacity_bytes=int(cap) if cap else None, fits_in_memory=fits,
         model=f"{MODEL_NAME} over {blk.model if pieces is not None else e.model}", parameters={"parallel": parallel},
         devices=layout.devices, compute_s=compute_s, communication_s=comm_s, exposed_communication_s=exposed,
