@@ -313,6 +313,8 @@ CASES: list[Case] = [
     Case("simulate: two scratchpad sizes", "values", ("simulate", "mlp", "--sram-kib", "64,64"), "three sizes"),
     Case("simulate: unknown dataflow", "values", ("simulate", "mlp", "--dataflow", "xs"), "dataflow 'xs'"),
     Case("simulate: two DRAM bandwidths", "values", ("simulate", "mlp", "--dram-bw", "10,10"), "three figures"),
+    Case("bench: FP8 training is predicted only", "values", ("bench", "mlp", "--precision", "amp-fp8"),
+         "predicted, not measured"),
     Case("simulate rs: a SCALE-Sim scratchpad option", "values",
          ("simulate", "mlp", "--dataflow", "rs", "--sram-kib", "64,64,64"), "--sram-kib describe(s) a SCALE-Sim"),
     Case("simulate rs: a filter taller than the array", "values",

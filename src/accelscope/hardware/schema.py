@@ -40,6 +40,7 @@ PRECISION_TO_COLUMN: dict[str, str] = {
     "fp16": "fp16",
     "amp-fp16": "fp16",
     "amp-bf16": "bf16",
+    "amp-fp8": "fp8",
     "fp8": "fp8",
     "int8": "int8",
 }

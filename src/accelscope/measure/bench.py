@@ -49,6 +49,7 @@ from accelscope.measure.result import Measurement
 from accelscope.measure.stats import bootstrap_ratio_ci
 from accelscope.measure.timer import TimerConfig, time_step
 from accelscope.workload import PRECISIONS, TASKS, WorkloadSpec, as_spec, load_workload
+from accelscope.workload.spec import PREDICTED_ONLY
 from accelscope.workload.workload import Workload, make_optimizer, map_inputs, temporarily
 
 
@@ -79,6 +80,10 @@ class BenchConfig:
             if p not in PRECISIONS:
                 raise ConfigError(f"precision {p!r} is not one of {', '.join(PRECISIONS)} (a measurement "
                                   "needs a concrete precision; 'auto' is for predict and explore)")
+            if p in PREDICTED_ONLY:
+                raise ConfigError(f"precision {p} is predicted, not measured: FP8 training needs FP8 hardware and "
+                                  "Transformer Engine or torchao, which bench does not drive; use predict or explore "
+                                  "with it, or bench amp-bf16")
         for b in self.batch_sizes:
             if not isinstance(b, int) or b < 1:
                 raise ConfigError(f"batch sizes must be positive integers, got {b!r} (e.g. --batch 1,8,64)")

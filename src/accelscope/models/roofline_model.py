@@ -119,12 +119,14 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
         if spec.peak_flops_per_s(col):
             matrix[dtype] = rate(col) or 0.0
     matrix = {k: v for k, v in matrix.items() if v}
-    need = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "amp-bf16": "bfloat16",
-            "fp16": "float16", "amp-fp16": "float16"}[precision]
-    if need not in matrix:
-        peak = spec.peak(precision)
-        raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
-                              "cannot predict this precision there")
+    need = {"fp32": ("float32",), "tf32": ("float32",), "bf16": ("bfloat16",), "amp-bf16": ("bfloat16",),
+            "fp16": ("float16",), "amp-fp16": ("float16",),
+            "amp-fp8": ("float8_e4m3fn", "bfloat16")}[precision]
+    for dtype in need:
+        if dtype not in matrix:
+            peak = spec.peak(precision if dtype == need[0] else "bf16")
+            raise PredictionError(f"{spec.name}: no {peak.column} peak ({peak.reason or 'unknown'}); "
+                                  f"cannot predict {precision} there")
     bw = (achievable or {}).get("mem_bandwidth_bytes_per_s")
     bw = (bw.number if bw is not None else None) or spec.mem_bandwidth_bytes_per_s.number
     if not bw:

@@ -32,7 +32,12 @@ from accelscope.errors import ConfigError
 TASKS = ("train", "infer", "serve")
 #: tasks that are one pass or one step of a model (``serve`` is a prefill and decode steps)
 STEP_TASKS = ("train", "infer")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16")
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16", "amp-fp8")
+#: Precisions that are predicted, not measured: ``amp-fp8`` is FP8 training as Transformer
+#: Engine's ``fp8_autocast``, torchao's ``Float8Linear`` and Intel Gaudi's FP8 run it: every
+#: linear layer's three products (forward, input gradient, weight gradient) read FP8 operands
+#: and run on the FP8 matrix units, everything else as ``amp-bf16`` (``workload.fp8``).
+PREDICTED_ONLY = ("amp-fp8",)
 AUTO = "auto"
 OPTIMIZERS = ("adamw", "sgd")
 #: How the framework runs the step (``--mode``). ``eager``: PyTorch issues one kernel per aten

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from accelscope.errors import ConfigError
 
-from accelscope.workload.spec import OPTIMIZERS, PRECISIONS, STEP_TASKS as TASKS, WorkloadSpec
+from accelscope.workload.spec import OPTIMIZERS, PRECISIONS, PREDICTED_ONLY, STEP_TASKS as TASKS, WorkloadSpec
 
 ModelFactory = Callable[[], nn.Module]
 #: ``make_inputs(batch_size)`` -> the model's inputs, created on the current default device
@@ -113,6 +113,9 @@ class Workload:
             raise ConfigError(f"task {self.task!r} is not one of {', '.join(TASKS)}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        if self.precision in PREDICTED_ONLY:
+            raise ConfigError(f"precision {self.precision} is not built as a model: its profile is the amp-bf16 "
+                              "trace with FP8 linear products (accelscope.workload.fp8); profile or predict it")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:

@@ -1,0 +1,48 @@
+"""FP8 training (amp-fp8): the amp-bf16 profile with its linear products in FP8."""
+
+import pytest
+
+import accelscope
+from accelscope.errors import ConfigError
+from accelscope.jobs.predict import predict
+from accelscope.workload.fp8 import FP8_DTYPE, is_linear_product
+
+
+def test_amp_fp8_retypes_every_linear_product_and_halves_its_operand_bytes():
+    bf16 = accelscope.profile("gpt2-small", task="train", batch_size=2, seq_len=128, precision="amp-bf16")
+    fp8 = accelscope.profile("gpt2-small", task="train", batch_size=2, seq_len=128, precision="amp-fp8")
+    assert fp8.spec.precision == "amp-fp8" and fp8.flops == bf16.flops
+    changed = 0
+    for a, b in zip(bf16.ops, fp8.ops):
+        if is_linear_product(a):
+            changed += a.count
+            assert b.dtype == FP8_DTYPE and b.bytes_read == a.bytes_read // 2 and b.bytes_written == a.bytes_written
+            assert b.flops == a.flops
+        else:
+            assert b == a  # attention, norms, element-wise, optimizer: as amp-bf16
+    # 12 blocks x 4 linears (qkv, proj, fc, fc2) x 3 products + the LM head's 3
+    assert changed >= 12 * 4 * 3
+    assert any(o.category == "attention" and o.dtype == "bfloat16" for o in fp8.ops)
+
+
+def test_amp_fp8_runs_at_the_fp8_peak_where_there_is_one_and_is_refused_elsewhere():
+    kw = dict(task="train", batch_size=16, seq_len=1024, mode="compile", calibrations={})
+    bf16 = predict("gpt2-small", hardware="gaudi2,h100-sxm", precision="amp-bf16", **kw)
+    fp8 = predict("gpt2-small", hardware="gaudi2,h100-sxm,a100-sxm4-80gb", precision="amp-fp8", **kw)
+    t16 = {r.estimate.hardware: r.estimate for r in bf16.results}
+    t8 = {r.estimate.hardware: r.estimate for r in fp8.results}
+    for hw in ("gaudi2", "h100-sxm"):
+        mm16, mm8 = t16[hw].time_by_category_s["matmul"], t8[hw].time_by_category_s["matmul"]
+        assert mm8 < 0.75 * mm16  # FP8 matrix units at about twice the bf16 rate
+        assert t8[hw].time_by_category_s["attention"] == pytest.approx(t16[hw].time_by_category_s["attention"])
+        assert t8[hw].step_time_s < t16[hw].step_time_s
+        assert t8[hw].peak_flops_per_s > t16[hw].peak_flops_per_s  # MFU against the FP8 peak
+    assert [u.hardware for u in fp8.unavailable] == ["a100-sxm4-80gb"]
+    assert "no fp8 peak" in fp8.unavailable[0].reason
+
+
+def test_amp_fp8_is_predicted_not_measured():
+    from accelscope.measure.bench import bench
+
+    with pytest.raises(ConfigError, match="predicted, not measured"):
+        bench("mlp", devices="cpu", precisions="amp-fp8", batch_sizes=[1])
