@@ -186,3 +186,38 @@ def test_the_zcu104_reference_design_fits_with_its_weights_in_ultraram():
     util = e.parameters["utilisation"]
     assert e.fits_in_memory is True
     assert util["uram"] == pytest.approx(92 / 96) and util["bram"] == pytest.approx(165 / 312)
+
+
+def test_an_overlay_runs_pooling_and_residual_adds_on_its_alu_and_element_wise_engines():
+    import accelscope
+    from accelscope.errors import ConfigError
+    from accelscope.models.fpga import overlay as ovl
+    from accelscope.models.fpga.dataflow import DesignOptions, LayerSpec, dataflow
+    from accelscope.models.fpga.network import layers_from_profile
+
+    prof = accelscope.profile("resnet50", task="infer", batch_size=1)
+    plain, _ = layers_from_profile(prof)
+    with_ov, _ = layers_from_profile(prof, overlay=True)
+    kinds = [l.kind for l in with_ov]
+    assert kinds.count("eltwise") == 16 and kinds.count("pool") == 1  # 16 bottlenecks, the stem's max pool
+    from dataclasses import replace
+
+    assert [replace(l, name="") for l in with_ov if l.kind not in ("eltwise", "pool")] == \
+        [replace(l, name="") for l in plain]  # the same convolutions and dense layers besides
+    pool = next(l for l in with_ov if l.kind == "pool")
+    assert (pool.in_hw, pool.out_hw, pool.kernel, pool.stride) == ((114, 114), (56, 56), (3, 3), (2, 2))
+    add = next(l for l in with_ov if l.kind == "eltwise")
+    assert (add.in_ch, add.out_hw) == (256, (56, 56)) and add.macs == 0 and add.weights == 0
+    # B4096: ICP 16 x ALU_PP 4 (PP/2) per clock, both on the ALU and on the element-wise engine
+    assert ovl.alu_pixel_parallel("B4096") == 4 and ovl.alu_pixel_parallel("B512") == 2
+    assert ovl.layer_cycles(add, "B4096") == 14 * 56 * 16
+    assert ovl.layer_cycles(pool, "B4096") == 14 * 56 * 4 * 9
+    dw = LayerSpec(name="dw", kind="depthwise", in_ch=32, out_ch=32, kernel=(3, 3), in_hw=(114, 114),
+                   out_hw=(112, 112))
+    assert ovl.layer_cycles(dw, "B4096") == 28 * 112 * 2 * 9  # half the conv array's 8 pixels
+    # the add reads two maps and writes one: memory-bound at the ZCU104's DDR
+    res = ovl.overlay([add], ovl.OverlayConfig(arch="B4096", cores=2, clock_hz=300e6))
+    assert res.layers[0].bound == "memory"
+    assert res.layers[0].memory_s == pytest.approx(3 * 256 * 56 * 56 / (19.2e9 * 0.7))
+    with pytest.raises(ConfigError, match="overlay processor"):
+        dataflow([add], None, DesignOptions())

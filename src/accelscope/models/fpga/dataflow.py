@@ -83,7 +83,10 @@ from typing import Any, Iterable, Sequence
 from accelscope.errors import ConfigError
 from accelscope.models.fpga import resources as R
 
-LAYER_KINDS = ("dense", "conv", "depthwise", "pool")
+LAYER_KINDS = ("dense", "conv", "depthwise", "pool", "eltwise")
+#: kinds a dataflow (FINN / hls4ml) design is built from; ``eltwise`` (an element-wise add or
+#: multiply of two feature maps) is an overlay processor's layer only
+DATAFLOW_KINDS = ("dense", "conv", "depthwise", "pool")
 FRAMEWORKS = ("finn", "hls4ml")
 #: Adder-tree levels per clock cycle (two LUT-level adders fit a 5 ns cycle on UltraScale+
 #: and 7 series at 200 MHz); an assumption of this model.
@@ -114,7 +117,8 @@ class LayerSpec:
     ``dense``: ``in_ch`` inputs -> ``out_ch`` outputs, applied to ``vectors`` vectors per
     frame (tokens, or 1). ``conv``: ``k_h x k_w`` kernel over ``in_hw`` with ``stride``,
     giving ``out_hw``. ``depthwise``: one ``k_h x k_w`` filter per channel
-    (``in_ch == out_ch``). ``pool``: ``k_h x k_w`` max/avg pooling.
+    (``in_ch == out_ch``). ``pool``: ``k_h x k_w`` max/avg pooling. ``eltwise``: two
+    ``in_hw`` x ``in_ch`` feature maps combined element by element (a residual add), overlays only.
     """
 
     name: str
@@ -133,7 +137,7 @@ class LayerSpec:
         for key in ("in_ch", "out_ch", "vectors"):
             if int(getattr(self, key)) < 1:
                 raise ConfigError(f"layer {self.name!r}: {key} must be >= 1, got {getattr(self, key)}")
-        if self.kind in ("depthwise", "pool") and self.in_ch != self.out_ch:
+        if self.kind in ("depthwise", "pool", "eltwise") and self.in_ch != self.out_ch:
             raise ConfigError(f"layer {self.name!r}: a {self.kind} layer keeps its channels "
                               f"(in_ch {self.in_ch} != out_ch {self.out_ch})")
 
@@ -171,7 +175,7 @@ class LayerSpec:
     @property
     def macs(self) -> int:
         """Multiply-accumulates per frame (one MAC = 2 ops)."""
-        if self.kind == "pool":
+        if self.kind in ("pool", "eltwise"):
             return 0
         if self.kind == "depthwise":
             return self.out_pixels * self.out_ch * self.k2
@@ -179,7 +183,7 @@ class LayerSpec:
 
     @property
     def weights(self) -> int:
-        if self.kind == "pool":
+        if self.kind in ("pool", "eltwise"):
             return 0
         if self.kind == "depthwise":
             return self.out_ch * self.k2
@@ -541,6 +545,10 @@ def dataflow(layers: Sequence[LayerSpec], folds: Sequence[LayerFold] | None,
     if not layers:
         raise ConfigError("no layers to map: the model has no dense/conv/depthwise/pool layers "
                           "a dataflow design could implement")
+    other = [l.name for l in layers if l.kind not in DATAFLOW_KINDS]
+    if other:
+        raise ConfigError(f"layers {', '.join(other[:3])}: element-wise layers are an overlay processor's "
+                          "(--style overlay); a dataflow design takes dense, conv, depthwise and pool layers")
     folds = list(folds) if folds is not None else [default_fold(l, opts.framework) for l in layers]
     if len(folds) != len(layers):
         raise ConfigError(f"{len(folds)} folding entries for {len(layers)} layers; give one per layer")

@@ -74,13 +74,14 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
         raise ConfigError("give at most one of folds, reuse_factor and target_fps")
     notes: list[str] = []
     if isinstance(workload, Profile):
-        layers, skipped = layers_from_profile(workload)
+        layers, skipped = layers_from_profile(workload, overlay=style == "overlay")
         name, task = workload.model, workload.task
         if skipped:
             notes.append(f"not mapped to FPGA stages (excluded from the estimate): {', '.join(skipped)}")
     else:
         layers, name, task = list(workload), workload_name or "layers", "infer"
-    notes.append("pooling, activations and norms are assumed fused or not limiting")
+    notes.append("activations and norms are assumed fused" if style == "overlay" and isinstance(workload, Profile)
+                 else "pooling, activations and norms are assumed fused or not limiting")
     if style == "overlay":
         return _overlay_estimate(layers, spec, workload, name, task, notes, dpu_arch, dpu_cores, clock_hz)
     if style != "dataflow":

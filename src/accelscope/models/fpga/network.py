@@ -35,8 +35,16 @@ from accelscope.models.roofline import gemm_dims
 from accelscope.workload.profile import Profile
 
 
-def layers_from_profile(profile: Profile) -> tuple[list[LayerSpec], list[str]]:
-    """(layers, names of forward ops that were not mapped)."""
+#: pooling ops an overlay runs (max and average, their adaptive global form)
+POOL_OPS = ("max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d", "_adaptive_avg_pool2d")
+#: element-wise ops of two feature maps an overlay runs on its element-wise engine
+ELTWISE_OPS = ("add", "add_", "mul", "mul_")
+
+
+def layers_from_profile(profile: Profile, *, overlay: bool = False) -> tuple[list[LayerSpec], list[str]]:
+    """(layers, names of forward ops that were not mapped). ``overlay``: also the pooling layers
+    and the element-wise adds and multiplies of two feature maps (residual adds), which an
+    overlay processor runs as layers of their own; a dataflow design takes neither here."""
     if profile.task != "infer":
         raise ConfigError(f"FPGA dataflow and overlay designs run inference; the profile is a "
                           f"{profile.task!r} step. Profile with --task infer.")
@@ -50,6 +58,10 @@ def layers_from_profile(profile: Profile) -> tuple[list[LayerSpec], list[str]]:
         made: LayerSpec | None = None
         if op.category == "conv" and short == "convolution":
             made = _conv(op, len(layers))
+        elif overlay and short in POOL_OPS:
+            made = _pool(op, len(layers))
+        elif overlay and short in ELTWISE_OPS:
+            made = _eltwise(op, len(layers))
         elif op.category == "matmul":
             dims = gemm_dims(op)
             if dims is not None:
@@ -64,6 +76,34 @@ def layers_from_profile(profile: Profile) -> tuple[list[LayerSpec], list[str]]:
         for i in range(op.count):
             layers.append(made if i == 0 else _renamed(made, len(layers)))
     return layers, sorted(skipped)
+
+
+def _pool(op, idx: int) -> LayerSpec | None:
+    x = op.input_shapes[0] if op.input_shapes else None
+    y = op.output_shapes[0] if op.output_shapes else None
+    if x is None or y is None or len(x) != 4 or len(y) != 4:
+        return None
+    in_hw, out_hw = (x[2], x[3]), (y[2], y[3])
+    if "adaptive" in op.name:  # global average pooling to 1 x 1 (other output sizes: not mapped)
+        if out_hw != (1, 1):
+            return None
+        kernel, stride = in_hw, in_hw
+    else:
+        kernel = tuple(_pair(op.attrs.get("kernel_size", 2), "kernel_size", op.name))
+        stride = tuple(_pair(op.attrs.get("stride") or kernel, "stride", op.name))
+        pad = _pair(op.attrs.get("padding", 0), "padding", op.name)
+        in_hw = (in_hw[0] + 2 * pad[0], in_hw[1] + 2 * pad[1])  # padding folded into the input
+    return LayerSpec(name=f"pool{idx}", kind="pool", in_ch=x[1], out_ch=x[1], kernel=kernel, stride=stride,
+                     in_hw=in_hw, out_hw=out_hw)
+
+
+def _eltwise(op, idx: int) -> LayerSpec | None:
+    shapes = [s for s in op.input_shapes if s is not None]
+    y = op.output_shapes[0] if op.output_shapes else None
+    if len(shapes) < 2 or y is None or len(y) != 4 or any(len(s) != 4 for s in shapes[:2]):
+        return None  # a scalar or a vector operand is a bias or a scale, not a layer of its own
+    return LayerSpec(name=f"eltwise{idx}", kind="eltwise", in_ch=y[1], out_ch=y[1], in_hw=(y[2], y[3]),
+                     out_hw=(y[2], y[3]))
 
 
 def _renamed(layer: LayerSpec, idx: int) -> LayerSpec:

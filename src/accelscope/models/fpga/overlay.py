@@ -11,9 +11,15 @@ Per layer (per frame, batch 1), on one core::
     mem_s   = (weights + input + output bytes, int8) / (DDR bandwidth * ddr_efficiency / sharing)
     time_s  = max(cycles / clock, mem_s) + LAYER_OVERHEAD_CYCLES / clock
 
-Depthwise convolutions and pooling run on the ALU with ``PP x ICP`` parallelism (no output
-channel reuse: at best ``1/OCP`` of the array); a dense layer at batch 1 has one "pixel",
-so ``PP - 1`` of the ``PP`` lanes idle. Efficiency (useful MACs over array MACs times time)
+Depthwise convolutions and pooling run on the ALU, element-wise adds and multiplies of two
+feature maps (residual adds) on the element-wise engine, each ``ICP`` channels x ``ALU_PP =
+PP/2`` pixels per clock (PG338's recommended ALU parallelism, the Vitis AI runtime's B4096
+target: ``data/dpu.toml``), with no output-channel reuse::
+
+    cycles  = ceil(W_out/ALU_PP) * H_out * ceil(C/ICP) * k_h * k_w    (depthwise, pool)
+    cycles  = ceil(W/ALU_PP) * H * ceil(C/ICP)                        (element-wise; reads two maps)
+
+A dense layer at batch 1 has one "pixel", so ``PP - 1`` of the ``PP`` lanes idle. Efficiency (useful MACs over array MACs times time)
 therefore falls as the array grows: channel counts that are not multiples of ICP/OCP, rows
 narrower than PP, and memory-bound layers waste a larger fraction of a larger array, as
 published DPU results show (efficiency is an output here, never a constant).
@@ -213,27 +219,36 @@ class OverlayResult:
                 "layers": [l.to_dict() for l in self.layers]}
 
 
+def alu_pixel_parallel(arch: str) -> int:
+    """Pixels per clock of the ALU and the element-wise engine: PP/2 (``data/dpu.toml``)."""
+    pp, _, _ = _arch(arch)
+    return max(1, pp // 2)
+
+
 def layer_cycles(layer: LayerSpec, arch: str) -> int:
-    """Array cycles of one layer on one core (module docstring)."""
+    """Engine cycles of one layer on one core (module docstring)."""
     pp, icp, ocp = _arch(arch)
+    alu = alu_pixel_parallel(arch)
     (oh, ow), (kh, kw) = layer.out_hw, layer.kernel
     if layer.kind == "conv":
         return math.ceil(ow / pp) * oh * math.ceil(layer.in_ch / icp) * math.ceil(layer.out_ch / ocp) * kh * kw
     if layer.kind in ("depthwise", "pool"):
-        return math.ceil(ow / pp) * oh * math.ceil(layer.in_ch / icp) * kh * kw
+        return math.ceil(ow / alu) * oh * math.ceil(layer.in_ch / icp) * kh * kw
+    if layer.kind == "eltwise":
+        return math.ceil(ow / alu) * oh * math.ceil(layer.in_ch / icp)
     return math.ceil(layer.vectors / pp) * math.ceil(layer.in_ch / icp) * math.ceil(layer.out_ch / ocp)
 
 
 def _layer_bytes(layer: LayerSpec) -> int:
     out_elems = layer.out_pixels * layer.out_ch
-    in_elems = layer.in_pixels * layer.in_ch
+    in_elems = layer.in_pixels * layer.in_ch * (2 if layer.kind == "eltwise" else 1)
     return layer.weights + in_elems + out_elems  # int8: one byte each
 
 
 def overlay(layers: Sequence[LayerSpec], config: OverlayConfig) -> OverlayResult:
     """Latency, throughput and per-layer efficiency of ``layers`` on a DPU configuration."""
     if not layers:
-        raise ConfigError("no layers to run: the model has no dense/conv/depthwise/pool layers")
+        raise ConfigError("no layers to run: the model has no dense/conv/depthwise/pool/element-wise layers")
     pp, icp, ocp = _arch(config.arch)
     bw = config.ddr_bandwidth_bytes_per_s * config.ddr_efficiency
     out, total, shared = [], 0.0, 0.0
