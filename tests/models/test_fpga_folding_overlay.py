@@ -139,8 +139,7 @@ def _tiny_layers():
 
 @pytest.mark.parametrize("board, says", [("zc706", "carries no current Vitis AI DPU"),
                                          ("agilex7-m", "carries no current Vitis AI DPU"),
-                                         ("vck190", "DPUCVDX8G"), ("alveo-u50", "DPUCAHX8H"),
-                                         ("alveo-u250", "DPUCADF8H")])
+                                         ("alveo-u250", "DPUCADF8H"), ("alveo-v70", "DPUCV2DX8G")])
 def test_a_board_is_never_given_a_dpu_it_cannot_carry(board, says):
     from accelscope.errors import ConfigError
     from accelscope.hardware.catalog import load_hardware
@@ -221,3 +220,45 @@ def test_an_overlay_runs_pooling_and_residual_adds_on_its_alu_and_element_wise_e
     assert res.layers[0].memory_s == pytest.approx(3 * 256 * 56 * 56 / (19.2e9 * 0.7))
     with pytest.raises(ConfigError, match="overlay processor"):
         dataflow([add], None, DesignOptions())
+
+
+def test_versal_and_alveo_hbm_dpus_are_modelled_from_their_own_engines_and_mismatches_are_refused():
+    from dataclasses import replace
+
+    import accelscope
+    from accelscope.errors import ConfigError, PredictionError
+    from accelscope.hardware.schema import Figure
+    from accelscope.models.fpga import overlay as ovl
+    from accelscope.models.fpga.estimate import fpga_estimate
+
+    # peaks as the product guides state them: PG389 C32B3 30.72 TOPS, PG367 U50 7373 GOPS, U280 17203 GOPS
+    assert 3 * ovl.peak_ops_per_clock("C32") * 1.25e9 == pytest.approx(30.72e12)
+    assert 5 * ovl.peak_ops_per_clock("C64") * 1.25e9 == pytest.approx(102.4e12)
+    assert 6 * ovl.peak_ops_per_clock("DPUCAHX8H") * 300e6 == pytest.approx(7373e9, rel=1e-3)
+    assert 14 * ovl.peak_ops_per_clock("DPUCAHX8H") * 300e6 == pytest.approx(17203e9, rel=1e-3)
+    assert ovl.engines("DPUCAHX8H").dw_pp is None and ovl.engines("DPUCAHX8H-DWC").dw_pp == 2
+    assert ovl.engines("B4096").family == "DPUCZDX8G" and ovl.engines("c32").family == "DPUCVDX8G"
+    prof = accelscope.profile("resnet50", task="infer", batch_size=1)
+    vck = replace(load_hardware("vck190"), mem_bandwidth_bytes_per_s=Figure(value=25.6e9, source="test"))
+    e = fpga_estimate(prof, vck, style="overlay")
+    p = e.parameters
+    assert (p["arch"], p["cores"], p["family"], p["clock_hz"], p["alu_clock_hz"]) == ("C32", 3, "DPUCVDX8G", 1.25e9,
+                                                                                     333e6)
+    zcu = fpga_estimate(prof, load_hardware("zcu104"), style="overlay")
+    assert p["fps_multi_thread"] > 1.5 * zcu.parameters["fps_multi_thread"]  # 30.7 vs 2.46 peak TOPS, DDR-bound
+    # the ALU-side layers run at the PL's 333 MHz, the convolutions at the AI Engines' 1.25 GHz
+    res = ovl.overlay([LayerSpec(name="add", kind="eltwise", in_ch=64, out_ch=64, in_hw=(8, 8), out_hw=(8, 8))],
+                      ovl.OverlayConfig(arch="C32", clock_hz=1.25e9, alu_clock_hz=333e6, ddr_bandwidth_bytes_per_s=1e12))
+    assert res.layers[0].compute_s == pytest.approx(1 * 8 * 4 / 333e6)
+    with pytest.raises(PredictionError, match="memory bandwidth unknown"):
+        fpga_estimate(prof, load_hardware("vck190"), style="overlay")
+    with pytest.raises(ConfigError, match="C32 is a DPUCVDX8G configuration"):
+        fpga_estimate(prof, load_hardware("zcu104"), style="overlay", dpu_arch="C32")
+    with pytest.raises(ConfigError, match="no reference DPUCAHX8H integration"):
+        fpga_estimate(prof, load_hardware("alveo-u55c"), style="overlay")
+    mobile = accelscope.profile("mobilenet_v2", task="infer", batch_size=1)
+    with pytest.raises(ConfigError, match="no depthwise-convolution engine"):
+        fpga_estimate(mobile, load_hardware("alveo-u55c"), style="overlay", dpu_arch="DPUCAHX8H", dpu_cores=4,
+                      clock_hz=300e6)
+    with pytest.raises(ConfigError, match="DPUCADF8H DPU, whose architecture is not modelled"):
+        fpga_estimate(prof, load_hardware("alveo-u250"), style="overlay")

@@ -37,7 +37,7 @@ def fpga_cmd(
     mem_style: str = typer.Option("auto", "--mem-style", help="Weights in block (BRAM), ultra (URAM), distributed (LUTRAM) or auto."),
     clock_mhz: Optional[float] = typer.Option(None, "--clock-mhz", help="Design clock (default 200 MHz dataflow, board DPU clock overlay)."),
     power_w: Optional[float] = typer.Option(None, "--power-w", help="Board power for energy per inference (default: catalog tdp_w)."),
-    dpu: Optional[str] = typer.Option(None, "--dpu", help="Overlay size, e.g. B4096 (default: the board's reference DPU)."),
+    dpu: Optional[str] = typer.Option(None, "--dpu", help="Overlay configuration: B512..B4096 (DPUCZDX8G), C32 or C64 (DPUCVDX8G), DPUCAHX8H or DPUCAHX8H-DWC (default: the board's reference DPU)."),
     cores: Optional[int] = typer.Option(None, "--cores", help="Overlay cores (default: the board's reference integration)."),
     json_out: o.Json = False,
     wide: o.Wide = False,

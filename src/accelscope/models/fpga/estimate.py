@@ -186,19 +186,30 @@ def _dataflow_estimate(design: DataflowResult, spec, workload, name, task, notes
 
 
 def _overlay_estimate(layers, spec, workload, name, task, notes, arch, cores, clock_hz) -> Estimate:
-    ov.check_board(spec.name, spec.fpga.part if spec.fpga is not None else None)
+    part = spec.fpga.part if spec.fpga is not None else None
+    ov.check_board(spec.name, part, arch)
+    family = ov.dpu_family(part)
     board = ov.board_default(spec.name) or {}
+    if not board and family != ov.MODELLED_FAMILY and (arch is None or cores is None or clock_hz is None):
+        raise ConfigError(f"no reference {family} integration is recorded for {spec.name}: give --dpu, --cores and "
+                          "--clock-mhz of the design you mean (its engines per card and clock)")
     arch = arch or board.get("arch", "B4096")
     cores = cores or board.get("cores", 1)
     clock = clock_hz or board.get("clock_hz") or spec.clock_hz.number or 300e6
+    alu_clock = board.get("alu_clock_hz") if clock_hz is None else None
     if not board and clock_hz is None:
         notes.append(f"no reference DPU integration recorded for {spec.name}: {cores} x {arch} "
                      f"at {clock / 1e6:.0f} MHz assumed")
-    bw = spec.mem_bandwidth_bytes_per_s.number or ov.ZYNQ_US_DDR4_BYTES_PER_S
-    if spec.mem_bandwidth_bytes_per_s.number is None:
+    bw = spec.mem_bandwidth_bytes_per_s.number
+    if bw is None and family != ov.MODELLED_FAMILY:
+        raise PredictionError(f"{spec.name}: memory bandwidth unknown, so its {family} DPU's layers cannot be bounded "
+                              "by memory; add mem_bandwidth_bytes_per_s (with its source) to the board's catalog file")
+    if bw is None:
+        bw = ov.ZYNQ_US_DDR4_BYTES_PER_S
         notes.append("DDR bandwidth not in the catalog: Zynq UltraScale+ PS DDR4-2400 x64 "
                      "(19.2 GB/s, AMD DS925) assumed")
-    cfg = ov.OverlayConfig(arch=arch, cores=cores, clock_hz=clock, ddr_bandwidth_bytes_per_s=bw)
+    cfg = ov.OverlayConfig(arch=arch, cores=cores, clock_hz=clock, ddr_bandwidth_bytes_per_s=bw,
+                           alu_clock_hz=alu_clock)
     res = ov.overlay(layers, cfg)
     core = ov.core_resources(arch, board.get("uram_banks") if arch == board.get("arch") else None)
     fits: bool | None = None

@@ -71,16 +71,45 @@ def peak_ops_per_clock(arch: str) -> int:
     return 2 * pp * icp * ocp
 
 
-def _arch(arch: str) -> tuple[int, int, int]:
-    c = configs()
+@dataclass(frozen=True, slots=True)
+class Engines:
+    """One core's (or batch handler's, or batch engine's) engines: the convolution array's
+    PP x ICP x OCP, and pixels per clock of the ALU (pooling), the element-wise engine and the
+    depthwise engine (None: no depthwise engine), each ICP channels wide."""
+
+    family: str
+    pp: int
+    icp: int
+    ocp: int
+    alu_pp: int
+    eltwise_pp: int
+    dw_pp: int | None
+
+
+@lru_cache(maxsize=None)
+def engines(arch: str) -> Engines:
+    """The engines of a DPU configuration of any modelled family (``data/dpu.toml``)."""
     key = arch.upper()
-    if key not in c:
-        raise ConfigError(f"unknown DPU size {arch!r}; valid: {', '.join(c)}")
-    return c[key]
+    if key in configs():
+        pp, icp, ocp = configs()[key]
+        alu = max(1, pp // 2)  # PG338's recommended ALU parallelism: depthwise and pooling on the ALU
+        return Engines(family=MODELLED_FAMILY, pp=pp, icp=icp, ocp=ocp, alu_pp=alu, eltwise_pp=alu, dw_pp=alu)
+    for fam, d in _data().get("families", {}).items():
+        for name, c in d["configs"].items():
+            if name.upper() == key:
+                return Engines(family=fam, pp=c["pp"], icp=c["icp"], ocp=c["ocp"], alu_pp=c["alu_pp"],
+                               eltwise_pp=c["eltwise_pp"], dw_pp=c.get("dw_pp"))
+    names = [*configs(), *(n for d in _data().get("families", {}).values() for n in d["configs"])]
+    raise ConfigError(f"unknown DPU size {arch!r}; valid: {', '.join(names)}")
+
+
+def _arch(arch: str) -> tuple[int, int, int]:
+    e = engines(arch)
+    return e.pp, e.icp, e.ocp
 
 
 #: The DPU IP families of AMD's Vitis AI, by the part numbers they run on (each product
-#: guide's "supported devices"); only DPUCZDX8G's architecture is modelled here.
+#: guide's "supported devices"); DPUCZDX8G, DPUCVDX8G and DPUCAHX8H are modelled here.
 DPU_FAMILIES = (("XCZU", "DPUCZDX8G"),  # PG338: Zynq UltraScale+ MPSoCs (ZCU102, ZCU104; K26 as XCK26)
                 ("XCK26", "DPUCZDX8G"),
                 ("XCVC", "DPUCVDX8G"),  # PG389: Versal AI Core (VCK190), its AI Engines
@@ -88,6 +117,7 @@ DPU_FAMILIES = (("XCZU", "DPUCZDX8G"),  # PG338: Zynq UltraScale+ MPSoCs (ZCU102
                 ("XCU50", "DPUCAHX8H"), ("XCU55C", "DPUCAHX8H"), ("XCU280", "DPUCAHX8H"),  # PG367: Alveo HBM
                 ("XCU200", "DPUCADF8H"), ("XCU250", "DPUCADF8H"))  # Alveo U200/U250
 MODELLED_FAMILY = "DPUCZDX8G"
+MODELLED_FAMILIES = ("DPUCZDX8G", "DPUCVDX8G", "DPUCAHX8H")
 
 
 def dpu_family(part: str | None) -> str | None:
@@ -97,17 +127,21 @@ def dpu_family(part: str | None) -> str | None:
     return next((fam for prefix, fam in DPU_FAMILIES if p.startswith(prefix)), None)
 
 
-def check_board(name: str, part: str | None) -> None:
-    """Refuse a board whose part carries no DPUCZDX8G (never assume another family's numbers)."""
+def check_board(name: str, part: str | None, arch: str | None = None) -> None:
+    """Refuse a board whose part carries no modelled DPU family, or a DPU ``arch`` of another
+    family than the board's (never assume another family's numbers)."""
     fam = dpu_family(part)
-    if fam == MODELLED_FAMILY:
-        return
     if fam is None:
-        raise ConfigError(f"{name} ({part or 'part unknown'}) carries no current Vitis AI DPU: the DPUCZDX8G modelled "
-                          "here (AMD PG338 v4) runs on Zynq UltraScale+ MPSoCs only (Zynq-7000 support ended with "
-                          "PG338 v3.2, whose figures are not modelled); estimate a dataflow design (--style dataflow)")
-    raise ConfigError(f"{name} ({part}) carries a {fam} DPU, whose architecture is not modelled (only the Zynq "
-                      f"UltraScale+ DPUCZDX8G is); its B4096 figures would not apply. Use --style dataflow")
+        raise ConfigError(f"{name} ({part or 'part unknown'}) carries no current Vitis AI DPU: DPUCZDX8G (AMD PG338 "
+                          "v4) runs on Zynq UltraScale+ MPSoCs only (Zynq-7000 support ended with PG338 v3.2, whose "
+                          "figures are not modelled); estimate a dataflow design (--style dataflow)")
+    if fam not in MODELLED_FAMILIES:
+        raise ConfigError(f"{name} ({part}) carries a {fam} DPU, whose architecture is not modelled (DPUCZDX8G, "
+                          "DPUCVDX8G and DPUCAHX8H are); another family's figures would not apply. Use --style "
+                          "dataflow")
+    if arch is not None and engines(arch).family != fam:
+        raise ConfigError(f"{name} ({part}) carries a {fam} DPU; {arch} is a {engines(arch).family} configuration, "
+                          f"which does not run on it")
 
 
 def board_default(device: str) -> dict[str, Any] | None:
@@ -146,13 +180,16 @@ class OverlayConfig:
     clock_hz: float = 300e6
     ddr_bandwidth_bytes_per_s: float = ZYNQ_US_DDR4_BYTES_PER_S
     ddr_efficiency: float = DDR_EFFICIENCY
+    #: the clock of the ALU, element-wise and depthwise engines when it is not the convolution
+    #: array's (DPUCVDX8G: AI Engines at 1.25 GHz, its programmable-logic engines at 333 MHz)
+    alu_clock_hz: float | None = None
 
     def __post_init__(self) -> None:
         _arch(self.arch)
         if self.cores < 1:
             raise ConfigError(f"cores must be >= 1, got {self.cores}")
-        if self.clock_hz <= 0 or self.ddr_bandwidth_bytes_per_s <= 0:
-            raise ConfigError("clock_hz and ddr_bandwidth_bytes_per_s must be positive")
+        if self.clock_hz <= 0 or self.ddr_bandwidth_bytes_per_s <= 0 or (self.alu_clock_hz or 1) <= 0:
+            raise ConfigError("clock_hz, alu_clock_hz and ddr_bandwidth_bytes_per_s must be positive")
 
     @property
     def peak_ops_per_clock(self) -> int:
@@ -167,7 +204,8 @@ class OverlayConfig:
         return {"arch": self.arch, "pp": pp, "icp": icp, "ocp": ocp, "cores": self.cores,
                 "clock_hz": self.clock_hz, "peak_ops_per_clock": self.peak_ops_per_clock,
                 "ddr_bandwidth_bytes_per_s": self.ddr_bandwidth_bytes_per_s,
-                "ddr_efficiency": self.ddr_efficiency,
+                "ddr_efficiency": self.ddr_efficiency, "family": engines(self.arch).family,
+                "alu_clock_hz": self.alu_clock_hz or self.clock_hz,
                 "layer_overhead_cycles": LAYER_OVERHEAD_CYCLES}
 
 
@@ -220,23 +258,31 @@ class OverlayResult:
 
 
 def alu_pixel_parallel(arch: str) -> int:
-    """Pixels per clock of the ALU and the element-wise engine: PP/2 (``data/dpu.toml``)."""
-    pp, _, _ = _arch(arch)
-    return max(1, pp // 2)
+    """Pixels per clock of the ALU (pooling) of ``arch`` (DPUCZDX8G: PP/2, ``data/dpu.toml``)."""
+    return engines(arch).alu_pp
+
+
+#: layer kinds that run on the ALU, element-wise or depthwise engines (the ALU clock)
+ALU_KINDS = ("depthwise", "pool", "eltwise")
 
 
 def layer_cycles(layer: LayerSpec, arch: str) -> int:
     """Engine cycles of one layer on one core (module docstring)."""
-    pp, icp, ocp = _arch(arch)
-    alu = alu_pixel_parallel(arch)
+    e = engines(arch)
     (oh, ow), (kh, kw) = layer.out_hw, layer.kernel
+    ch = math.ceil(layer.in_ch / e.icp)
     if layer.kind == "conv":
-        return math.ceil(ow / pp) * oh * math.ceil(layer.in_ch / icp) * math.ceil(layer.out_ch / ocp) * kh * kw
-    if layer.kind in ("depthwise", "pool"):
-        return math.ceil(ow / alu) * oh * math.ceil(layer.in_ch / icp) * kh * kw
+        return math.ceil(ow / e.pp) * oh * ch * math.ceil(layer.out_ch / e.ocp) * kh * kw
+    if layer.kind == "depthwise":
+        if e.dw_pp is None:
+            raise ConfigError(f"layer {layer.name!r}: the {arch} DPU has no depthwise-convolution engine (its DWC "
+                              "variant has); choose a configuration with one or a model without depthwise layers")
+        return math.ceil(ow / e.dw_pp) * oh * ch * kh * kw
+    if layer.kind == "pool":
+        return math.ceil(ow / e.alu_pp) * oh * ch * kh * kw
     if layer.kind == "eltwise":
-        return math.ceil(ow / alu) * oh * math.ceil(layer.in_ch / icp)
-    return math.ceil(layer.vectors / pp) * math.ceil(layer.in_ch / icp) * math.ceil(layer.out_ch / ocp)
+        return math.ceil(ow / e.eltwise_pp) * oh * ch
+    return math.ceil(layer.vectors / e.pp) * ch * math.ceil(layer.out_ch / e.ocp)
 
 
 def _layer_bytes(layer: LayerSpec) -> int:
@@ -254,7 +300,8 @@ def overlay(layers: Sequence[LayerSpec], config: OverlayConfig) -> OverlayResult
     out, total, shared = [], 0.0, 0.0
     for layer in layers:
         cyc = layer_cycles(layer, config.arch)
-        compute = cyc / config.clock_hz
+        clock = (config.alu_clock_hz or config.clock_hz) if layer.kind in ALU_KINDS else config.clock_hz
+        compute = cyc / clock
         mem = _layer_bytes(layer) / bw
         over = LAYER_OVERHEAD_CYCLES / config.clock_hz
         t = max(compute, mem) + over
