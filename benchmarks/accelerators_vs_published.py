@@ -19,7 +19,8 @@ Families and what each row needs:
   tokens per second per chip. The ``mfu`` rows are the same runs divided by the peak, and are
   not scored twice.
 * **Gaudi** (Intel's Gaudi 2 model performance pages, FP8 training of LLaMA 2 and 3.1, tokens/s
-  over all cards): the decoder of Meta's dimensions at ``precision="amp-fp8"`` on that many
+  over all cards): the decoder of Meta's dimensions at ``precision="bf16-fp8"`` (Megatron-DeepSpeed's
+  bf16 weights with FP8 linear products) on that many
   ``gaudi2`` in ``gaudi2-hls2`` servers, the row's global batch, ZeRO-1 and micro-batch 1
   (neither stated); the layout where the page states it (1.17.0's TP,PP,DP; its 1.19.0 rows of
   the same LLaMA 2 runs take the same), else the fastest that fits (``--search``); recompute not
@@ -147,7 +148,7 @@ def gaudi_row(r: dict) -> Scored:
         par = Parallel(devices=n, system="gaudi2-hls2", parallel=layout, search=layout is None, zero=1,
                        micro_batch=1, global_batch=gb, recompute=rc)
         try:
-            pred = predict(model, hardware="gaudi2", task="train", seq_len=seq, precision="amp-fp8", parallel=par,
+            pred = predict(model, hardware="gaudi2", task="train", seq_len=seq, precision="bf16-fp8", parallel=par,
                            calibrations={})
         except Exception as exc:  # a refusal is reported, not hidden
             return Scored("Gaudi", label, r["metric"], value, None, naive, f"refused: {str(exc)[:80]}")

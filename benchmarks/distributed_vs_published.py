@@ -25,8 +25,11 @@ CoreAttention: batched products around a fused scale-mask-softmax): ``flash=0``;
 rows use fused attention. Megatron's bf16 keeps bf16 weights (``bf16``); FSDP2's mixed precision keeps fp32
 ones (``amp-bf16``).
 
-Rows not scored, and why, are listed at the end: FP8 training (no FP8 precision in the
-predictor), mixture-of-experts (Grok-1), Nemotron-4 (squared-ReLU MLP and GQA: neither
+FP8 rows run their linear products in FP8 on the base precision of their recipe: NeMo's
+Transformer Engine on Megatron's bf16 weights (``bf16-fp8``), TorchTitan's torchao Float8 on
+FSDP2's fp32 weights (``amp-fp8``); they are scored in groups of their own.
+
+Rows not scored, and why, are listed at the end: mixture-of-experts (Grok-1), Nemotron-4 (squared-ReLU MLP and GQA: neither
 family here), LoRA (frozen base), pipelines whose stages do not divide the layers (Megatron's
 uneven first/last stages), and the Megatron-LM README table (micro-batch and precision not
 stated).
@@ -88,8 +91,7 @@ def row_config(r: dict) -> tuple[dict | None, str | None]:
     want = "iteration_time_s" if "Korthikanti" in src else "tokens_per_s_per_gpu"
     if r["metric"] != want and "DDP benchmark" not in src:
         return None, f"{r['metric']} (the same run is scored by its {want} row)"
-    if "fp8" in prec or "float8" in prec:
-        return None, "FP8 training: no FP8 precision in the predictor"
+    fp8 = "fp8" in prec or "float8" in prec  # FP8 linear products: --precision amp-fp8
     if "Megatron-LM README" in src:
         return None, "micro-batch and precision not stated"
     if "Grok" in model:
@@ -119,7 +121,7 @@ def row_config(r: dict) -> tuple[dict | None, str | None]:
         size = re.search(r"(\d+)B", model).group(1) + "B"
         L, h, a, f = LLAMA_DIMS[size]
         cfg.update(model=LLAMA3.format(L=L, h=h, a=a, f=f, s=max(seq, 8192)), hardware="h100-sxm-96gb",
-                   system="dgx-h100", precision="amp-bf16",
+                   system="dgx-h100", precision="amp-fp8" if fp8 else "amp-bf16",
                    mode="compile" if "torch.compile=yes" in notes or "compile" in notes.split(";")[0] else "eager",
                    zero=3, recompute="full" if "full" in r["recompute"] else "ops")
         if "Interleaved" in notes:
@@ -133,14 +135,14 @@ def row_config(r: dict) -> tuple[dict | None, str | None]:
             layers = None
         v = re.search(r"VP=(\d+)", notes)
         cfg["virtual"] = int(v.group(1)) if v else 1
-        cfg["precision"], cfg["mode"] = "bf16", "compile"
+        cfg["precision"], cfg["mode"] = ("bf16-fp8" if fp8 else "bf16"), "compile"
         cfg["zero"] = 3 if "FSDP" in r["fsdp_or_zero"] else 1
         cfg["recompute"] = "unstated"
         if "Llama 3" in model:
             size = re.search(r"(\d+)B", model).group(1) + "B"
             L, h, a, f = LLAMA_DIMS[size]
             cfg["model"] = LLAMA3.format(L=layers or L, h=h, a=a, f=f, s=max(seq, 8192))
-            if "MaxText" in model:
+            if "MaxText" in model and not fp8:
                 cfg["precision"] = "bf16"
         elif "GPT-3" in model:
             cfg["model"] = "gpt:layers=96,hidden=12288,heads=96,seq=2048"
@@ -237,6 +239,8 @@ def main(path: Path = DATA) -> None:
             pred = est.throughput_samples_per_s / est.devices
         group = ("Korthikanti Table 5" if "Korthikanti" in r["source"] else
                  "TorchTitan H100" if "torchtitan" in r["source"] else "dgxc H100")
+        if cfg["precision"] in ("amp-fp8", "bf16-fp8"):
+            group += " FP8"
         scored.append((group, r, cfg, pub, pred, est))
     elapsed = time.perf_counter() - t0
 
@@ -251,10 +255,15 @@ def main(path: Path = DATA) -> None:
     for group in dict.fromkeys(g for g, *_ in scored):
         errs = np.array([abs(p / q - 1) for g, _, _, q, p, _ in scored if g == group])
         print(f"{group:20s} rows {len(errs):3d}  median |error| {np.median(errs):6.1%}  max {errs.max():6.1%}")
-    h100 = np.array([abs(p / q - 1) for g, _, _, q, p, _ in scored if g != "Korthikanti Table 5"])
+    h100 = np.array([abs(p / q - 1) for g, _, _, q, p, _ in scored
+                     if g != "Korthikanti Table 5" and not g.endswith("FP8")])
     if len(h100):
         print(f"{'H100 scaling runs':20s} rows {len(h100):3d}  median |error| {np.median(h100):6.1%}  "
-              f"max {h100.max():6.1%}   (TorchTitan and dgxc together; goal: median <= 15%)")
+              f"max {h100.max():6.1%}   (TorchTitan and dgxc together, bf16; goal: median <= 15%)")
+    fp8 = np.array([abs(p / q - 1) for g, _, _, q, p, _ in scored if g.endswith("FP8")])
+    if len(fp8):
+        print(f"{'H100 FP8 runs':20s} rows {len(fp8):3d}  median |error| {np.median(fp8):6.1%}  "
+              f"max {fp8.max():6.1%}   (TorchTitan and dgxc together, FP8)")
     ddp = ddp_rows(rows)
     if ddp:
         print()

@@ -46,3 +46,19 @@ def test_amp_fp8_is_predicted_not_measured():
 
     with pytest.raises(ConfigError, match="predicted, not measured"):
         bench("mlp", devices="cpu", precisions="amp-fp8", batch_sizes=[1])
+
+
+def test_bf16_fp8_keeps_sixteen_bit_weights_where_amp_fp8_keeps_fp32_ones():
+    amp = accelscope.profile("gpt2-small", task="train", batch_size=2, seq_len=128, precision="amp-fp8")
+    b16 = accelscope.profile("gpt2-small", task="train", batch_size=2, seq_len=128, precision="bf16-fp8")
+    base = accelscope.profile("gpt2-small", task="train", batch_size=2, seq_len=128, precision="bf16")
+    assert b16.spec.precision == "bf16-fp8" and b16.flops == amp.flops == base.flops
+    assert b16.param_bytes == base.param_bytes == amp.param_bytes // 2  # bf16 vs fp32 weights
+    fp8_ops = [o for o in b16.ops if o.dtype == FP8_DTYPE]
+    assert fp8_ops and all(o.category == "matmul" for o in fp8_ops)
+    assert not any(o.name.startswith("aten._to_copy") for o in b16.ops if o.phase == "forward") or \
+        sum(o.count for o in b16.ops if o.name.startswith("aten._to_copy")) < \
+        sum(o.count for o in amp.ops if o.name.startswith("aten._to_copy"))  # no autocast weight casts
+    e = predict("gpt2-small", hardware="h100-sxm", task="train", batch_size=16, seq_len=1024, mode="compile",
+                precision="bf16-fp8", calibrations={}).results[0].estimate
+    assert e.precision == "bf16-fp8" and e.peak_flops_per_s == pytest.approx(1.979e15, rel=0.01)

@@ -41,6 +41,7 @@ PRECISION_TO_COLUMN: dict[str, str] = {
     "amp-fp16": "fp16",
     "amp-bf16": "bf16",
     "amp-fp8": "fp8",
+    "bf16-fp8": "fp8",
     "fp8": "fp8",
     "int8": "int8",
 }

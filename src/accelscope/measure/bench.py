@@ -83,7 +83,7 @@ class BenchConfig:
             if p in PREDICTED_ONLY:
                 raise ConfigError(f"precision {p} is predicted, not measured: FP8 training needs FP8 hardware and "
                                   "Transformer Engine or torchao, which bench does not drive; use predict or explore "
-                                  "with it, or bench amp-bf16")
+                                  "with it, or bench its 16-bit base (amp-bf16 or bf16)")
         for b in self.batch_sizes:
             if not isinstance(b, int) or b < 1:
                 raise ConfigError(f"batch sizes must be positive integers, got {b!r} (e.g. --batch 1,8,64)")

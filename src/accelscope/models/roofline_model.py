@@ -121,7 +121,7 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
     matrix = {k: v for k, v in matrix.items() if v}
     need = {"fp32": ("float32",), "tf32": ("float32",), "bf16": ("bfloat16",), "amp-bf16": ("bfloat16",),
             "fp16": ("float16",), "amp-fp16": ("float16",),
-            "amp-fp8": ("float8_e4m3fn", "bfloat16")}[precision]
+            "amp-fp8": ("float8_e4m3fn", "bfloat16"), "bf16-fp8": ("float8_e4m3fn", "bfloat16")}[precision]
     for dtype in need:
         if dtype not in matrix:
             peak = spec.peak(precision if dtype == need[0] else "bf16")

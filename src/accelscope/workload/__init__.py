@@ -47,11 +47,13 @@ def profile(model: "str | WorkloadSpec | Workload", *, cache: bool = True, **opt
 
         return trace(model if not options else model.with_(**options))
     spec = as_spec(model, **options).concrete().resolved()
-    if spec.precision == "amp-fp8":  # FP8 training: the amp-bf16 trace, its linear products in FP8
+    from accelscope.workload.spec import FP8_BASE
+
+    if spec.precision in FP8_BASE:  # FP8 training: the base precision's trace, its linear products in FP8
         from accelscope.workload.fp8 import with_fp8_linears
 
-        bf16 = profile(spec.with_(precision="amp-bf16"), cache=cache)
-        return dataclasses.replace(with_fp8_linears(bf16), spec=spec)
+        base = profile(spec.with_(precision=FP8_BASE[spec.precision]), cache=cache)
+        return dataclasses.replace(with_fp8_linears(base, spec.precision), spec=spec)
     # the mode changes how a step runs, not what it computes: one trace (in eager) serves all
     eager = spec.with_(mode="eager")
     use_cache = cache and profile_cache.cacheable(eager)

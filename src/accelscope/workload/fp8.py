@@ -1,18 +1,21 @@
-"""FP8 training (``precision="amp-fp8"``): an ``amp-bf16`` profile with its linear layers' products in FP8.
+"""FP8 training (``amp-fp8``, ``bf16-fp8``): a 16-bit profile with its linear layers' products in FP8.
 
 Transformer Engine (``te.fp8_autocast``), torchao (``Float8Linear``) and Intel Gaudi's FP8
 training (Megatron-DeepSpeed on Gaudi 2) run every linear layer's three matrix products -- the
 forward ``x W^T``, the input gradient ``dy W`` and the weight gradient ``dy^T x`` -- with both
 operands cast to 8-bit floats (per-tensor scaled: E4M3 forward, E5M2 or E4M3 gradients) on the
 FP8 matrix units, writing their outputs in 16 bits; attention, convolutions, normalisations,
-element-wise work and the optimizer stay as in ``amp-bf16`` (master weights in fp32).
+element-wise work and the optimizer stay as in the base precision: ``amp-fp8`` is ``amp-bf16``
+with FP8 linears (fp32 weights under autocast: FSDP2's mixed precision, TorchTitan's Float8),
+``bf16-fp8`` is ``bf16`` with FP8 linears (16-bit weights: Megatron/NeMo and DeepSpeed bf16
+recipes with Transformer Engine or Intel Gaudi's FP8).
 
-So the profile is the ``amp-bf16`` trace with each linear product (``aten.mm``, ``aten.addmm``
+So the profile is the base precision's trace with each linear product (``aten.mm``, ``aten.addmm``
 and ``aten.linear`` of the matmul category, forward and backward) re-typed ``float8_e4m3fn``
 -- the roofline prices it at the device's FP8 peak -- and reading its operands at one byte
 instead of two. The casts (an absolute-max reduction and a scale per tensor) are taken as fused into the
 producers of the operands, as Transformer Engine fuses them into its LayerNorm and GELU; not
-modelled. ``amp-fp8`` is predicted only: ``bench`` refuses it.
+modelled. Both are predicted only: ``bench`` refuses them.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ def is_linear_product(op) -> bool:
     return op.category == "matmul" and len(parts) > 1 and parts[1] in LINEAR_PRODUCTS and op.dtype == "bfloat16"
 
 
-def with_fp8_linears(profile: Profile) -> Profile:
-    """``profile`` (traced ``amp-bf16``) as ``amp-fp8`` (see the module docstring)."""
-    if profile.spec.precision != "amp-bf16":
-        raise ValueError(f"FP8 training rewrites an amp-bf16 profile, not {profile.spec.precision}")
+def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
+    """``profile`` (traced in ``precision``'s base) as ``precision`` (see the module docstring)."""
+    from accelscope.workload.spec import FP8_BASE
+
+    if FP8_BASE.get(precision) != profile.spec.precision:
+        raise ValueError(f"{precision} rewrites a {FP8_BASE.get(precision)} profile, not {profile.spec.precision}")
     ops = []
     for op in profile.ops:
         if is_linear_product(op):
             op = dataclasses.replace(op, dtype=FP8_DTYPE, bytes_read=op.bytes_read // 2)
         ops.append(op)
-    return dataclasses.replace(profile, spec=profile.spec.with_(precision="amp-fp8"), ops=tuple(ops))
+    return dataclasses.replace(profile, spec=profile.spec.with_(precision=precision), ops=tuple(ops))

@@ -213,15 +213,17 @@ def _trace_piece(spec: WorkloadSpec, name: str, build, make_inputs, make_targets
     """A piece's training-step profile (``traced_cached``)."""
     from accelscope.workload.workload import Workload
 
-    fp8 = spec.precision == "amp-fp8"  # FP8 training: the amp-bf16 trace with FP8 linear products
+    from accelscope.workload.spec import FP8_BASE
+
+    fp8 = spec.precision in FP8_BASE  # FP8 training: the base precision's trace with FP8 linear products
     w = Workload(name=f"{spec.model} [{name}]", build_model=build, make_inputs=make_inputs,
                  make_targets=make_targets, loss_fn=loss, task="train", batch_size=spec.batch_size or 1,
-                 precision="amp-bf16" if fp8 else spec.precision, optimizer=spec.optimizer, seq_len=spec.seq_len,
+                 precision=FP8_BASE.get(spec.precision, spec.precision), optimizer=spec.optimizer, seq_len=spec.seq_len,
                  description=f"one rank's {name}")
     if fp8:
         from accelscope.workload.fp8 import with_fp8_linears
 
-        return with_fp8_linears(traced_cached(w, cache))
+        return with_fp8_linears(traced_cached(w, cache), spec.precision)
     return traced_cached(w, cache)
 
 

@@ -32,12 +32,16 @@ from accelscope.errors import ConfigError
 TASKS = ("train", "infer", "serve")
 #: tasks that are one pass or one step of a model (``serve`` is a prefill and decode steps)
 STEP_TASKS = ("train", "infer")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16", "amp-fp8")
-#: Precisions that are predicted, not measured: ``amp-fp8`` is FP8 training as Transformer
-#: Engine's ``fp8_autocast``, torchao's ``Float8Linear`` and Intel Gaudi's FP8 run it: every
-#: linear layer's three products (forward, input gradient, weight gradient) read FP8 operands
-#: and run on the FP8 matrix units, everything else as ``amp-bf16`` (``workload.fp8``).
-PREDICTED_ONLY = ("amp-fp8",)
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16", "amp-fp8", "bf16-fp8")
+#: Precisions that are predicted, not measured: FP8 training as Transformer Engine's
+#: ``fp8_autocast``, torchao's ``Float8Linear`` and Intel Gaudi's FP8 run it: every linear
+#: layer's three products (forward, input gradient, weight gradient) read FP8 operands and run
+#: on the FP8 matrix units, everything else as in the base precision (``workload.fp8``):
+#: ``amp-fp8`` on ``amp-bf16`` (fp32 weights: FSDP2's mixed precision, TorchTitan),
+#: ``bf16-fp8`` on ``bf16`` (16-bit weights: Megatron/NeMo and DeepSpeed bf16 recipes).
+PREDICTED_ONLY = ("amp-fp8", "bf16-fp8")
+#: the precision each FP8 precision's profile is traced in
+FP8_BASE = {"amp-fp8": "amp-bf16", "bf16-fp8": "bf16"}
 AUTO = "auto"
 OPTIMIZERS = ("adamw", "sgd")
 #: How the framework runs the step (``--mode``). ``eager``: PyTorch issues one kernel per aten
