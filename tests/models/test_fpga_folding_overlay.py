@@ -262,3 +262,19 @@ def test_versal_and_alveo_hbm_dpus_are_modelled_from_their_own_engines_and_misma
                       clock_hz=300e6)
     with pytest.raises(ConfigError, match="DPUCADF8H DPU, whose architecture is not modelled"):
         fpga_estimate(prof, load_hardware("alveo-u250"), style="overlay")
+
+
+def test_an_overlay_refuses_a_model_whose_activations_the_dpu_cannot_run():
+    import accelscope
+    from accelscope.errors import PredictionError
+    from accelscope.models.fpga import overlay as ovl
+    from accelscope.models.fpga.estimate import fpga_estimate
+
+    eff = accelscope.profile("efficientnet_b0", task="infer", batch_size=1)
+    assert ovl.host_ops(eff) == ["aten.sigmoid.default", "aten.silu_.default"]
+    with pytest.raises(PredictionError, match="run on the host CPU"):
+        fpga_estimate(eff, load_hardware("zcu104"), style="overlay")
+    # ReLU6 (hardtanh) and ReLU are DPU activations
+    assert ovl.host_ops(accelscope.profile("mobilenet_v2", task="infer", batch_size=1)) == []
+    assert ovl.host_ops(accelscope.profile("vit_b_16", task="infer", batch_size=1)) == \
+        ["aten.gelu.default", "aten.native_layer_norm.default"]

@@ -83,6 +83,12 @@ def fpga_estimate(workload: Profile | Sequence[LayerSpec], spec: HardwareSpec, *
     notes.append("activations and norms are assumed fused" if style == "overlay" and isinstance(workload, Profile)
                  else "pooling, activations and norms are assumed fused or not limiting")
     if style == "overlay":
+        if isinstance(workload, Profile):
+            host = ov.host_ops(workload)
+            if host:
+                raise PredictionError(f"{name}: {', '.join(host)} run on the host CPU, not on a Vitis AI DPU (its "
+                                      "engines have no such activation or norm); the graph would be split between "
+                                      "DPU and CPU, which the overlay model does not estimate. Use --style dataflow")
         return _overlay_estimate(layers, spec, workload, name, task, notes, dpu_arch, dpu_cores, clock_hz)
     if style != "dataflow":
         raise ConfigError(f"style {style!r} is not one of dataflow, overlay")

@@ -144,6 +144,15 @@ def check_board(name: str, part: str | None, arch: str | None = None) -> None:
                           f"which does not run on it")
 
 
+def host_ops(profile) -> list[str]:
+    """The forward ops of ``profile`` a DPU cannot run (``data/dpu.toml`` ``host_ops``): the host
+    CPU would run them between DPU subgraphs."""
+    names = set(_data()["host_ops"])
+    found = {op.name for op in profile.ops if op.phase == "forward"
+             and (op.name.split(".")[1] if op.name.startswith("aten.") else op.name) in names}
+    return sorted(found)
+
+
 def board_default(device: str) -> dict[str, Any] | None:
     """The reference DPU integration of a board (arch, cores, clock), if one is recorded."""
     return _data().get("boards", {}).get(device)
