@@ -271,9 +271,10 @@ def cpu_row(r: dict) -> Scored:
     # throughput mode: every core busy on its own request (OpenVINO's streams); latency mode: one
     # request on the whole socket. Several sockets: each runs its share (throughput x sockets).
     batch = 1 if r["metric"] == "latency_ms" else int(cores or 1)
-    prec = {"fp32": "fp32"}.get(precision)
-    if prec is None:  # OpenVINO's INT8 rows are quantised (weights and activations): not a workload precision
-        return Scored("CPU", label, r["metric"], value, None, None, f"{precision} quantised inference not modelled")
+    # OpenVINO's INT8 rows are quantised models (weights and activations): w8a8
+    prec = {"fp32": "fp32", "int8": "w8a8"}.get(precision)
+    if prec is None:
+        return Scored("CPU", label, r["metric"], value, None, None, f"{precision} not a workload precision")
     pred = predict(CPU_MODELS[key], hardware=dev, task="infer", batch_size=batch, precision=prec, mode="compile",
                    calibrations={}, **shape)
     if not pred.results:

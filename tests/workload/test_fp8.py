@@ -62,3 +62,23 @@ def test_bf16_fp8_keeps_sixteen_bit_weights_where_amp_fp8_keeps_fp32_ones():
     e = predict("gpt2-small", hardware="h100-sxm", task="train", batch_size=16, seq_len=1024, mode="compile",
                 precision="bf16-fp8", calibrations={}).results[0].estimate
     assert e.precision == "bf16-fp8" and e.peak_flops_per_s == pytest.approx(1.979e15, rel=0.01)
+
+
+def test_w8a8_quantised_inference_runs_convolutions_and_linears_at_the_int8_peak():
+    fp32 = accelscope.profile("resnet50", task="infer", batch_size=2, precision="fp32")
+    q = accelscope.profile("resnet50", task="infer", batch_size=2, precision="w8a8")
+    assert q.flops == fp32.flops and q.spec.precision == "w8a8"
+    for a, b in zip(fp32.ops, q.ops):
+        if a.category in ("conv", "matmul") and a.name.split(".")[1] in ("convolution", "addmm"):
+            assert b.dtype == "int8" and b.bytes_read == a.bytes_read // 4 and b.bytes_written == a.bytes_written // 4
+        else:
+            assert b == a
+    kw = dict(task="infer", batch_size=16, mode="compile", calibrations={})
+    r = predict("resnet50", hardware="xeon-8480plus,core-i7-1185g7", precision="w8a8", **kw)
+    e = r.results[0].estimate
+    assert e.peak_flops_per_s == pytest.approx(229.376e12)  # AMX int8 (the catalog's int8 column)
+    f = predict("resnet50", hardware="xeon-8480plus", precision="fp32", **kw).results[0].estimate
+    assert e.step_time_s < f.step_time_s / 3
+    assert [u.hardware for u in r.unavailable] == ["core-i7-1185g7"] and "int8 peak" in r.unavailable[0].reason
+    with pytest.raises(ConfigError, match="quantised inference"):
+        accelscope.profile("resnet50", task="train", batch_size=2, precision="w8a8")

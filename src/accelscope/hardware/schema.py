@@ -42,6 +42,7 @@ PRECISION_TO_COLUMN: dict[str, str] = {
     "amp-bf16": "bf16",
     "amp-fp8": "fp8",
     "bf16-fp8": "fp8",
+    "w8a8": "int8",
     "fp8": "fp8",
     "int8": "int8",
 }

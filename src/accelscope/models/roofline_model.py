@@ -115,13 +115,14 @@ def device_rates(spec: HardwareSpec, precision: str) -> roofline.DeviceRates:
             fp32_tensor = True
     if not matrix.get("float32") and fp32:
         matrix["float32"] = rate("fp32") or 0.0
-    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16"), ("float8_e4m3fn", "fp8")):
+    for dtype, col in (("bfloat16", "bf16"), ("float16", "fp16"), ("float8_e4m3fn", "fp8"), ("int8", "int8")):
         if spec.peak_flops_per_s(col):
             matrix[dtype] = rate(col) or 0.0
     matrix = {k: v for k, v in matrix.items() if v}
     need = {"fp32": ("float32",), "tf32": ("float32",), "bf16": ("bfloat16",), "amp-bf16": ("bfloat16",),
             "fp16": ("float16",), "amp-fp16": ("float16",),
-            "amp-fp8": ("float8_e4m3fn", "bfloat16"), "bf16-fp8": ("float8_e4m3fn", "bfloat16")}[precision]
+            "amp-fp8": ("float8_e4m3fn", "bfloat16"), "bf16-fp8": ("float8_e4m3fn", "bfloat16"),
+            "w8a8": ("int8", "float32")}[precision]
     for dtype in need:
         if dtype not in matrix:
             peak = spec.peak(precision if dtype == need[0] else "bf16")

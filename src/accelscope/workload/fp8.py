@@ -27,11 +27,23 @@ from accelscope.workload.profile import Profile
 FP8_DTYPE = "float8_e4m3fn"
 #: the products of linear layers in a trace (forward and both backward GEMMs)
 LINEAR_PRODUCTS = ("mm", "addmm", "linear")
+#: precision -> (the products' new dtype, the aten ops re-typed, their dtype in the base trace,
+#: bytes of the base dtype per new element, whether outputs shrink too). ``w8a8``: quantised
+#: inference, convolutions too, int8 in and out (the requantisation to int8 fused, as OpenVINO
+#: and oneDNN fuse it), int32 accumulation inside the kernel.
+RULES = {
+    "amp-fp8": (FP8_DTYPE, LINEAR_PRODUCTS, "bfloat16", 2, False),
+    "bf16-fp8": (FP8_DTYPE, LINEAR_PRODUCTS, "bfloat16", 2, False),
+    "w8a8": ("int8", (*LINEAR_PRODUCTS, "convolution"), "float32", 4, True),
+}
 
 
-def is_linear_product(op) -> bool:
+def is_linear_product(op, precision: str = "amp-fp8") -> bool:
+    _, names, base, _, _ = RULES[precision]
     parts = op.name.split(".")
-    return op.category == "matmul" and len(parts) > 1 and parts[1] in LINEAR_PRODUCTS and op.dtype == "bfloat16"
+    return (op.category in ("matmul", "conv") and len(parts) > 1 and parts[1] in names and op.dtype == base
+            and op.phase == "forward" if precision == "w8a8" else
+            op.category == "matmul" and len(parts) > 1 and parts[1] in names and op.dtype == base)
 
 
 def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
@@ -40,9 +52,11 @@ def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
 
     if FP8_BASE.get(precision) != profile.spec.precision:
         raise ValueError(f"{precision} rewrites a {FP8_BASE.get(precision)} profile, not {profile.spec.precision}")
+    dtype, _, _, shrink, outputs = RULES[precision]
     ops = []
     for op in profile.ops:
-        if is_linear_product(op):
-            op = dataclasses.replace(op, dtype=FP8_DTYPE, bytes_read=op.bytes_read // 2)
+        if is_linear_product(op, precision):
+            op = dataclasses.replace(op, dtype=dtype, bytes_read=op.bytes_read // shrink,
+                                     bytes_written=op.bytes_written // shrink if outputs else op.bytes_written)
         ops.append(op)
     return dataclasses.replace(profile, spec=profile.spec.with_(precision=precision), ops=tuple(ops))

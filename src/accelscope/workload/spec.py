@@ -32,16 +32,19 @@ from accelscope.errors import ConfigError
 TASKS = ("train", "infer", "serve")
 #: tasks that are one pass or one step of a model (``serve`` is a prefill and decode steps)
 STEP_TASKS = ("train", "infer")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16", "amp-fp8", "bf16-fp8")
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "amp-fp16", "amp-bf16", "amp-fp8", "bf16-fp8", "w8a8")
 #: Precisions that are predicted, not measured: FP8 training as Transformer Engine's
 #: ``fp8_autocast``, torchao's ``Float8Linear`` and Intel Gaudi's FP8 run it: every linear
 #: layer's three products (forward, input gradient, weight gradient) read FP8 operands and run
 #: on the FP8 matrix units, everything else as in the base precision (``workload.fp8``):
 #: ``amp-fp8`` on ``amp-bf16`` (fp32 weights: FSDP2's mixed precision, TorchTitan),
 #: ``bf16-fp8`` on ``bf16`` (16-bit weights: Megatron/NeMo and DeepSpeed bf16 recipes).
-PREDICTED_ONLY = ("amp-fp8", "bf16-fp8")
-#: the precision each FP8 precision's profile is traced in
-FP8_BASE = {"amp-fp8": "amp-bf16", "bf16-fp8": "bf16"}
+#: ``w8a8`` is quantised inference (OpenVINO's INT8 models, oneDNN/VNNI, TensorRT INT8): every
+#: convolution and linear product with int8 weights and activations on the int8 units, the
+#: rest in fp32.
+PREDICTED_ONLY = ("amp-fp8", "bf16-fp8", "w8a8")
+#: the precision each of these precisions' profile is traced in
+FP8_BASE = {"amp-fp8": "amp-bf16", "bf16-fp8": "bf16", "w8a8": "fp32"}
 AUTO = "auto"
 OPTIMIZERS = ("adamw", "sgd")
 #: How the framework runs the step (``--mode``). ``eager``: PyTorch issues one kernel per aten
@@ -127,6 +130,9 @@ class WorkloadSpec:
             raise ConfigError(f"task {self.task!r} is not one of {', '.join(TASKS)}")
         if self.precision not in PRECISIONS + (AUTO,):
             raise ConfigError(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS + (AUTO,))}")
+        if self.precision == "w8a8" and self.task != "infer":
+            raise ConfigError(f"precision w8a8 is quantised inference; --task {self.task} needs a training or serving "
+                              "precision (serving: --weights int8)")
         if self.mode not in MODES:
             raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.optimizer not in OPTIMIZERS:
