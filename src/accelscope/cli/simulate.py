@@ -59,7 +59,7 @@ def simulate_cmd(
     wide: o.Wide = False,
 ) -> None:
     """Cycle-exact systolic-array simulation (SCALE-Sim 3.0.0's model) with energy and area."""
-    from accelscope.jobs.simulate import simulate
+    from accelscope.jobs.simulate import RowStationaryResult, simulate
     from accelscope.report import json_text, text
 
     sim = simulate(workload.spec(model) if model else None, config=config, topology=topology,
@@ -71,7 +71,7 @@ def simulate_cmd(
                    out=out, save_design_path=save_design, force=force, cache=workload.cache)
     if json_out:
         typer.echo(json_text(sim.to_dict()))
-    elif hasattr(sim.result, "layers") and sim.to_dict().get("dataflow") == "rs":
+    elif isinstance(sim, RowStationaryResult):
         text.row_stationary(sim, text.console(), wide=wide)
     else:
         text.simulation(sim, text.console(), wide=wide)
