@@ -27,23 +27,22 @@ from accelscope.workload.profile import Profile
 FP8_DTYPE = "float8_e4m3fn"
 #: the products of linear layers in a trace (forward and both backward GEMMs)
 LINEAR_PRODUCTS = ("mm", "addmm", "linear")
-#: precision -> (the products' new dtype, the aten ops re-typed, their dtype in the base trace,
-#: bytes of the base dtype per new element, whether outputs shrink too). ``w8a8``: quantised
-#: inference, convolutions too, int8 in and out (the requantisation to int8 fused, as OpenVINO
-#: and oneDNN fuse it), int32 accumulation inside the kernel.
+#: precision -> (the products' new dtype, the op categories and aten ops re-typed, their dtype in
+#: the base trace, bytes of the base dtype per new element, whether outputs shrink too).
+#: ``w8a8``: quantised inference, convolutions too, int8 in and out (the requantisation to int8
+#: fused, as OpenVINO and oneDNN fuse it), int32 accumulation inside the kernel.
 RULES = {
-    "amp-fp8": (FP8_DTYPE, LINEAR_PRODUCTS, "bfloat16", 2, False),
-    "bf16-fp8": (FP8_DTYPE, LINEAR_PRODUCTS, "bfloat16", 2, False),
-    "w8a8": ("int8", (*LINEAR_PRODUCTS, "convolution"), "float32", 4, True),
+    "amp-fp8": (FP8_DTYPE, ("matmul",), LINEAR_PRODUCTS, "bfloat16", 2, False),
+    "bf16-fp8": (FP8_DTYPE, ("matmul",), LINEAR_PRODUCTS, "bfloat16", 2, False),
+    "w8a8": ("int8", ("matmul", "conv"), (*LINEAR_PRODUCTS, "convolution"), "float32", 4, True),
 }
 
 
 def is_linear_product(op, precision: str = "amp-fp8") -> bool:
-    _, names, base, _, _ = RULES[precision]
+    """Whether ``precision`` re-types ``op`` (see ``RULES``)."""
+    _, categories, names, base, _, _ = RULES[precision]
     parts = op.name.split(".")
-    return (op.category in ("matmul", "conv") and len(parts) > 1 and parts[1] in names and op.dtype == base
-            and op.phase == "forward" if precision == "w8a8" else
-            op.category == "matmul" and len(parts) > 1 and parts[1] in names and op.dtype == base)
+    return op.category in categories and len(parts) > 1 and parts[1] in names and op.dtype == base
 
 
 def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
@@ -52,7 +51,7 @@ def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
 
     if FP8_BASE.get(precision) != profile.spec.precision:
         raise ValueError(f"{precision} rewrites a {FP8_BASE.get(precision)} profile, not {profile.spec.precision}")
-    dtype, _, _, shrink, outputs = RULES[precision]
+    dtype, _, _, _, shrink, outputs = RULES[precision]
     ops = []
     for op in profile.ops:
         if is_linear_product(op, precision):

@@ -371,13 +371,15 @@ def best_mapping(layer: Layer, batch: int, cfg: RSConfig, *, objective: str = "e
     ps = np.arange(1, min(M, cfg.psum_spad_words) + 1, dtype=np.int64)
     ns = np.arange(1, batch + 1, dtype=np.int64)
     max_sets = int(sets.max()) if sets.size else 0
+    grid_n, grid_e, grid_p, grid_q = np.meshgrid(ns, es, ps, qs, indexing="ij")
+    spad_ok = grid_p * grid_q * S <= cfg.filter_spad_words
+    grid_sets = _footprint(layer, cfg, grid_e)
     for r in range(1, max_sets + 1):
         for t in range(1, max_sets // r + 1):
             if r > C or t > M:
                 continue
-            n, e, p, q = np.meshgrid(ns, es, ps, qs, indexing="ij")
-            ok = (p * q * S <= cfg.filter_spad_words) & (_footprint(layer, cfg, e) >= r * t) & (q * r <= C) \
-                & (p * t <= M)
+            n, e, p, q = grid_n, grid_e, grid_p, grid_q
+            ok = spad_ok & (grid_sets >= r * t) & (q * r <= C) & (p * t <= M)
             if not ok.any():
                 continue
             n, e, p, q = n[ok], e[ok], p[ok], q[ok]
