@@ -232,8 +232,7 @@ def simulate_row_stationary(model: "str | WorkloadSpec | None" = None, *, topolo
         batch = as_spec(model, **workload_options).resolved().batch_size or 1
     groups: dict[int, list] = {}
     for layer in layers:
-        conv = not (layer.filter_h == 1 and layer.channels == 1 and layer.filter_w == layer.ifmap_w)
-        b = batch if conv and batch > 1 and layer.count % batch == 0 else 1
+        b = batch if not rs.is_gemm(layer) and batch > 1 and layer.count % batch == 0 else 1
         groups.setdefault(b, []).append(replace(layer, count=layer.count // b))
     parts = [rs.simulate(group, cfg, energy, batch=b) for b, group in groups.items()]
     res = rs.RSNetworkResult(config=cfg, energy_model=energy, layers=tuple(c for p in parts for c in p.layers))

@@ -14,13 +14,14 @@ Per layer (per frame, batch 1), on one core::
 Depthwise convolutions and pooling run on the ALU, element-wise adds and multiplies of two
 feature maps (residual adds) on the element-wise engine, each ``ICP`` channels x ``ALU_PP =
 PP/2`` pixels per clock (PG338's recommended ALU parallelism, the Vitis AI runtime's B4096
-target: ``data/dpu.toml``), with no output-channel reuse::
+target: ``data/dpu.toml``; the other families take their targets' figures), with no
+output-channel reuse::
 
     cycles  = ceil(W_out/ALU_PP) * H_out * ceil(C/ICP) * k_h * k_w    (depthwise, pool)
     cycles  = ceil(W/ALU_PP) * H * ceil(C/ICP)                        (element-wise; reads two maps)
 
-A dense layer at batch 1 has one "pixel", so ``PP - 1`` of the ``PP`` lanes idle. Efficiency (useful MACs over array MACs times time)
-therefore falls as the array grows: channel counts that are not multiples of ICP/OCP, rows
+A dense layer at batch 1 has one "pixel", so ``PP - 1`` of the ``PP`` lanes idle. Efficiency
+(useful MACs over array MACs times time) therefore falls as the array grows: channel counts that are not multiples of ICP/OCP, rows
 narrower than PP, and memory-bound layers waste a larger fraction of a larger array, as
 published DPU results show (efficiency is an output here, never a constant).
 

@@ -189,10 +189,15 @@ class RSCounts:
         return d
 
 
+def is_gemm(layer: Layer) -> bool:
+    """A GEMM in SCALE-Sim's form: an m x k one-channel image under 1 x k filters."""
+    return layer.filter_h == 1 and layer.channels == 1 and layer.filter_w == layer.ifmap_w and layer.filter_w > 1
+
+
 def as_conv(layer: Layer) -> Layer:
-    """A GEMM in SCALE-Sim's form (an m x k one-channel image under 1 x k filters) as the 1 x 1
-    convolution row stationary runs it: m pixels of k channels under n filters (same MACs)."""
-    if layer.filter_h == 1 and layer.channels == 1 and layer.filter_w == layer.ifmap_w and layer.filter_w > 1:
+    """A GEMM (:func:`is_gemm`) as the 1 x 1 convolution row stationary runs it: m pixels of k
+    channels under n filters (same MACs)."""
+    if is_gemm(layer):
         return Layer(name=layer.name, ifmap_h=layer.ifmap_h, ifmap_w=1, filter_h=1, filter_w=1,
                      channels=layer.filter_w, num_filters=layer.num_filters, count=layer.count)
     return layer
@@ -274,24 +279,10 @@ def _cycles(counts: dict[str, Any], cfg: RSConfig):
     return np.maximum(cyc, np.ceil(dram / cfg.dram_words_per_cycle).astype(np.int64))
 
 
-def _energy(counts: dict[str, Any], macs: int) -> Any:
-    c = normalised_costs()
-    rf = 4 * macs + counts["array_filter"] + counts["array_ifmap"]
-    array = counts["array_filter"] + counts["array_ifmap"] + counts["array_psum"]
-    glb = counts["glb_ifmap_w"] + counts["glb_ifmap_r"] + counts["glb_psum_w"] + counts["glb_psum_r"]
-    dram = counts["dram_ifmap"] + counts["dram_filter"] + counts["dram_psum"]
-    return macs * c["mac"] + rf * c["rf"] + array * c["array"] + glb * c["glb"] + dram * c["dram"]
-
-
-def _glb_need(layer: Layer, cfg: RSConfig, n, e, q, r, m):
-    rows = np.minimum((e - 1) * layer.stride_h + layer.filter_h, layer.ifmap_h)
-    return n * q * r * rows * layer.ifmap_w + n * m * np.minimum(e, layer.ofmap_h) * layer.ofmap_w
-
-
-def _counts(layer: Layer, batch: int, cfg: RSConfig, mp: Mapping) -> RSCounts:
-    c = _evaluate(layer, batch, cfg, *(np.int64(getattr(mp, k)) for k in ("n", "e", "p", "q", "r", "t", "m")))
-    c = {k: int(v) for k, v in c.items()}
-    macs = batch * layer.macs
+def _levels(c: dict[str, Any], macs: int) -> tuple[dict, dict]:
+    """(reads, writes): level -> data type -> words, from ``_evaluate``'s counts. Every MAC reads
+    its filter and ifmap scratchpads and reads and writes its psum; the scratchpads are written
+    what the array delivers."""
     reads = {
         "rf": {"ifmap": macs, "filter": macs, "psum": macs},
         "array": {"ifmap": c["array_ifmap"], "filter": c["array_filter"], "psum": c["array_psum"]},
@@ -304,6 +295,36 @@ def _counts(layer: Layer, batch: int, cfg: RSConfig, mp: Mapping) -> RSCounts:
         "glb": {"ifmap": c["glb_ifmap_w"], "filter": 0, "psum": c["glb_psum_w"]},
         "dram": {"ifmap": 0, "filter": 0, "psum": c["dram_psum"]},
     }
+    return reads, writes
+
+
+def _energy(counts: dict[str, Any], macs: int) -> Any:
+    """Normalised energy of ``_evaluate``'s counts (arrays of mappings)."""
+    c = normalised_costs()
+    reads, writes = _levels(counts, macs)
+    return macs * c["mac"] + sum((sum(reads[lv].values()) + sum(writes[lv].values())) * c[lv] for lv in LEVELS)
+
+
+def _glb_ifmap_words(layer: Layer, n, e, q, r):
+    """GLB words a pass's ifmaps take: n images x q r channels x the strip's input rows."""
+    rows = np.minimum((e - 1) * layer.stride_h + layer.filter_h, layer.ifmap_h)
+    return n * q * r * rows * layer.ifmap_w
+
+
+def _glb_psum_words_per_filter(layer: Layer, n, e):
+    """GLB words one filter's psums take over a strip of n images."""
+    return n * np.minimum(e, layer.ofmap_h) * layer.ofmap_w
+
+
+def _glb_need(layer: Layer, n, e, q, r, m):
+    return _glb_ifmap_words(layer, n, e, q, r) + m * _glb_psum_words_per_filter(layer, n, e)
+
+
+def _counts(layer: Layer, batch: int, cfg: RSConfig, mp: Mapping) -> RSCounts:
+    c = _evaluate(layer, batch, cfg, *(np.int64(getattr(mp, k)) for k in ("n", "e", "p", "q", "r", "t", "m")))
+    c = {k: int(v) for k, v in c.items()}
+    macs = batch * layer.macs
+    reads, writes = _levels(c, macs)
     return RSCounts(layer=layer.name, batch=batch, macs=macs, mapping=mp, active_pes=c["active"],
                     cycles=int(_cycles(c, cfg)), compute_cycles=c["compute_cycles"], reads=reads, writes=writes,
                     count=layer.count)
@@ -329,8 +350,8 @@ def check_mapping(layer: Layer, batch: int, cfg: RSConfig, mp: Mapping) -> None:
         (mp.m > layer.num_filters + mp.p * mp.t - 1, f"m = {mp.m} exceeds the layer's {layer.num_filters} filters"),
         (mp.r * mp.t > int(_footprint(layer, cfg, np.int64(mp.e))),
          f"{mp.r * mp.t} sets of {layer.filter_h} x {mp.e} PEs do not fit the {cfg.rows} x {cfg.cols} array"),
-        (int(_glb_need(layer, cfg, mp.n, mp.e, mp.q, mp.r, mp.m)) > cfg.glb_words,
-         f"the pass needs {int(_glb_need(layer, cfg, mp.n, mp.e, mp.q, mp.r, mp.m))} GLB words for ifmaps and "
+        (int(_glb_need(layer, mp.n, mp.e, mp.q, mp.r, mp.m)) > cfg.glb_words,
+         f"the pass needs {int(_glb_need(layer, mp.n, mp.e, mp.q, mp.r, mp.m))} GLB words for ifmaps and "
          f"psums, the GLB holds {cfg.glb_words}"),
     ]
     for bad, why in problems:
@@ -385,10 +406,8 @@ def best_mapping(layer: Layer, batch: int, cfg: RSConfig, *, objective: str = "e
             n, e, p, q = n[ok], e[ok], p[ok], q[ok]
             # m: the most filters (a multiple of p t, at most ceil(M / (p t)) groups) whose psums fit
             pt = p * t
-            rows = np.minimum((e - 1) * layer.stride_h + layer.filter_h, layer.ifmap_h)
-            room = cfg.glb_words - n * q * r * rows * layer.ifmap_w
-            per_filter = n * np.minimum(e, E) * layer.ofmap_w
-            groups = np.minimum(np.maximum(room, 0) // (per_filter * pt), -(-M // pt))
+            room = cfg.glb_words - _glb_ifmap_words(layer, n, e, q, r)
+            groups = np.minimum(np.maximum(room, 0) // (_glb_psum_words_per_filter(layer, n, e) * pt), -(-M // pt))
             keep = groups >= 1
             if not keep.any():
                 continue
