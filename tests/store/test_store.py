@@ -40,9 +40,9 @@ def test_default_path_honours_env_and_xdg(monkeypatch, tmp_path):
 def test_schema_is_versioned_and_wal(tmp_path):
     path = tmp_path / "s.sqlite"
     with Store(path) as s:
-        assert s.schema_version == SCHEMA_VERSION == 2  # 2: runs record their pid and planned points
+        assert s.schema_version == SCHEMA_VERSION == 3  # 3: runs record who made them
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"runs", "points", "samples"} <= tables
@@ -65,8 +65,14 @@ def test_newer_schema_and_garbage_files_are_refused(tmp_path):
     assert junk.read_bytes() == b"this is not sqlite" * 100
 
 
-def test_store_list_show_and_measurements_roundtrip(tmp_path):
-    with Store(tmp_path / "s.sqlite") as s:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request, tmp_path):
+    """The same tests on an SQLite file and on a PostgreSQL server."""
+    return tmp_path / "s.sqlite" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+def test_store_list_show_and_measurements_roundtrip(target):
+    with Store(target) as s:
         a = _run(s, [_m(1), _m(2, status="failed"), _m(4)])
         b = _run(s, [_m(1)], status="interrupted")
         runs = s.list_runs()
@@ -87,11 +93,11 @@ def test_store_list_show_and_measurements_roundtrip(tmp_path):
             s.add_point(12345, kind="measurement", record={}, status="ok")
 
 
-def test_export_json_and_csv(tmp_path):
+def test_export_json_and_csv(target):
     import csv
     import io
 
-    with Store(tmp_path / "s.sqlite") as s:
+    with Store(target) as s:
         a = _run(s, [_m(1), _m(8, status="failed")])
         _run(s, [_m(2)])
         doc = json.loads(export_runs(s, fmt="json"))
@@ -106,17 +112,21 @@ def test_export_json_and_csv(tmp_path):
             export_runs(s, fmt="xml")
 
 
-def test_a_failed_write_leaves_no_partial_point(tmp_path):
-    with Store(tmp_path / "s.sqlite") as s:
+def test_a_failed_write_leaves_no_partial_point(target):
+    with Store(target) as s:
         rid = _run(s, [_m(1)])
-        with pytest.raises(TypeError):  # not JSON-serialisable: the transaction rolls back
+        with pytest.raises(TypeError):  # not JSON-serialisable: nothing is written
             s.add_point(rid, kind="measurement", record={"x": object()}, status="ok", samples=[1.0])
+        with pytest.raises(StoreError, match="does not exist"):  # a point of no run: rolled back
+            s.add_point(rid + 100, kind="measurement", record={"x": 1}, status="ok", samples=[1.0])
         assert len(s.points(rid)) == 1
-        assert s._db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 1
+        with s._read() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM samples").scalar() == 1
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM points").scalar() == 1
 
 
-def test_generic_points_for_estimates(tmp_path):
-    with Store(tmp_path / "s.sqlite") as s:
+def test_generic_points_for_estimates(target):
+    with Store(target) as s:
         rid = s.begin_run(kind="estimate", config={"model": "gpt2-small"})
         s.add_point(rid, kind="estimate", record={"hardware": "h100-sxm", "time_s": 0.02}, status="ok",
                     model="gpt2-small", device="h100-sxm", time_s=0.02)
@@ -124,3 +134,19 @@ def test_generic_points_for_estimates(tmp_path):
         assert [r.kind for r in s.list_runs(kind="estimate")] == ["estimate"]
         assert s.list_runs(kind="measurement") == []
         assert s.points(rid)[0]["hardware"] == "h100-sxm"
+
+
+def test_runs_record_who_made_them_and_filter_by_user_and_host(target, monkeypatch):
+    import getpass
+
+    with Store(target) as s:
+        mine = _run(s, [_m(1)])
+        monkeypatch.setattr(getpass, "getuser", lambda: "alice")
+        hers = s.begin_run(kind="measurement", config={}, environment={"hostname": "h2"}, label="hers")
+        s.finish_run(hers)
+        me = [r for r in s.list_runs() if r.id == mine][0].user
+        assert me and me != "alice"
+        assert [r.id for r in s.list_runs(user="alice")] == [hers]
+        assert [r.id for r in s.list_runs(host="h1")] == [mine]
+        assert [r.id for r in s.list_runs(user="alice", host="h1")] == []
+        assert s.get_run(hers).to_dict()["user"] == "alice" and s.get_run(hers).hostname == "h2"

@@ -80,7 +80,7 @@ def bench_cmd(
     except KeyboardInterrupt:
         if progress_ctx is not None:
             progress_ctx.stop()
-        where = f" in {db.path}" if db is not None else ""
+        where = f" in {db.location}" if db is not None else ""
         typer.echo(f"interrupted: the points that completed are kept{where} (run marked 'interrupted'; "
                    "see 'accelscope runs list')", err=True)
         raise typer.Exit(130)
@@ -90,14 +90,14 @@ def bench_cmd(
         if db is not None:
             db.close()
     if json_out:
-        typer.echo(json_text({"run_id": run.run_id, "store": str(db.path) if db else None,
+        typer.echo(json_text({"run_id": run.run_id, "store": db.location if db else None,
                               "environment": run.environment.to_dict(),
                               "results": [result_json(m) for m in run.measurements]}))
         return
     out = text.console()
     text.bench(run, out, wide=wide)
     if db is not None:
-        out.print(f"stored as run {run.run_id} in {db.path}")
+        out.print(f"stored as run {run.run_id} in {db.location}")
 
 
 def _serving(spec, *, device, threads, max_time, store, json_out, wide) -> None:
@@ -117,12 +117,12 @@ def _serving(spec, *, device, threads, max_time, store, json_out, wide) -> None:
         if db is not None:
             db.close()
     if json_out:
-        typer.echo(json_text(m.to_dict() | {"run_id": run_id, "store": str(db.path) if db else None}))
+        typer.echo(json_text(m.to_dict() | {"run_id": run_id, "store": db.location if db else None}))
         return
     out = text.console()
     text.serving_measurement(m, out, wide=wide)
     if run_id is not None:
-        out.print(f"stored as run {run_id} in {db.path}")
+        out.print(f"stored as run {run_id} in {db.location}")
 
 
 def _distributed(spec, *, device, nproc_per_node, nnodes, node_rank, rdzv_endpoint, strategy, max_time, store,
@@ -145,9 +145,9 @@ def _distributed(spec, *, device, nproc_per_node, nnodes, node_rank, rdzv_endpoi
         if db is not None:
             db.close()
     if json_out:
-        typer.echo(json_text(result.to_dict() | {"run_id": run_id, "store": str(db.path) if db else None}))
+        typer.echo(json_text(result.to_dict() | {"run_id": run_id, "store": db.location if db else None}))
         return
     out = text.console()
     text.distributed(result, out, wide=wide)
     if run_id is not None:
-        out.print(f"stored as run {run_id} in {db.path}")
+        out.print(f"stored as run {run_id} in {db.location}")

@@ -49,7 +49,7 @@ def bench_comm_cmd(
     command = "accelscope " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with Store(store) as db:
         result, run_id = bench_comm(store=db, command=command, **opts)
-        path = db.path
+        path = db.location
     if json_out:
         typer.echo(json_text(result.to_dict() | {"run_id": run_id, "store": str(path)}))
     else:

@@ -21,8 +21,9 @@ import typer
 from accelscope.errors import ConfigError
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
 Wide = Annotated[bool, typer.Option("--wide", help="Show every column, however wide the table gets.")]
-StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Results database (default: $ACCELSCOPE_STORE or the user data dir).")]
+StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Results database: an SQLite file or a postgresql:// URL (default: $ACCELSCOPE_STORE or the user data dir).")]
 HardwarePath = Annotated[Optional[list[Path]], typer.Option(
     "--hardware-path", help="Directory of your own hardware *.toml files (repeatable; also $ACCELSCOPE_HARDWARE_PATH).")]
 HostCpu = Annotated[Optional[str], typer.Option(

@@ -14,7 +14,7 @@ runs_app = typer.Typer(name="runs", help="Stored runs: list, show, export, compa
 app.add_typer(runs_app, name="runs")
 
 
-def _open(store: Optional[Path]):
+def _open(store: Optional[str]):
     from accelscope.store import Store
 
     return Store(store)
@@ -24,15 +24,18 @@ def _open(store: Optional[Path]):
 def list_cmd(
     store: o.StoreOpt = None,
     limit: Optional[int] = typer.Option(None, "--limit", help="Show only the newest N runs."),
+    user: Optional[str] = typer.Option(None, "--user", help="Only runs this user made (a team's store)."),
+    host: Optional[str] = typer.Option(None, "--host", help="Only runs made on this host."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only runs of this kind (measurement, estimate, ...)."),
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
-    """List stored runs, newest first."""
+    """List stored runs, newest first (who made each, and where)."""
     from accelscope.report import json_text, text
 
     with _open(store) as db:
-        runs = db.list_runs(limit=limit)
-        path = db.path
+        runs = db.list_runs(limit=limit, user=user, host=host, kind=kind)
+        path = db.location
     if json_out:
         typer.echo(json_text([{k: v for k, v in r.to_dict().items() if k != "environment"} for r in runs]))
     else:

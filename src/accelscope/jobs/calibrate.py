@@ -105,7 +105,7 @@ def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
     served = [p for p in store.points_where(kind="serving", device=device) if p["status"] == "ok"]
     if not points and not served:
         raise CalibrationError(
-            f"no successful measurements of {device!r} in {store.path}; run "
+            f"no successful measurements of {device!r} in {store.location}; run "
             f"`accelscope bench MODEL --device {device}` on a few models first")
     spec = _local_spec(device, hardware)
     profiles, times, labels, skipped = [], [], [], []
@@ -136,12 +136,14 @@ def _calibrate(store, device: str, hardware: str | None) -> CalibrationResult:
     kind = spec.kind if spec else "cpu"
     c = Calibrator(device, spec, kind=kind).fit(profiles, times)
     check = validate(device, spec, profiles, times, kind=kind)
-    run_id = save(c.calibration_.to_dict() | check.to_dict(), store, hardware=spec.name if spec else None)
     held = check.calibrated_errors or (None,) * len(times)
     unc = check.uncalibrated_errors or (None,) * len(times)
     rows = tuple({"workload": lab, "measured_s": m, "predicted_s": m * (1 + e), "error": float(e),
                   "held_out_error": h, "uncalibrated_error": u}
                  for lab, m, e, h, u in zip(labels, times, c.errors_, held, unc))
+    # the per-point rows are stored too: the report plots predicted against measured from them
+    run_id = save(c.calibration_.to_dict() | check.to_dict() | {"points": list(rows)}, store,
+                  hardware=spec.name if spec else None)
     return CalibrationResult(device=device, hardware=spec.name if spec else None, calibration=c.calibration_,
                              median_abs_error=c.median_abs_error_, points=rows, validation=check,
                              skipped=tuple(skipped), run_id=run_id)
@@ -182,7 +184,7 @@ def _calibrate_comm(store, system: str, run) -> CommCalibrationResult:
     if run is None:
         fits = store.points_where(kind="collective_fit", complete_runs_only=True)
         if not fits:
-            raise CalibrationError(f"no bench-comm runs in {store.path}; run `accelscope bench-comm --nproc-per-node "
+            raise CalibrationError(f"no bench-comm runs in {store.location}; run `accelscope bench-comm --nproc-per-node "
                                    "N` on the system first")
         run_id = fits[-1]["run_id"]
     else:

@@ -1,4 +1,4 @@
-"""The results database (SQLite): runs, their points and raw samples; list, show, export, compare.
+"""The results database (an SQLite file, or a PostgreSQL server): runs, their points and raw samples; list, show, export, compare.
 
 >>> from accelscope.store import Store
 >>> with Store(path) as s:
@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from accelscope.store.db import ENV_VAR, SCHEMA_VERSION, RunRecord, Store, StoreError, default_store_path
+from accelscope.store.db import (ENV_VAR, SCHEMA_VERSION, RunRecord, Store, StoreError, default_store,
+                                 default_store_path, store_exists)
 
 _LAZY = {"Comparison": "compare", "PointChange": "compare", "compare_points": "compare", "compare_runs": "compare",
          "FORMATS": "export", "export_runs": "export"}
-__all__ = ["ENV_VAR", "RunRecord", "SCHEMA_VERSION", "Store", "StoreError", "default_store_path", *_LAZY]
+__all__ = ["ENV_VAR", "RunRecord", "SCHEMA_VERSION", "Store", "StoreError", "default_store", "default_store_path",
+           "store_exists", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

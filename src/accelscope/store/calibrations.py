@@ -33,9 +33,9 @@ def load_all(store: Store | None = None) -> dict[str, dict[str, Any]]:
     exists (none is created)."""
     own = store is None
     if own:
-        from accelscope.store.db import default_store_path
+        from accelscope.store.db import store_exists
 
-        if not default_store_path().exists():  # nothing calibrated yet: create no database
+        if not store_exists():  # nothing calibrated yet: create no database
             return {}
         store = Store()
     try:
@@ -71,9 +71,9 @@ def load_comm(store: Store | None = None) -> dict[tuple[str, str], dict[str, Any
     store when it exists (none is created)."""
     own = store is None
     if own:
-        from accelscope.store.db import default_store_path
+        from accelscope.store.db import store_exists
 
-        if not default_store_path().exists():
+        if not store_exists():
             return {}
         store = Store()
     try:

@@ -135,12 +135,19 @@ def environment_differences(a: dict | None, b: dict | None) -> list[str]:
 
 
 def compare_runs(store, a: str | int, b: str | int, *, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
-    """Compare stored runs ``a`` (the reference) and ``b`` (the candidate); environments that
-    differ are named in the notes."""
+    """Compare stored runs ``a`` (the reference) and ``b`` (the candidate), whoever made them;
+    environments that differ, and runs by different users, are named in the notes."""
     ra, rb = store.resolve_run_id(a), store.resolve_run_id(b)
     cmp = compare_points(store.points(ra), store.points(rb), threshold=threshold, run_a=ra, run_b=rb)
-    diff = environment_differences(store.get_run(ra).environment, store.get_run(rb).environment)
-    if not diff:
+    run_a, run_b = store.get_run(ra), store.get_run(rb)
+    notes = []
+    diff = environment_differences(run_a.environment, run_b.environment)
+    if diff:
+        notes.append(f"the runs' environments differ ({'; '.join(diff)}): a change may come from them")
+    if run_a.user != run_b.user:
+        notes.append(f"run A was made by {run_a.user or 'an unrecorded user'}, run B by "
+                     f"{run_b.user or 'an unrecorded user'}")
+    if not notes:
         return cmp
     return Comparison(run_a=cmp.run_a, run_b=cmp.run_b, threshold=cmp.threshold, points=cmp.points,
-                      notes=(f"the runs' environments differ ({'; '.join(diff)}): a change may come from them",))
+                      notes=tuple(notes))
