@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelscope.store.db import Store
+from accelscope.store.location import store_exists
 
 KIND = "calibration"
 
 
-def save(record: dict[str, Any], store: Store, *, hardware: str | None = None,
+def save(record: dict[str, Any], store: "Store", *, hardware: str | None = None,
          fitted_points: list[int] | None = None) -> int:
     """Store a calibration record (a dict with at least ``device``) as a new run; returns its id."""
     record = dict(record) | {"hardware": hardware, "fitted_points": fitted_points or []}
@@ -26,17 +26,17 @@ def save(record: dict[str, Any], store: Store, *, hardware: str | None = None,
     return run
 
 
-def load_all(store: Store | None = None) -> dict[str, dict[str, Any]]:
+def load_all(store: "Store | None" = None) -> dict[str, dict[str, Any]]:
     """The newest accepted calibration record per device, keyed by device and by catalog
     hardware name (records stored before fits were checked count as accepted; rejected ones
     are kept in the store but not returned). With no store given, the default one, if it
     exists (none is created)."""
     own = store is None
     if own:
-        from accelscope.store.db import store_exists
-
-        if not store_exists():  # nothing calibrated yet: create no database
+        if not store_exists():  # nothing calibrated yet: create no database (and import no SQLAlchemy)
             return {}
+        from accelscope.store.db import Store
+
         store = Store()
     try:
         out: dict[str, dict[str, Any]] = {}
@@ -56,7 +56,7 @@ def load_all(store: Store | None = None) -> dict[str, dict[str, Any]]:
 COMM_KIND = "comm-calibration"
 
 
-def save_comm(record: dict[str, Any], store: Store) -> int:
+def save_comm(record: dict[str, Any], store: "Store") -> int:
     """Store a link calibration (a dict with at least ``system``) as a new run; returns its id."""
     run = store.begin_run(kind=COMM_KIND, config={"system": record["system"], "comm_run": record.get("run_id")},
                           label=f"{record['system']} ({record.get('scope')})", planned=1)
@@ -66,15 +66,15 @@ def save_comm(record: dict[str, Any], store: Store) -> int:
     return run
 
 
-def load_comm(store: Store | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+def load_comm(store: "Store | None" = None) -> dict[tuple[str, str], dict[str, Any]]:
     """The newest accepted link calibration per (system, scope), from ``store`` or the default
     store when it exists (none is created)."""
     own = store is None
     if own:
-        from accelscope.store.db import store_exists
-
         if not store_exists():
             return {}
+        from accelscope.store.db import Store
+
         store = Store()
     try:
         out: dict[tuple[str, str], dict[str, Any]] = {}

@@ -49,9 +49,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 
 from accelscope.errors import AccelscopeError
-from accelscope.paths import user_path
+from accelscope.store.location import ENV_VAR, StoreError, default_store, default_store_path, is_url, store_exists
 
-ENV_VAR = "ACCELSCOPE_STORE"
+__all__ = ["ENV_VAR", "MIGRATIONS", "RunRecord", "SCHEMA_VERSION", "Store", "StoreError", "default_store",
+           "default_store_path", "is_url", "store_exists"]
+
 #: ``killed``: the process that wrote the run ended without finishing it (SIGKILL, a crash, a
 #: power cut); the next open of the store on the same host finds that out (``_mark_stale_runs``).
 RUN_STATUSES = ("running", "complete", "interrupted", "failed", "killed")
@@ -60,36 +62,6 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 #: PostgreSQL advisory lock held while migrating (any constant; "acsc" in ASCII)
 _MIGRATION_LOCK = 0x61637363
-
-
-class StoreError(AccelscopeError):
-    """The results database cannot be opened, or a run asked for does not exist."""
-
-
-def default_store_path() -> Path:
-    """``$ACCELSCOPE_STORE`` (when it is a path), else the user's data directory +
-    ``accelscope/results.sqlite``."""
-    if is_url(os.environ.get(ENV_VAR, "")):
-        raise StoreError(f"{ENV_VAR} is a database URL, not a file; open it with Store()")
-    return user_path(ENV_VAR, "data", "results.sqlite")
-
-
-def default_store() -> str | Path:
-    """Where results go when no store is given: ``$ACCELSCOPE_STORE`` (a path or a URL), else
-    the default file."""
-    env = os.environ.get(ENV_VAR, "")
-    return env if is_url(env) else default_store_path()
-
-
-def is_url(target: object) -> bool:
-    return isinstance(target, str) and "://" in target
-
-
-def store_exists(target: str | Path | None = None) -> bool:
-    """Whether a store is there to read (a server is assumed to be; a file must exist), so
-    that a reader that finds none creates none."""
-    target = default_store() if target is None else target
-    return is_url(target) or Path(target).expanduser().exists()
 
 
 # Each entry migrates from version i to i + 1, in each dialect's SQL. Never edit a released
