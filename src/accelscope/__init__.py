@@ -12,7 +12,7 @@ from accelscope._version import __version__
 
 __all__ = ["Assumptions", "Store", "WorkloadSpec", "__version__", "advise", "bench", "bench_comm", "calibrate", "calibrate_comm",
            "dse", "explore", "job",
-           "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate"]
+           "fpga_estimate", "list_hardware", "load_hardware", "predict", "profile", "simulate", "write_report"]
 
 
 def __getattr__(name: str):

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accelscope.hardware.catalog import list_hardware, load_hardware
-from accelscope.store.db import Store
 from accelscope.workload.spec import WorkloadSpec
 
 if TYPE_CHECKING:
+    from accelscope.store.db import Store
     from accelscope.cost import Assumptions, Priced
     from accelscope.jobs.calibrate import CalibrationResult, CommCalibrationResult
     from accelscope.jobs.explore import ExploreResult
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from accelscope.jobs.job import JobAssumptions, JobResult
     from accelscope.jobs.parallel import Parallel
     from accelscope.jobs.predict import Prediction
+    from accelscope.jobs.report import ReportResult
     from accelscope.jobs.simulate import DseJobResult, SimulationResult
     from accelscope.measure.bench import BenchRun
     from accelscope.measure.comm import CommResult
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from accelscope.workload.profile import Profile
 
 __all__ = ["Store", "WorkloadSpec", "advise", "bench", "bench_comm", "calibrate", "calibrate_comm", "dse", "explore",
-           "fpga_estimate", "job",
+           "fpga_estimate", "job", "write_report",
            "list_hardware", "load_hardware", "predict", "profile", "simulate"]
 
 
@@ -42,12 +43,14 @@ __all__ = ["Store", "WorkloadSpec", "advise", "bench", "bench_comm", "calibrate"
 def _store(store: "Store | str | Path | None", *, default: bool) -> Iterator[Store | None]:
     """A Store for ``store`` (opened here and closed after when given as a path; the default
     store when ``default`` and none is given)."""
-    if isinstance(store, Store):
+    if store is not None and not isinstance(store, (str, Path)):  # an open Store
         yield store
         return
     if store is None and not default:
         yield None
         return
+    from accelscope.store.db import Store  # SQLAlchemy: imported only by what uses a store
+
     db = Store(store)
     try:
         yield db
@@ -141,13 +144,13 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
 def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices: str = "auto",
             kinds: Sequence[str] | None = None, hardware_paths: Sequence[str | Path] | None = None,
             max_time_s: float = 6.0, store: "Store | str | Path | None" = None,
-            progress: Callable[[str], None] | None = None, host_cpu: str | None = None,
+            progress: Callable[[int, int, str], None] | None = None, host_cpu: str | None = None,
             vs_cpu: str | None = None) -> "ExploreResult":
     """The main job: measure the workloads on this machine's devices, predict every catalog
     device, rank them per workload (speedup vs the local CPU, J and $ per sample, memory fit).
     ``workloads`` default to a built-in set that runs in under a minute on a laptop CPU.
-    ``vs_cpu`` (a catalog CPU) adds each device's predicted speedup over that CPU.
-    Everything is stored (``store``, default: the default store). Returns an
+    ``vs_cpu`` (a catalog CPU) adds each device's predicted speedup over that CPU;
+    ``progress(done, total, what)`` follows the work. Everything is stored (``store``, default: the default store). Returns an
     :class:`~accelscope.jobs.explore.ExploreResult`."""
     from accelscope.jobs.explore import DEFAULT_WORKLOADS
     from accelscope.jobs.explore import explore as run_explore
@@ -246,3 +249,25 @@ def fpga_estimate(model: "str | WorkloadSpec", *, device: str, **options: Any) -
     from accelscope.jobs.fpga import fpga
 
     return fpga(model, device=device, **options)
+
+
+def write_report(out: str | Path = "report.html", runs: "Sequence[str | int] | None" = None, *,
+           store: "Store | str | Path | None" = None, png: str | Path | None = None, svg: str | Path | None = None,
+           force: bool = False, title: str | None = None) -> "ReportResult":
+    """Write the interactive HTML report of stored ``runs`` (default: the latest explore, with
+    its measurements and profiled ops) to ``out``: one self-contained file. ``png`` / ``svg``:
+    also every chart as an image in that directory (matplotlib). Returns a
+    :class:`~accelscope.jobs.report.ReportResult` (path, runs, number of charts, images).
+    (Named ``write_report``: ``accelscope.report`` is the rendering package.)"""
+    from accelscope.jobs.report import write_report as write
+
+    with _store(store, default=True) as db:
+        return write(db, out, runs, png=png, svg=svg, force=force, title=title)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Store":  # the results database, imported on first use (it brings SQLAlchemy)
+        from accelscope.store.db import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

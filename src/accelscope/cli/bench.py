@@ -39,6 +39,7 @@ def bench_cmd(
     store: o.StoreOpt = None,
     no_store: bool = typer.Option(False, "--no-store", help="Do not store the results."),
     json_out: bool = typer.Option(False, "--json", help='Print {"run_id", "store", "environment", "results": [...]} as JSON.'),
+    quiet: o.Quiet = False,
     wide: o.Wide = False,
 ) -> None:
     """Measure step time, throughput, speedup vs CPU, energy and peak memory on real devices."""
@@ -59,34 +60,20 @@ def bench_cmd(
     fields = workload.fixed()
     devices = [d for item in device for d in item.split(",") if d.strip()]
     db = None if no_store else Store(store)
-    err = text.console(stderr=True)
-    progress_cb = progress_ctx = None
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress_ctx = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=err, transient=True)
-        bar = progress_ctx.add_task("bench", total=None)
-
-        def progress_cb(i, total, label, m):
-            progress_ctx.update(bar, total=total, completed=i, description=label)
     command = "accelscope " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
-        if progress_ctx is not None:
-            progress_ctx.start()
-        run = bench(model, devices=devices, tasks=tasks, batch_sizes=batches, precisions=precisions,
-                    compile=compile_, threads=threads, max_time_s=max_time, store=db, progress=progress_cb,
-                    command=command, **fields)
-    except KeyboardInterrupt:
-        if progress_ctx is not None:
-            progress_ctx.stop()
-        where = f" in {db.location}" if db is not None else ""
-        typer.echo(f"interrupted: the points that completed are kept{where} (run marked 'interrupted'; "
-                   "see 'accelscope runs list')", err=True)
-        raise typer.Exit(130)
+        with text.progress_bar(enabled=not (quiet or json_out)) as bar:
+            try:
+                run = bench(model, devices=devices, tasks=tasks, batch_sizes=batches, precisions=precisions,
+                            compile=compile_, threads=threads, max_time_s=max_time, store=db,
+                            progress=lambda i, total, label, m: bar.step(i, total, label), command=command, **fields)
+            except KeyboardInterrupt:
+                bar.stop()
+                where = f" in {db.location}" if db is not None else ""
+                typer.echo(f"interrupted: the points that completed are kept{where} (run marked 'interrupted'; "
+                           "see 'accelscope runs list')", err=True)
+                raise typer.Exit(130)
     finally:
-        if progress_ctx is not None:
-            progress_ctx.stop()
         if db is not None:
             db.close()
     if json_out:

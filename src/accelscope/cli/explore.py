@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -26,7 +26,9 @@ def explore_cmd(
     top: int = typer.Option(12, "--top", help="Rows per workload in the table (--json has all)."),
     ttft_slo: Optional[float] = typer.Option(None, "--ttft-slo", help="--task serve: time-to-first-token target, ms (each device at its best configuration that meets the targets)."),
     tpot_slo: Optional[float] = typer.Option(None, "--tpot-slo", help="--task serve: time-per-output-token target, ms."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write the interactive HTML report of this explore to this file."),
     store: o.StoreOpt = None,
+    quiet: o.Quiet = False,
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
@@ -45,17 +47,27 @@ def explore_cmd(
             raise ConfigError("--ttft-slo and --tpot-slo are serving targets: add --task serve")
         serving = Serving(ttft_slo_s=None if ttft_slo is None else ttft_slo / 1e3,
                           tpot_slo_s=None if tpot_slo is None else tpot_slo / 1e3)
-    err = text.console(stderr=True)
-    progress = (lambda msg: err.print(f"[dim]{msg}...[/dim]")) if sys.stderr.isatty() else None
+    if report is not None:
+        from accelscope.jobs.report import check_output
+
+        check_output(report, force=False)  # before any work: a report that could not be written is said at once
     start = time.perf_counter()
-    with Store(store) as db:
+    written = None
+    with Store(store) as db, text.progress_bar(enabled=not (quiet or json_out)) as bar:
         result = explore(specs, devices=device, kinds=kind.split(",") if kind else None,
                          hardware_paths=o.hardware_paths(hardware_path), max_time_s=max_time, store=db,
-                         cache=workload.cache, progress=progress, host_cpu=host_cpu, serving=serving,
+                         cache=workload.cache, progress=bar.step, host_cpu=host_cpu, serving=serving,
                          vs_cpu=vs_cpu)
-        path = db.path
+        path = db.location
+        if report is not None and result.estimate_run_id is not None:
+            from accelscope.jobs.report import write_report
+
+            written = write_report(db, report, [result.estimate_run_id], progress=bar.message)
     elapsed = time.perf_counter() - start
     if json_out:
-        typer.echo(json_text(result.to_dict() | {"store": str(path), "elapsed_s": elapsed}))
+        typer.echo(json_text(result.to_dict() | {"store": str(path), "elapsed_s": elapsed,
+                                                 "report": written.to_dict() if written else None}))
     else:
         text.explore(result, text.console(), top=top, elapsed_s=elapsed, store_path=path, wide=wide)
+        if written is not None:
+            text.console().print(f"report: {written.path} ({written.charts} charts)")

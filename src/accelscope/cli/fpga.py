@@ -39,10 +39,12 @@ def fpga_cmd(
     power_w: Optional[float] = typer.Option(None, "--power-w", help="Board power for energy per inference (default: catalog tdp_w)."),
     dpu: Optional[str] = typer.Option(None, "--dpu", help="Overlay configuration: B512..B4096 (DPUCZDX8G), C32 or C64 (DPUCVDX8G), DPUCAHX8H or DPUCAHX8H-DWC (default: the board's reference DPU)."),
     cores: Optional[int] = typer.Option(None, "--cores", help="Overlay cores (default: the board's reference integration)."),
+    store: o.StoreOpt = None,
+    no_store: bool = typer.Option(False, "--no-store", help="Do not keep the design in the results store."),
     json_out: o.Json = False,
     wide: o.Wide = False,
 ) -> None:
-    """Estimate an FPGA design for MODEL (a model, or a layer-list .json/.toml/.yaml file)."""
+    """Estimate an FPGA design for MODEL (a model, or a layer-list .json/.toml/.yaml file); the design is kept in the store for `accelscope report`."""
     from accelscope.jobs.fpga import fpga, is_layer_file
     from accelscope.report import json_text, text
 
@@ -52,7 +54,16 @@ def fpga_cmd(
                   resource_type=resource_type, mem_style=mem_style,
                   clock_hz=clock_mhz * 1e6 if clock_mhz else None, power_w=power_w, dpu=dpu, cores=cores,
                   cache=workload.cache)
+    run_id = None
+    if not no_store:
+        from accelscope.jobs.fpga import store_design
+        from accelscope.store import Store
+
+        with Store(store) as db:
+            run_id = store_design(priced, db)
     if json_out:
-        typer.echo(json_text(priced.to_dict()))
+        typer.echo(json_text(priced.to_dict() | {"run_id": run_id}))
     else:
         text.fpga(priced, text.console(), wide=wide)
+        if run_id is not None:
+            text.console().print(f"stored as run {run_id} (accelscope report {run_id} draws its resource fit)")

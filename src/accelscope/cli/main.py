@@ -26,7 +26,7 @@ app = typer.Typer(
 
 # Command modules, imported for their side effect of registering on ``app``.
 COMMAND_MODULES = ["profile", "hardware", "predict", "explore", "calibrate", "bench", "bench_comm", "runs", "job", "simulate",
-                   "fpga"]
+                   "fpga", "report"]
 
 
 def _version(value: bool) -> None:

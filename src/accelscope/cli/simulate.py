@@ -100,10 +100,17 @@ def dse_cmd(
     save_design: SaveDesign = None,
     pick: Annotated[str, typer.Option("--pick", help="The front point --save-design saves: fastest, lowest-energy or smallest.")] = "fastest",
     force: Force = False,
+    store: o.StoreOpt = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the front in the results store.")] = False,
     json_out: o.Json = False,
+    quiet: o.Quiet = False,
     wide: o.Wide = False,
 ) -> None:
-    """Sweep array shape, SRAMs, dataflow, clock and node; print the latency/energy/area front."""
+    """Sweep array shape, SRAMs, dataflow, clock and node; print the latency/energy/area front (kept in the store for `accelscope report`)."""
+    import contextlib
+
+    from accelscope.store import Store
+
     from accelscope.jobs.simulate import dse
     from accelscope.models.systolic.dse import DesignSpace
     from accelscope.report import json_text, text
@@ -113,9 +120,11 @@ def dse_cmd(
         filter_sram_kib=_ints(filter_kib, "--filter-kib"), ofmap_sram_kib=_ints(ofmap_kib, "--ofmap-kib"),
         dataflows=tuple(d.strip().lower() for d in dataflows.split(",") if d.strip()),
         clocks_hz=_floats(clocks_hz, "--clocks-hz"), nodes_nm=_floats(nodes, "--nodes"), precision=array_precision)
-    job = dse(workload.spec(model) if model else None, config=config, topology=topology, topology_kind=topology_kind,
-              space=space, method=method, out=out, save_design_path=save_design, pick=pick, force=force,
-              cache=workload.cache)
+    with (contextlib.nullcontext() if no_store else Store(store)) as db, \
+            text.progress_bar(enabled=not (quiet or json_out)) as bar:
+        job = dse(workload.spec(model) if model else None, config=config, topology=topology,
+                  topology_kind=topology_kind, space=space, method=method, out=out, save_design_path=save_design,
+                  pick=pick, force=force, cache=workload.cache, progress=bar.step, store=db)
     if json_out:
         typer.echo(json_text(job.to_dict()))
     else:

@@ -5,8 +5,10 @@ is predicted (its performance model, with stored calibrations where they exist) 
 (``cost.price``), and the rows
 are ranked by throughput with the speedup over the local CPU, energy per sample, dollars per
 million samples on the cheapest cloud offering, and whether the step fits in memory.
-Measured and predicted rows are marked as such. Everything is stored: the measurements as
-a ``measurement`` run, the predictions as an ``estimate`` run.
+Measured and predicted rows are marked as such. Everything is stored: the predictions as an
+``estimate`` run, the measurements as ``measurement`` runs and the profiled ops (merged per
+kind, for the report's rooflines) as a ``profile`` run, both with ``part_of`` = the estimate
+run's id in their config.
 
 Precision ``auto`` measures the local CPU in fp32 and predicts each device in the precision
 a practitioner would use there (its performance model decides: for the roofline, ``amp-bf16``
@@ -185,7 +187,7 @@ def explore(
     calibrations: dict[str, Calibrated] | None = None,
     assumptions: Assumptions | None = None,
     cache: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
     host_cpu: str | None = None,
     serving=None,
     vs_cpu: str | None = None,
@@ -197,7 +199,8 @@ def explore(
     its model picks. ``calibrations``
     default to those stored in ``store``. ``vs_cpu`` names a catalog CPU: every row then also
     has its speedup over that CPU's predicted throughput (a CPU you do not have), beside the
-    measured speedup over the local one.
+    measured speedup over the local one. ``progress(done, total, what)`` is called as each
+    workload is measured and as each catalog device is predicted (a unit of work each).
     """
     from accelscope.measure.bench import bench
 
@@ -213,32 +216,47 @@ def explore(
                               "not a CPU; `accelscope hardware list --kind cpu` lists the CPUs")
     calibrations = load_calibrations(store) if calibrations is None else calibrations
     results = []
+    label = ",".join(dict.fromkeys(w.model for w in workloads))
     recording = (store.recording(kind="estimate", config={"workloads": [w.to_dict() for w in workloads]},
-                                 command="explore", label=",".join(dict.fromkeys(w.model for w in workloads)),
-                                 planned=len(workloads) * len(specs_hw))
+                                 command="explore", label=label, planned=len(workloads) * len(specs_hw))
                  if store is not None else contextlib.nullcontext(None))
-    with recording as estimate_run:
+    total = len(workloads) * (1 + len(specs_hw))
+    done = 0
+
+    def step(what: str, n: int = 0) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total, what)
+
+    def message(what: str) -> None:
+        step(what)
+
+    with contextlib.ExitStack() as stack:
+        estimate_run = stack.enter_context(recording)
+        profile_run = None if store is None else stack.enter_context(store.recording(
+            kind="profile", config={"part_of": estimate_run}, command="explore", label=label))
         for w in workloads:
             spec = w.resolved()
             if spec.task == "serve":
                 results.append(_explore_serving(spec, devices=devices, hardware=specs_hw, calibrations=calibrations,
                                                 assumptions=assumptions, cache=cache, max_time_s=max_time_s,
-                                                store=store, serving=serving, progress=progress))
+                                                store=store, serving=serving, progress=message))
+                step(f"{spec.label}: predicted", 1 + len(specs_hw))
                 continue
-            if progress:
-                progress(f"measuring {spec.label} on {devices}")
+            step(f"measuring {spec.label} on {devices}")
             local = spec.with_(precision="fp32" if spec.precision == AUTO else spec.precision)
             run = bench(local, devices=devices, max_time_s=max_time_s, store=store,
-                        command=f"explore {spec.label}")
+                        command=f"explore {spec.label}", part_of=estimate_run)
             rows = _measured_rows(run)
             cpu = next((m for m in run.measurements if m.device == "cpu" and m.ok), None)
             cpu_throughput = cpu.throughput_samples_per_s if cpu else None
             baseline_doubt = f"CPU baseline: {cpu.verdict}" if cpu is not None and cpu.flags else None
-            if progress:
-                progress(f"predicting {spec.label} on {len(specs_hw)} catalog devices")
+            step(f"predicting {spec.label}", 1)
             profiler = Profiler(spec, cache=cache)
             priced, unavailable = estimate_all(profiler, specs_hw, calibrations=calibrations,
-                                               assumptions=assumptions)
+                                               assumptions=assumptions,
+                                               progress=lambda hw: step(f"predicting {spec.label} on {hw}", 1))
             reference = None
             if reference_cpu is not None:
                 ref, why = estimate_all(profiler, [reference_cpu], calibrations=calibrations,
@@ -270,6 +288,13 @@ def explore(
                          if reference and r.throughput_samples_per_s else None,
                          speedup_note=_doubt(r, baseline_doubt)) for r in rows),
                 key=lambda r: -(r.throughput_samples_per_s or 0.0))
+            if store is not None:
+                for precision, prof in profiler.profiles.items():
+                    store.add_point(profile_run, kind="profile", status="ok", model=spec.model, task=spec.task,
+                                    batch_size=spec.batch_size, precision=precision,
+                                    record={"spec": spec.with_(precision=precision).to_dict(),
+                                            "flops": prof.total_flops, "bytes": prof.bytes_moved,
+                                            "ops": prof.op_summary()})
             results.append(WorkloadResult(spec=spec, rows=tuple(ranked), unavailable=tuple(unavailable),
                                           measurement_run_id=run.run_id,
                                           vs_cpu=reference_cpu.name if reference_cpu else None))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,30 +153,37 @@ class Profiler:
 
 
 def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
-                 calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None
-                 ) -> tuple[list[Priced], list[Unavailable]]:
+                 calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None,
+                 progress: Callable[[str], None] | None = None) -> tuple[list[Priced], list[Unavailable]]:
     """Each device: profile in its precision, predict with its model (and its calibration, if
     any), price. A device its model cannot handle is listed as unavailable; a workload that
-    does not build fails at once, for all."""
+    does not build fails at once, for all. ``progress(name)`` after each device."""
     results, unavailable = [], []
     for hw in hardware:
-        try:
-            precision = profiler.precision_for(hw)  # the entry's model decides (an unknown one: unavailable)
-        except AccelscopeError as exc:
-            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
-            continue
-        prof = profiler(precision)
-        calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
-        if calibration is None and hw.name == LOCAL_CPU:
-            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=(
-                f"this machine's CPU ({hw.display_name}) has no catalog entry and no accepted calibration: "
-                "`accelscope bench` a few workloads on it, then `accelscope calibrate`")))
-            continue
-        try:
-            results.append(price(model_predict(prof, hw, calibration), hw, assumptions))
-        except AccelscopeError as exc:  # a missing figure, or a workload the model refuses
-            unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+        _estimate_one(profiler, hw, calibrations, assumptions, results, unavailable)
+        if progress:
+            progress(hw.name)
     return results, unavailable
+
+
+def _estimate_one(profiler: Profiler, hw: HardwareSpec, calibrations: Mapping[str, Calibrated],
+                  assumptions: Assumptions | None, results: list, unavailable: list) -> None:
+    try:
+        precision = profiler.precision_for(hw)  # the entry's model decides (an unknown one: unavailable)
+    except AccelscopeError as exc:
+        unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+        return
+    prof = profiler(precision)
+    calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
+    if calibration is None and hw.name == LOCAL_CPU:
+        unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=(
+            f"this machine's CPU ({hw.display_name}) has no catalog entry and no accepted calibration: "
+            "`accelscope bench` a few workloads on it, then `accelscope calibrate`")))
+        return
+    try:
+        results.append(price(model_predict(prof, hw, calibration), hw, assumptions))
+    except AccelscopeError as exc:  # a missing figure, or a workload the model refuses
+        unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
 
 
 def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], *,

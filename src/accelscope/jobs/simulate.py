@@ -13,7 +13,7 @@ point of the Pareto front) as a hardware file that ``predict`` and ``explore`` t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,11 +48,12 @@ class DseJobResult:
     result: DSEResult
     notes: tuple[str, ...] = ()
     written: tuple[str, ...] = ()
+    run_id: int | None = None  #: the stored run (None: not stored)
 
     def to_dict(self) -> dict[str, Any]:
         return {"workload": self.workload, "method": self.result.method, "points": len(self.result),
                 "notes": list(self.result.notes) + list(self.notes), "pareto_front": self.result.front(),
-                "written": list(self.written)}
+                "written": list(self.written), "run_id": self.run_id}
 
 
 def parse_array(text: str) -> tuple[int, int]:
@@ -292,8 +293,12 @@ def simulate(model: "str | WorkloadSpec | None" = None, *, config=None, topology
 
 def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None, topology_kind=None,
         space: DesignSpace | None = None, method: str = "estimate", out=None, save_design_path=None,
-        pick: str = "fastest", force: bool = False, cache: bool = True, **workload_options) -> DseJobResult:
-    """Sweep array designs for a workload; the latency/energy/area Pareto front."""
+        pick: str = "fastest", force: bool = False, cache: bool = True, progress=None, store=None,
+        **workload_options) -> DseJobResult:
+    """Sweep array designs for a workload; the latency/energy/area Pareto front
+    (``progress(done, total, what)`` per array shape and dataflow swept). With a ``store``, the
+    front is kept there as a run of kind ``dse`` (one point: :meth:`DseJobResult.to_dict`), which
+    ``accelscope report`` draws."""
     from accelscope.models.systolic import explore
 
     if pick not in PICKS:
@@ -303,7 +308,7 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
     layers, notes, label = workload_layers(model, config=config, topology=topology,
                                            topology_kind=topology_kind, cache=cache, **workload_options)
     space = space or DesignSpace()
-    res = explore(layers, space, method=method)
+    res = explore(layers, space, method=method, progress=progress)
     written: list[str] = []
     if out is not None:
         directory = _out_dir(out, ["dse_points.csv", "dse_points.json"], force)
@@ -323,4 +328,11 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
         written.append(str(save_design(save_design_path, cfg, node_nm=float(p["node_nm"]), dtype=space.precision,
                                        origin=f"accelscope dse of {label}, the {pick} point of the Pareto front",
                                        force=force)))
-    return DseJobResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))
+    job = DseJobResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))
+    if store is not None:
+        record = job.to_dict() | {"space": asdict(space)}
+        with store.recording(kind="dse", config={"workload": label, "method": method}, command="dse", label=label,
+                             planned=1) as run_id:
+            store.add_point(run_id, kind="dse", record=record, status="ok", model=label)
+        job = replace(job, run_id=run_id)
+    return job

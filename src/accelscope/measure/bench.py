@@ -383,7 +383,7 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
           precisions: str | Iterable[str] | None = None, compile: bool = False, threads: int | None = None,
           max_time_s: float = 10.0, min_energy_window_s: float = MIN_ENERGY_WINDOW_S, store=None,
           progress: ProgressFn | None = None, timer: TimerConfig | None = None, seed: int = 0,
-          command: str = "", **workload_options) -> BenchRun:
+          command: str = "", part_of: int | None = None, **workload_options) -> BenchRun:
     """Measure ``model`` on ``devices`` for every task x batch size x precision.
 
     ``model`` is a :class:`~accelscope.workload.spec.WorkloadSpec`, a model name with workload
@@ -391,7 +391,8 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
     ``input_shape``, ``inputs``, ...), or a hand-built Workload. ``tasks``, ``batch_sizes`` and
     ``precisions`` sweep over the spec (default: its own task, batch and precision).
     ``store`` is a :class:`accelscope.store.Store` (each finished point is committed at
-    once, so an interrupted sweep keeps its completed points), or None to keep nothing.
+    once, so an interrupted sweep keeps its completed points), or None to keep nothing;
+    ``part_of``: the run of a larger job (``explore``'s estimate run) this one belongs to.
     ``progress(i, total, label, measurement)`` is called before (measurement None) and
     after each point.
     """
@@ -437,7 +438,8 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
 
     with cpu_threads(n_threads):
         env = collect_environment()
-        recording = (store.recording(kind="measurement", config=cfg.to_dict(), environment=env.to_dict(),
+        config = cfg.to_dict() | ({"part_of": part_of} if part_of is not None else {})
+        recording = (store.recording(kind="measurement", config=config, environment=env.to_dict(),
                                      command=command, label=spec.model, planned=len(points))
                      if store is not None else contextlib.nullcontext(None))
         results: list[Measurement] = []

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from accelscope.report.progress import progress_bar  # noqa: F401  (the CLI's one import of it)
 from accelscope.report.table import Col, console, print_table
 from accelscope.units import fmt_bytes, fmt_seconds, si
 
@@ -452,10 +453,10 @@ def bench(run, out: Console, *, wide: bool = False) -> None:
 def runs_list(runs, path, out: Console, *, wide: bool = False) -> None:
     rows = [[str(r.id), r.created_at.replace("+00:00", ""), r.kind, r.label, ",".join(r.config.get("devices", [])),
              f"{r.n_ok}/{r.n_points}" + (f" of {r.planned}" if r.planned is not None and r.planned != r.n_points else ""),
-             r.status, r.hostname or ""] for r in runs]
-    print_table(out, f"runs in {path}", [Col("id", "right"), Col("created (UTC)", drop=3), Col("kind"), Col("label"),
-                                         Col("devices", drop=2), Col("ok/stored", "right"), Col("status"),
-                                         Col("host", drop=1)], rows, wide=wide)
+             r.status, r.user or "", r.hostname or ""] for r in runs]
+    print_table(out, f"runs in {path}", [Col("id", "right"), Col("created (UTC)", drop=4), Col("kind"), Col("label"),
+                                         Col("devices", drop=3), Col("ok/stored", "right"), Col("status"),
+                                         Col("user", drop=2), Col("host", drop=1)], rows, wide=wide)
 
 
 def run_show(rec, points: list[dict], out: Console, *, wide: bool = False) -> None:
@@ -463,7 +464,7 @@ def run_show(rec, points: list[dict], out: Console, *, wide: bool = False) -> No
     env = rec.environment or {}
     planned = f", {len(points)} of {rec.planned} planned points stored" if rec.planned is not None else ""
     out.print(f"[bold]run {rec.id}[/bold] {rec.kind} {rec.label}  status={rec.status}{planned}  created "
-              f"{rec.created_at}  host {rec.hostname}", soft_wrap=True)
+              f"{rec.created_at}  by {rec.user or '(not recorded)'} on {rec.hostname}", soft_wrap=True)
     if rec.command:
         out.print(f"command: {rec.command}", soft_wrap=True)
     if env:
@@ -834,6 +835,8 @@ def dse(job, out: Console, *, top: int = 20, wide: bool = False) -> None:
     notes(out, list(res.notes) + list(job.notes), "yellow")
     for path in job.written:
         out.print(f"written: {path}")
+    if job.run_id is not None:
+        out.print(f"stored as run {job.run_id} (accelscope report {job.run_id} draws the front)")
 
 
 def fpga(priced, out: Console, *, wide: bool = False) -> None:

@@ -243,6 +243,18 @@ class Profile(SpecFields):
     def top_ops(self, n: int = 10, by: str = "total_flops") -> list[Op]:
         return sorted(self.ops, key=lambda op: getattr(op, by), reverse=True)[:n]
 
+    def op_summary(self) -> list[dict[str, Any]]:
+        """The ops merged by (name, category, phase, FLOPs and bytes per call): one entry per
+        distinct kind of work with its call count, for placing the ops on a roofline."""
+        merged: dict[tuple, int] = {}
+        for op in self.ops:
+            if op.is_view:
+                continue
+            key = (op.name, op.category, op.phase, op.flops or 0, op.bytes_read + op.bytes_written)
+            merged[key] = merged.get(key, 0) + op.count
+        return [{"name": n, "category": c, "phase": ph, "flops": f, "bytes": b, "count": k}
+                for (n, c, ph, f, b), k in merged.items()]
+
     def to_dict(self, include_ops: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
             "model": self.model,

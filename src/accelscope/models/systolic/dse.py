@@ -25,7 +25,7 @@ import io
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -201,8 +201,10 @@ def _estimate_counts(t: dict[str, np.ndarray], rows: int, cols: int, df: str,
 
 
 def explore(layers: Sequence[Layer], space: DesignSpace | None = None,
-            method: str = "estimate") -> DSEResult:
-    """Evaluate every point of ``space`` for a workload; see the module docstring."""
+            method: str = "estimate", progress: Callable[[int, int, str], None] | None = None) -> DSEResult:
+    """Evaluate every point of ``space`` for a workload; see the module docstring.
+    ``progress(done, total, what)`` after each array shape and dataflow (a batch of points:
+    every SRAM size, clock and node of it)."""
     space = space or DesignSpace()
     if not layers:
         raise ConfigError("the workload has no matmul or convolution layers to explore.")
@@ -247,6 +249,8 @@ def explore(layers: Sequence[Layer], space: DesignSpace | None = None,
                 cycles[a, s] = res.compute_cycles
                 sram_e45[a, s] = res.energy.sram_j
                 dram_words[a, s] = res.dram_reads.total + res.dram_writes.total
+        if progress:
+            progress(a + 1, n_a, f"{r}x{c} {df}")
 
     # Broadcast to (array, sram, clock, node)
     clocks = np.array(space.clocks_hz, dtype=float)

@@ -1,0 +1,230 @@
+"""report: stored runs as one self-contained HTML page (and, on request, static images).
+
+Which runs: the ones named (ids, ``latest``, ``latest~N``), else the latest ``explore``
+(its estimate run). An estimate run brings the runs that are ``part_of`` it (the measurements
+and profiled ops ``explore`` stored with it); the newest calibration of each device is added
+either way. Points are grouped by workload (model, task, batch size, sequence length, image
+size), so a measured and a predicted figure of the same step sit in one chart.
+
+Every figure shown is a stored one (a speedup is the ratio of two stored throughputs), so the
+report of a team's shared store is the same on every machine. Nothing is written until every
+run asked for has been found; the page goes to a temporary file renamed into place, and a file
+that is not an accelscope report is not replaced without ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from accelscope._version import __version__
+from accelscope.errors import ConfigError
+from accelscope.report import charts as ch
+from accelscope.store import Store, StoreError
+
+#: the first bytes of every page ``report`` writes (how a page of ours is told from other files)
+MARKER = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>accelscope report"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportResult:
+    path: Path
+    runs: tuple[int, ...]
+    charts: int
+    images: tuple[Path, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "runs": list(self.runs), "charts": self.charts,
+                "images": [str(p) for p in self.images]}
+
+
+def _workload_key(spec: dict) -> tuple:
+    return tuple(spec.get(k) for k in ("model", "task", "batch_size", "seq_len", "image_size"))
+
+
+def _label(spec: dict) -> str:
+    size = f" seq {spec['seq_len']}" if spec.get("seq_len") else (
+        f" {spec['image_size']}px" if spec.get("image_size") else "")
+    return f"{spec.get('model')} {spec.get('task')} batch {spec.get('batch_size')}{size}"
+
+
+def select_runs(store: Store, refs: Sequence[str | int] | None) -> list:
+    """The runs to report (RunRecords, oldest first): those named, with their parts; with none
+    named, the latest explore's, plus the newest calibration of each device, the newest dse of
+    each workload, the newest fpga design of each (workload, board), and every distributed and
+    serving measurement (the points of the scaling and latency-throughput curves). Raises StoreError for a
+    run that does not exist."""
+    runs = store.list_runs()
+    if refs:
+        ids = [store.resolve_run_id(r) for r in refs]
+    else:
+        latest = next((r for r in runs if r.kind == "estimate"), None)
+        if latest is None:
+            if not runs:
+                raise StoreError(f"the store {store.location} has no runs to report; run `accelscope explore` "
+                                 "(or bench, calibrate) first")
+            latest = runs[0]
+        ids = [latest.id]
+    chosen = set(ids)
+    chosen |= {r.id for r in runs if r.config.get("part_of") in chosen}
+    if not refs:  # the newest calibration of each device, dse of each workload, fpga design of each pair
+        newest: dict[tuple, int] = {}
+        for r in runs:  # newest first
+            if r.kind in ("calibration", "dse", "fpga") and r.status == "complete":
+                newest.setdefault((r.kind, r.label), r.id)
+        chosen |= set(newest.values())
+        # every measured point of a scaling or latency-throughput curve
+        chosen |= {r.id for r in runs if r.kind in ("distributed", "serve") and r.status == "complete"}
+    by_id = {r.id: r for r in runs}
+    return [by_id[i] for i in sorted(chosen)]
+
+
+def _methodology(run, points: list[dict]) -> ch.Section:
+    env = run.environment or {}
+    cfg = run.config
+    text = [f"run {run.id} ({run.kind}, {run.status}) made by {run.user or 'an unrecorded user'} on "
+            f"{run.hostname} at {run.created_at}; command: {run.command or '(api)'}",
+            f"accelscope {env.get('accelscope_version')}, Python {env.get('python_version')}, torch "
+            f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, GPU driver {env.get('gpu_driver')}; "
+            f"CPU {env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads), "
+            f"{env.get('torch_threads')} torch threads; GPUs: "
+            f"{', '.join(g.get('name', '?') for g in env.get('gpus', [])) or 'none'}; OS {env.get('os')}",
+            f"method: warm-up until steady, then timed until the median's 95% CI is within 1% or the cap of "
+            f"{cfg.get('max_time_s')} s per point; energy from hardware counters over windows of at least "
+            f"{cfg.get('min_energy_window_s')} s where the device has one"]
+    rows = []
+    for p in points:
+        st = p.get("step_time_s") or {}
+        med = st.get("median")
+        rows.append((p.get("device"), p.get("task"), p.get("batch_size"), p.get("precision"), p.get("threads"),
+                     p.get("status"), ch._fmt(med), ch._fmt(st.get("p10")), ch._fmt(st.get("p90")),
+                     ch._fmt(st["iqr"] / med, 3) if med and st.get("iqr") is not None else "", st.get("n") or "",
+                     p.get("verdict") or "", ch._fmt(p.get("cold_start_s")), p.get("energy_method") or "",
+                     p.get("error") or ""))
+    cols = ("device", "task", "batch", "precision", "threads", "status", "median (s)", "p10 (s)", "p90 (s)",
+            "IQR/median", "samples", "verdict", "cold start (s)", "energy method", "error")
+    return ch.Section(title=f"measurement run {run.id}: environment and methodology", text=tuple(text),
+                      tables=((f"points of run {run.id}", cols, tuple(rows)),))
+
+
+def build(store: Store, refs: Sequence[str | int] | None = None, *,
+          progress: Callable[[str], None] | None = None) -> tuple[list, list[ch.Section]]:
+    """The runs reported and the report's sections (charts and tables), from the store."""
+    runs = select_runs(store, refs)
+    workloads: dict[tuple, dict] = {}
+    calibrations: list[tuple[int, dict]] = []
+    dses: list[tuple[int, dict]] = []
+    fpgas: list[tuple[int, dict]] = []
+    scaling: list[tuple[int, dict]] = []
+    serving: list[tuple[int, dict]] = []
+    method: list[ch.Section] = []
+    for run in runs:
+        if progress:
+            progress(f"reading run {run.id}")
+        points = store.points(run.id, samples=False)
+        own = {"calibration": calibrations, "dse": dses, "fpga": fpgas, "distributed": scaling, "serve": serving}
+        if run.kind in own:
+            own[run.kind].extend((run.id, p) for p in points)
+            continue
+        measured = []
+        for p in points:
+            spec = p.get("spec")
+            if not isinstance(spec, dict) or p.get("point_kind") not in ("measurement", "estimate", "profile"):
+                continue
+            w = workloads.setdefault(_workload_key(spec), {"label": _label(spec), "measured": [], "predicted": [],
+                                                           "profiles": {}})
+            if p["point_kind"] == "measurement":
+                w["measured"].append(p)
+                measured.append(p)
+            elif p["point_kind"] == "estimate":
+                w["predicted"].append(p)
+            else:
+                w["profiles"][spec.get("precision")] = p
+        if run.kind == "measurement" and measured:
+            method.append(_methodology(run, measured))
+    overview = ch.Section(title="runs in this report", tables=(("runs", (
+        "id", "kind", "label", "status", "points", "user", "host", "created (UTC)", "command"), tuple(
+        (r.id, r.kind, r.label, r.status, r.n_points, r.user or "", r.hostname or "", r.created_at, r.command)
+        for r in runs)),))
+    sections = [overview]
+    for w in workloads.values():
+        if progress:
+            progress(f"charting {w['label']}")
+        section = ch.workload_section(ch.Workload(label=w["label"], measured=tuple(w["measured"]),
+                                                  predicted=tuple(w["predicted"]), profiles=w["profiles"]))
+        if section.charts:
+            sections.append(section)
+    cal = [c for c in (ch.calibration_chart(rid, rec) for rid, rec in calibrations) if c is not None]
+    if cal:
+        sections.append(ch.Section(title="predictions against measurements (calibrations)", charts=tuple(cal)))
+    dse = [c for c in (ch.dse_chart(rid, rec) for rid, rec in dses) if c is not None]
+    if dse:
+        sections.append(ch.Section(title="systolic-array design space (dse)", charts=tuple(dse)))
+    for title, chart in (("FPGA designs: resource fit", ch.fpga_chart(fpgas)),
+                         ("multi-process training: scaling", ch.scaling_chart(scaling)),
+                         ("serving: latency against throughput", ch.serving_chart(serving))):
+        if chart is not None:
+            sections.append(ch.Section(title=title, charts=(chart,)))
+    return runs, sections + method
+
+
+def check_output(out: str | Path, force: bool = False) -> None:
+    """Refuse (ConfigError) an output the report may not write: a directory, a missing parent,
+    a file that is not an accelscope report (without ``force``)."""
+    out = Path(out)
+    if out.is_dir():
+        raise ConfigError(f"--out {str(out)!r} is a directory; give a file name such as {str(out / 'report.html')!r}")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {str(out)!r}: the directory {str(out.parent)!r} does not exist")
+    if out.exists() and not force:
+        with out.open("rb") as fh:
+            head = fh.read(len(MARKER.encode()))
+        if head != MARKER.encode():
+            raise ConfigError(f"--out {str(out)!r} exists and is not an accelscope report; nothing was written: "
+                              "give another file, or --force to replace it")
+
+
+def write_report(store: Store, out: str | Path, refs: Sequence[str | int] | None = None, *,
+                 png: str | Path | None = None, svg: str | Path | None = None, force: bool = False,
+                 title: str | None = None, progress: Callable[[str], None] | None = None) -> ReportResult:
+    """Write the report of ``refs`` (default: the latest explore) from ``store`` to ``out``;
+    with ``png`` / ``svg``, every chart also as an image in that directory."""
+    from accelscope.report import html
+
+    out = Path(out)
+    check_output(out, force)
+    for d in (png, svg):
+        if d is not None and Path(d).exists() and not Path(d).is_dir():
+            raise ConfigError(f"image directory {str(d)!r} is a file; give a directory")
+    runs, sections = build(store, refs, progress=progress)
+    charts = [c for s in sections for c in s.charts]
+    if progress:
+        progress(f"rendering {len(charts)} charts")
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    page = html.render(title or "accelscope report", sections,
+                       generated=f"made {now} by accelscope {__version__}", source=f"store {store.location}")
+    assert page.startswith(MARKER)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a page anyone may read, as any file the user makes (mkstemp's is 0600)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    images: list[Path] = []
+    for directory, fmt in ((png, "png"), (svg, "svg")):
+        if directory is not None:
+            from accelscope.report import figures
+
+            if progress:
+                progress(f"drawing {len(charts)} {fmt} images")
+            images += figures.save(charts, directory, fmt)
+    return ReportResult(path=out, runs=tuple(r.id for r in runs), charts=len(charts), images=tuple(images))
