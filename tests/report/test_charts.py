@@ -132,3 +132,16 @@ def test_scaling_and_serving_curves_come_from_the_measured_runs():
     assert s.traces[0].x == (100.0, 200.0) and s.traces[0].y == pytest.approx((10.0, 40.0))
     assert [r[2] for r in s.rows] == [1, 4]
     assert ch.scaling_chart([]) is None and ch.serving_chart([(1, {"output_tokens_per_s": None})]) is None
+
+
+def test_a_report_with_its_own_title_is_still_ours(tmp_path):
+    from accelscope.jobs.report import check_output
+
+    page = tmp_path / "r.html"
+    page.write_text(html.render("Team results, week 48", [ch.workload_section(_workload())]))
+    check_output(page)  # replaced without --force: it is an accelscope page
+    other = tmp_path / "other.html"
+    other.write_text("<!DOCTYPE html>\n<html><head><title>mine</title>")
+    with pytest.raises(Exception, match="not an accelscope report"):
+        check_output(other)
+    check_output(other, force=True)

@@ -24,10 +24,11 @@ from pathlib import Path
 from accelscope._version import __version__
 from accelscope.errors import ConfigError
 from accelscope.report import charts as ch
+from accelscope.report import html
 from accelscope.store import Store, StoreError
 
 #: the first bytes of every page ``report`` writes (how a page of ours is told from other files)
-MARKER = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>accelscope report"
+MARKER = html.HEAD
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,8 +194,6 @@ def write_report(store: Store, out: str | Path, refs: Sequence[str | int] | None
                  title: str | None = None, progress: Callable[[str], None] | None = None) -> ReportResult:
     """Write the report of ``refs`` (default: the latest explore) from ``store`` to ``out``;
     with ``png`` / ``svg``, every chart also as an image in that directory."""
-    from accelscope.report import html
-
     out = Path(out)
     check_output(out, force)
     for d in (png, svg):

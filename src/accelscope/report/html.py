@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from accelscope.report.charts import Chart, Section, Trace
 
+#: how every page begins (how ``report --out`` tells a page of ours from a file it must not replace)
+HEAD = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="accelscope">'
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
             "#17becf")
 _CSS = """
@@ -102,6 +104,6 @@ def render(title: str, sections: Sequence[Section], *, generated: str = "", sour
         for caption, columns, rows in s.tables:
             parts.append(f"<h3>{html.escape(caption)}</h3>{table_html(columns, rows)}")
     body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    return (f'{HEAD}<title>{html.escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>'
             f'<script type="text/javascript">{get_plotlyjs()}</script></head>\n<body>\n{body}\n</body></html>\n')
