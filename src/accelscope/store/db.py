@@ -247,14 +247,18 @@ class Store:
                 self._open_server(url, timeout_s)
         else:
             self._open_sqlite(Path(target).expanduser(), timeout_s)
+        # the database is there: whose it is, its journal, its schema, runs left running
         try:
+            self._check_owner()
+            if self.dialect == "sqlite" and not self.readonly:
+                self._wal(timeout_s)
             self._migrate()
             if not self.readonly:
                 self._mark_stale_runs()
         except (sa.exc.DBAPIError, sqlite3.DatabaseError) as exc:
             self._engine.dispose()
             raise StoreError(f"{self.location} is not a usable accelscope results database ({_first_line(exc)}). "
-                             f"Point --store (or {ENV_VAR}) at another store.") from exc
+                             f"Point --store (or {ENV_VAR}) at another {'file' if self.path else 'store'}.") from exc
         except BaseException:
             self._engine.dispose()
             raise
@@ -317,15 +321,6 @@ class Store:
             # a write takes the write lock at once; a read gets a consistent snapshot
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
-        try:
-            self._check_owner()
-            if not readonly:
-                self._wal(timeout_s)
-        except (sa.exc.DBAPIError, sqlite3.DatabaseError) as exc:
-            self._engine.dispose()
-            raise StoreError(f"{path} is not a usable accelscope results database ({_first_line(exc)}). "
-                             f"Point --store (or {ENV_VAR}) at another file.") from exc
-
     def _open_server(self, url: sa.URL, timeout_s: float) -> None:
         self.dialect = "postgresql"
         self.readonly = False
@@ -346,7 +341,6 @@ class Store:
             raise StoreError(f"cannot open the results store {self.location}: {_first_line(exc)}. Check the URL's "
                              "host, port, database, user and password, and that the server is running; nothing "
                              "was written.") from exc
-        self._check_owner()
 
     def _wal(self, timeout_s: float) -> None:
         """Switch a new file to WAL mode (a file keeps it). SQLite answers a switch that meets
