@@ -18,11 +18,10 @@ def bench_distributed(spec: WorkloadSpec, *, store=None, command: str = "", **op
     if store is None:
         return result, None
     d = result.to_dict()
-    with store.recording(kind="distributed", config={"spec": spec.to_dict(), "world": d["world"]},
-                         environment=collect_environment().to_dict(), command=command,
-                         label=f"{result.strategy} x{result.world_size}", planned=1) as run_id:
-        store.add_point(run_id, kind="distributed", record=d, status="ok" if result.step_time_s else "failed",
-                        model=spec.model, device=result.device, task=spec.task, batch_size=spec.batch_size,
-                        precision=spec.precision, time_s=result.step_time_s,
-                        throughput_samples_per_s=result.throughput_samples_per_s)
+    run_id = store.add_run(kind="distributed", record=d, status="ok" if result.step_time_s else "failed",
+                           config={"spec": spec.to_dict(), "world": d["world"]},
+                           environment=collect_environment().to_dict(), command=command,
+                           label=f"{result.strategy} x{result.world_size}", model=spec.model, device=result.device,
+                           task=spec.task, batch_size=spec.batch_size, precision=spec.precision,
+                           time_s=result.step_time_s, throughput_samples_per_s=result.throughput_samples_per_s)
     return result, run_id

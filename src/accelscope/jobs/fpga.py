@@ -81,12 +81,9 @@ def fpga(model: "str | WorkloadSpec", *, device: str, style: str = "dataflow", f
 def store_design(priced: Priced, store) -> int:
     """Keep an FPGA design estimate in ``store`` as a run of kind ``fpga`` (one point); its id."""
     e = priced.estimate
-    label = f"{e.workload} on {e.hardware}"
-    with store.recording(kind="fpga", config={"workload": e.workload, "hardware": e.hardware,
-                                              "style": e.parameters.get("style")},
-                         command="fpga", label=label, planned=1) as run_id:
-        store.add_point(run_id, kind="fpga", record=priced.to_dict(), status="ok", model=e.workload,
-                        device=e.hardware, precision=e.precision, time_s=e.step_time_s,
-                        throughput_samples_per_s=e.throughput_samples_per_s,
-                        energy_j_per_sample=priced.energy_j_per_sample)
-    return run_id
+    return store.add_run(kind="fpga", record=priced.to_dict(),
+                         config={"workload": e.workload, "hardware": e.hardware, "style": e.parameters.get("style")},
+                         command="fpga", label=f"{e.workload} on {e.hardware}", model=e.workload, device=e.hardware,
+                         precision=e.precision, time_s=e.step_time_s,
+                         throughput_samples_per_s=e.throughput_samples_per_s,
+                         energy_j_per_sample=priced.energy_j_per_sample)

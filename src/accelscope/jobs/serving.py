@@ -155,9 +155,8 @@ def bench_serving(spec: WorkloadSpec, *, device: str = "cpu", max_time_s: float 
     m = bench_serve(spec, device=device, max_time_s=max_time_s, threads=threads)
     if store is None:
         return m, None
-    with store.recording(kind="serve", config={"spec": m.spec.to_dict(), "device": m.device},
-                         environment=collect_environment().to_dict(), command=command,
-                         label=f"{m.spec.label} on {m.device}", planned=1) as run_id:
-        store.add_point(run_id, kind="serving", record=m.to_dict(), status="ok", device=m.device, task="serve",
-                        time_s=m.e2e_s)
+    run_id = store.add_run(kind="serve", point_kind="serving", record=m.to_dict(),
+                           config={"spec": m.spec.to_dict(), "device": m.device},
+                           environment=collect_environment().to_dict(), command=command,
+                           label=f"{m.spec.label} on {m.device}", device=m.device, task="serve", time_s=m.e2e_s)
     return m, run_id

@@ -331,8 +331,6 @@ def dse(model: "str | WorkloadSpec | None" = None, *, config=None, topology=None
     job = DseJobResult(workload=label, result=res, notes=tuple(notes), written=tuple(written))
     if store is not None:
         record = job.to_dict() | {"space": asdict(space)}
-        with store.recording(kind="dse", config={"workload": label, "method": method}, command="dse", label=label,
-                             planned=1) as run_id:
-            store.add_point(run_id, kind="dse", record=record, status="ok", model=label)
-        job = replace(job, run_id=run_id)
+        job = replace(job, run_id=store.add_run(kind="dse", record=record, config={"workload": label, "method": method},
+                                                command="dse", label=label, model=label))
     return job

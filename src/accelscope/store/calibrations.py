@@ -19,11 +19,8 @@ def save(record: dict[str, Any], store: "Store", *, hardware: str | None = None,
          fitted_points: list[int] | None = None) -> int:
     """Store a calibration record (a dict with at least ``device``) as a new run; returns its id."""
     record = dict(record) | {"hardware": hardware, "fitted_points": fitted_points or []}
-    run = store.begin_run(kind=KIND, config={"device": record["device"], "hardware": hardware},
-                          label=record["device"] + (f" ({hardware})" if hardware else ""), planned=1)
-    store.add_point(run, kind=KIND, record=record, status="ok", device=record["device"], time_s=None)
-    store.finish_run(run)
-    return run
+    return store.add_run(kind=KIND, record=record, config={"device": record["device"], "hardware": hardware},
+                         label=record["device"] + (f" ({hardware})" if hardware else ""), device=record["device"])
 
 
 def load_all(store: "Store | None" = None) -> dict[str, dict[str, Any]]:
@@ -58,12 +55,10 @@ COMM_KIND = "comm-calibration"
 
 def save_comm(record: dict[str, Any], store: "Store") -> int:
     """Store a link calibration (a dict with at least ``system``) as a new run; returns its id."""
-    run = store.begin_run(kind=COMM_KIND, config={"system": record["system"], "comm_run": record.get("run_id")},
-                          label=f"{record['system']} ({record.get('scope')})", planned=1)
-    store.add_point(run, kind=COMM_KIND, record=record, status="ok", device=record.get("device"),
-                    time_s=record.get("alpha_s"))
-    store.finish_run(run)
-    return run
+    return store.add_run(kind=COMM_KIND, record=record,
+                         config={"system": record["system"], "comm_run": record.get("run_id")},
+                         label=f"{record['system']} ({record.get('scope')})", device=record.get("device"),
+                         time_s=record.get("alpha_s"))
 
 
 def load_comm(store: "Store | None" = None) -> dict[tuple[str, str], dict[str, Any]]:

@@ -525,6 +525,17 @@ class Store:
                 conn.execute(SAMPLES.insert().values(point_id=point_id, step_time_s_json=samples_json))
             return point_id
 
+    def add_run(self, *, kind: str, record: dict, config: dict, point_kind: str | None = None,
+                status: str = "ok", environment: dict | None = None, command: str = "", label: str = "",
+                **columns) -> int:
+        """A run of one point (a calibration, a DSE front, an FPGA design, a serving or
+        distributed measurement), begun and finished here as :meth:`recording` does; its id.
+        ``columns``: :meth:`add_point`'s (``model``, ``device``, ``time_s``, ...)."""
+        with self.recording(kind=kind, config=config, environment=environment, command=command, label=label,
+                            planned=1) as run_id:
+            self.add_point(run_id, kind=point_kind or kind, record=record, status=status, **columns)
+        return run_id
+
     def add_measurement(self, run_id: int, m) -> int:
         """Store a :class:`accelscope.measure.Measurement` (its raw samples in ``samples``)."""
         record = m.to_dict(samples=False, environment=False)
