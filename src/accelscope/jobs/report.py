@@ -2,8 +2,9 @@
 
 Which runs: the ones named (ids, ``latest``, ``latest~N``), else the latest ``explore``
 (its estimate run). An estimate run brings the runs that are ``part_of`` it (the measurements
-and profiled ops ``explore`` stored with it); the newest calibration of each device is added
-either way. Points are grouped by workload (model, task, batch size, sequence length, image
+and profiled ops ``explore`` stored with it); with no run named, the newest calibration, dse
+front and FPGA design of each kind and every serving and distributed measurement come too
+(:func:`select_runs`). Points are grouped by workload (model, task, batch size, sequence length, image
 size), so a measured and a predicted figure of the same step sit in one chart.
 
 Every figure shown is a stored one (a speedup is the ratio of two stored throughputs), so the
@@ -84,52 +85,20 @@ def select_runs(store: Store, refs: Sequence[str | int] | None) -> list:
     return [by_id[i] for i in sorted(chosen)]
 
 
-def _methodology(run, points: list[dict]) -> ch.Section:
-    env = run.environment or {}
-    cfg = run.config
-    text = [f"run {run.id} ({run.kind}, {run.status}) made by {run.user or 'an unrecorded user'} on "
-            f"{run.hostname} at {run.created_at}; command: {run.command or '(api)'}",
-            f"accelscope {env.get('accelscope_version')}, Python {env.get('python_version')}, torch "
-            f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, GPU driver {env.get('gpu_driver')}; "
-            f"CPU {env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads), "
-            f"{env.get('torch_threads')} torch threads; GPUs: "
-            f"{', '.join(g.get('name', '?') for g in env.get('gpus', [])) or 'none'}; OS {env.get('os')}",
-            f"method: warm-up until steady, then timed until the median's 95% CI is within 1% or the cap of "
-            f"{cfg.get('max_time_s')} s per point; energy from hardware counters over windows of at least "
-            f"{cfg.get('min_energy_window_s')} s where the device has one"]
-    rows = []
-    for p in points:
-        st = p.get("step_time_s") or {}
-        med = st.get("median")
-        rows.append((p.get("device"), p.get("task"), p.get("batch_size"), p.get("precision"), p.get("threads"),
-                     p.get("status"), ch._fmt(med), ch._fmt(st.get("p10")), ch._fmt(st.get("p90")),
-                     ch._fmt(st["iqr"] / med, 3) if med and st.get("iqr") is not None else "", st.get("n") or "",
-                     p.get("verdict") or "", ch._fmt(p.get("cold_start_s")), p.get("energy_method") or "",
-                     p.get("error") or ""))
-    cols = ("device", "task", "batch", "precision", "threads", "status", "median (s)", "p10 (s)", "p90 (s)",
-            "IQR/median", "samples", "verdict", "cold start (s)", "energy method", "error")
-    return ch.Section(title=f"measurement run {run.id}: environment and methodology", text=tuple(text),
-                      tables=((f"points of run {run.id}", cols, tuple(rows)),))
-
-
 def build(store: Store, refs: Sequence[str | int] | None = None, *,
           progress: Callable[[str], None] | None = None) -> tuple[list, list[ch.Section]]:
     """The runs reported and the report's sections (charts and tables), from the store."""
     runs = select_runs(store, refs)
     workloads: dict[tuple, dict] = {}
-    calibrations: list[tuple[int, dict]] = []
-    dses: list[tuple[int, dict]] = []
-    fpgas: list[tuple[int, dict]] = []
-    scaling: list[tuple[int, dict]] = []
-    serving: list[tuple[int, dict]] = []
+    #: the points of runs drawn as charts of their own: calibrations, DSE fronts, FPGA designs, curves
+    single: dict[str, list[tuple[int, dict]]] = {k: [] for k in ("calibration", "dse", "fpga", "distributed", "serve")}
     method: list[ch.Section] = []
     for run in runs:
         if progress:
             progress(f"reading run {run.id}")
         points = store.points(run.id, samples=False)
-        own = {"calibration": calibrations, "dse": dses, "fpga": fpgas, "distributed": scaling, "serve": serving}
-        if run.kind in own:
-            own[run.kind].extend((run.id, p) for p in points)
+        if run.kind in single:
+            single[run.kind].extend((run.id, p) for p in points)
             continue
         measured = []
         for p in points:
@@ -146,12 +115,8 @@ def build(store: Store, refs: Sequence[str | int] | None = None, *,
             else:
                 w["profiles"][spec.get("precision")] = p
         if run.kind == "measurement" and measured:
-            method.append(_methodology(run, measured))
-    overview = ch.Section(title="runs in this report", tables=(("runs", (
-        "id", "kind", "label", "status", "points", "user", "host", "created (UTC)", "command"), tuple(
-        (r.id, r.kind, r.label, r.status, r.n_points, r.user or "", r.hostname or "", r.created_at, r.command)
-        for r in runs)),))
-    sections = [overview]
+            method.append(ch.methodology_section(run.to_dict(), measured))
+    sections = [ch.runs_section([r.to_dict() for r in runs])]
     for w in workloads.values():
         if progress:
             progress(f"charting {w['label']}")
@@ -159,17 +124,16 @@ def build(store: Store, refs: Sequence[str | int] | None = None, *,
                                                   predicted=tuple(w["predicted"]), profiles=w["profiles"]))
         if section.charts:
             sections.append(section)
-    cal = [c for c in (ch.calibration_chart(rid, rec) for rid, rec in calibrations) if c is not None]
-    if cal:
-        sections.append(ch.Section(title="predictions against measurements (calibrations)", charts=tuple(cal)))
-    dse = [c for c in (ch.dse_chart(rid, rec) for rid, rec in dses) if c is not None]
-    if dse:
-        sections.append(ch.Section(title="systolic-array design space (dse)", charts=tuple(dse)))
-    for title, chart in (("FPGA designs: resource fit", ch.fpga_chart(fpgas)),
-                         ("multi-process training: scaling", ch.scaling_chart(scaling)),
-                         ("serving: latency against throughput", ch.serving_chart(serving))):
-        if chart is not None:
-            sections.append(ch.Section(title=title, charts=(chart,)))
+    for title, charts in (
+            ("predictions against measurements (calibrations)",
+             [ch.calibration_chart(rid, rec) for rid, rec in single["calibration"]]),
+            ("systolic-array design space (dse)", [ch.dse_chart(rid, rec) for rid, rec in single["dse"]]),
+            ("FPGA designs: resource fit", [ch.fpga_chart(single["fpga"])]),
+            ("multi-process training: scaling", [ch.scaling_chart(single["distributed"])]),
+            ("serving: latency against throughput", [ch.serving_chart(single["serve"])])):
+        drawn = tuple(c for c in charts if c is not None)
+        if drawn:
+            sections.append(ch.Section(title=title, charts=drawn))
     return runs, sections + method
 
 

@@ -19,7 +19,10 @@ Charts:
 * a systolic design-space exploration's Pareto front (latency, energy, area);
 * FPGA designs' resource fit (LUT, DSP, BRAM, URAM as shares of the device);
 * measured scaling of multi-process training (samples/s against ranks, beside ideal), and
-  measured serving's latency against throughput (TPOT against output tokens/s).
+  measured serving's latency against throughput (TPOT against output tokens/s);
+
+and two sections of tables: the runs a report is made of, and each measurement run's
+environment and methodology.
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ def _fmt(v: Any, digits: int = 4) -> Any:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _fastest(w: Workload) -> list[dict]:
+    """The workload's predictions, highest throughput first."""
+    return sorted(w.predicted, key=lambda e: -(e.get("throughput_samples_per_s") or 0))
 
 
 def cpu_throughput(w: Workload) -> float | None:
@@ -192,7 +200,7 @@ def roofline_chart(w: Workload, e: dict) -> Chart | None:
 
 
 def _stacked(w: Workload, key: str, what: str, top: int) -> Chart | None:
-    ests = [e for e in sorted(w.predicted, key=lambda e: -(e.get("throughput_samples_per_s") or 0)) if e.get(key)][:top]
+    ests = [e for e in _fastest(w) if e.get(key)][:top]
     if not ests:
         return None
     names = list(dict.fromkeys(k for e in ests for k in e[key]))
@@ -264,8 +272,7 @@ def workload_section(w: Workload, *, rooflines: int = 3) -> Section:
     """Every chart of one workload: speedups, rooflines of the fastest devices, time by category
     and phase, energy and dollars."""
     charts: list[Chart | None] = [speedup_chart(w)]
-    fastest = sorted(w.predicted, key=lambda e: -(e.get("throughput_samples_per_s") or 0))
-    charts += [c for c in (roofline_chart(w, e) for e in fastest) if c is not None][:rooflines]
+    charts += [c for c in (roofline_chart(w, e) for e in _fastest(w)) if c is not None][:rooflines]
     charts += [category_chart(w), phase_chart(w), energy_cost_chart(w)]
     return Section(title=w.label, charts=tuple(c for c in charts if c is not None))
 
@@ -368,3 +375,40 @@ def serving_chart(runs: Sequence[tuple[int, dict]]) -> Chart | None:
                  traces=tuple(traces), x_title="output tokens/s", y_title="TPOT (ms)",
                  columns=("run", "model and device", "batch", "input tokens", "output tokens", "TTFT (ms)",
                           "TPOT (ms)", "output tokens/s"), rows=tuple(rows))
+
+
+def methodology_section(run: dict, points: Sequence[dict]) -> Section:
+    """A measurement run's environment and methodology, and each point's statistics."""
+    env = run.get("environment") or {}
+    cfg = run.get("config") or {}
+    text = [f"run {run['id']} ({run['kind']}, {run['status']}) made by {run.get('user') or 'an unrecorded user'} "
+            f"on {run.get('hostname')} at {run['created_at']}; command: {run.get('command') or '(api)'}",
+            f"accelscope {env.get('accelscope_version')}, Python {env.get('python_version')}, torch "
+            f"{env.get('torch_version')}, CUDA {env.get('cuda_version')}, GPU driver {env.get('gpu_driver')}; "
+            f"CPU {env.get('cpu_model')} ({env.get('physical_cores')} cores / {env.get('logical_cores')} threads), "
+            f"{env.get('torch_threads')} torch threads; GPUs: "
+            f"{', '.join(g.get('name', '?') for g in env.get('gpus', [])) or 'none'}; OS {env.get('os')}",
+            f"method: warm-up until steady, then timed until the median's 95% CI is within 1% or the cap of "
+            f"{cfg.get('max_time_s')} s per point; energy from hardware counters over windows of at least "
+            f"{cfg.get('min_energy_window_s')} s where the device has one"]
+    rows = []
+    for p in points:
+        st = p.get("step_time_s") or {}
+        med = st.get("median")
+        rows.append((p.get("device"), p.get("task"), p.get("batch_size"), p.get("precision"), p.get("threads"),
+                     p.get("status"), _fmt(med), _fmt(st.get("p10")), _fmt(st.get("p90")),
+                     _fmt(st["iqr"] / med, 3) if med and st.get("iqr") is not None else "", st.get("n") or "",
+                     p.get("verdict") or "", _fmt(p.get("cold_start_s")), p.get("energy_method") or "",
+                     p.get("error") or ""))
+    cols = ("device", "task", "batch", "precision", "threads", "status", "median (s)", "p10 (s)", "p90 (s)",
+            "IQR/median", "samples", "verdict", "cold start (s)", "energy method", "error")
+    return Section(title=f"measurement run {run['id']}: environment and methodology", text=tuple(text),
+                   tables=((f"points of run {run['id']}", cols, tuple(rows)),))
+
+
+def runs_section(runs: Sequence[dict]) -> Section:
+    """The runs a report is made of: who made each, where and when, with what command."""
+    cols = ("id", "kind", "label", "status", "points", "user", "host", "created (UTC)", "command")
+    rows = tuple((r["id"], r["kind"], r["label"], r["status"], r["n_points"], r.get("user") or "",
+                  r.get("hostname") or "", r["created_at"], r.get("command") or "") for r in runs)
+    return Section(title="runs in this report", tables=(("runs", cols, rows),))
