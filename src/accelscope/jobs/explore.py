@@ -224,13 +224,11 @@ def explore(
     done = 0
 
     def step(what: str, n: int = 0) -> None:
+        """``n`` more units done (none: a message about the current one)."""
         nonlocal done
         done += n
         if progress:
             progress(done, total, what)
-
-    def message(what: str) -> None:
-        step(what)
 
     with contextlib.ExitStack() as stack:
         estimate_run = stack.enter_context(recording)
@@ -241,7 +239,7 @@ def explore(
             if spec.task == "serve":
                 results.append(_explore_serving(spec, devices=devices, hardware=specs_hw, calibrations=calibrations,
                                                 assumptions=assumptions, cache=cache, max_time_s=max_time_s,
-                                                store=store, serving=serving, progress=message))
+                                                store=store, serving=serving, progress=step))
                 step(f"{spec.label}: predicted", 1 + len(specs_hw))
                 continue
             step(f"measuring {spec.label} on {devices}")

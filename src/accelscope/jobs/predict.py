@@ -160,30 +160,29 @@ def estimate_all(profiler: Profiler, hardware: Sequence[HardwareSpec], *,
     does not build fails at once, for all. ``progress(name)`` after each device."""
     results, unavailable = [], []
     for hw in hardware:
-        _estimate_one(profiler, hw, calibrations, assumptions, results, unavailable)
+        got = _estimate_one(profiler, hw, calibrations, assumptions)
+        (unavailable if isinstance(got, Unavailable) else results).append(got)
         if progress:
             progress(hw.name)
     return results, unavailable
 
 
 def _estimate_one(profiler: Profiler, hw: HardwareSpec, calibrations: Mapping[str, Calibrated],
-                  assumptions: Assumptions | None, results: list, unavailable: list) -> None:
+                  assumptions: Assumptions | None) -> Priced | Unavailable:
     try:
         precision = profiler.precision_for(hw)  # the entry's model decides (an unknown one: unavailable)
     except AccelscopeError as exc:
-        unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
-        return
+        return Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc))
     prof = profiler(precision)
     calibration = calibrations.get(hw.name) if model_for(hw).name == "roofline" else None
     if calibration is None and hw.name == LOCAL_CPU:
-        unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=(
+        return Unavailable(hardware=hw.name, kind=hw.kind, reason=(
             f"this machine's CPU ({hw.display_name}) has no catalog entry and no accepted calibration: "
-            "`accelscope bench` a few workloads on it, then `accelscope calibrate`")))
-        return
+            "`accelscope bench` a few workloads on it, then `accelscope calibrate`"))
     try:
-        results.append(price(model_predict(prof, hw, calibration), hw, assumptions))
+        return price(model_predict(prof, hw, calibration), hw, assumptions)
     except AccelscopeError as exc:  # a missing figure, or a workload the model refuses
-        unavailable.append(Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc)))
+        return Unavailable(hardware=hw.name, kind=hw.kind, reason=str(exc))
 
 
 def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], *,
