@@ -21,10 +21,10 @@ def _draw(chart: Chart, ax) -> None:
         pos = {c: i for i, c in enumerate(cats)}
         width = 0.8 / (1 if chart.stacked else len(bars))
         base = [0.0] * len(cats)
+        draw = ax.barh if chart.horizontal else ax.bar  # (positions, lengths, thickness, ...)
         for j, t in enumerate(bars):
             keys, vals = (t.y, t.x) if chart.horizontal else (t.x, t.y)
             at = [pos[k] + (0 if chart.stacked else (j - (len(bars) - 1) / 2) * width) for k in keys]
-            draw = ax.barh if chart.horizontal else ax.bar  # (positions, lengths, thickness, ...)
             stack = {("left" if chart.horizontal else "bottom"): [base[pos[k]] for k in keys]} if chart.stacked else {}
             style = {"hatch": "//", "edgecolor": "white"} if t.source == "predicted" else {}
             draw(at, vals, width, label=t.name, color=t.color, **stack, **style)

@@ -34,8 +34,7 @@ def _trace(t: Trace, i: int, chart: Chart) -> dict:
     color = t.color or _PALETTE[i % len(_PALETTE)]
     hover = list(t.hover) if t.hover else None
     if t.kind == "bar":
-        x, y = (list(t.x), list(t.y))
-        d = {"type": "bar", "name": t.name, "x": x, "y": y, "orientation": "h" if chart.horizontal else "v",
+        d = {"type": "bar", "name": t.name, "x": list(t.x), "y": list(t.y), "orientation": "h" if chart.horizontal else "v",
              "marker": {"color": color, "line": {"color": color, "width": 1},
                         "pattern": {"shape": "/" if t.source == "predicted" else "", "fillmode": "overlay",
                                     "fgcolor": "white"}}}

@@ -21,10 +21,6 @@ class Bar:
         self._p = progress
         self._task = progress.add_task("", total=None) if progress is not None else None
 
-    @property
-    def shown(self) -> bool:
-        return self._p is not None
-
     def message(self, text: str) -> None:
         """A new phase of the work (the bar's description; the count is left as it is)."""
         if self._p is not None:
@@ -42,14 +38,10 @@ class Bar:
             self._p.stop()
 
 
-def on_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
 @contextlib.contextmanager
 def progress_bar(*, enabled: bool = True) -> Iterator[Bar]:
     """A :class:`Bar` on stderr while the block runs (removed after), or a silent one."""
-    if not (enabled and on_terminal()):
+    if not (enabled and sys.stderr.isatty()):
         yield Bar()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

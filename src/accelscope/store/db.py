@@ -49,10 +49,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 
 from accelscope.errors import AccelscopeError
-from accelscope.store.location import ENV_VAR, StoreError, default_store, default_store_path, is_url, store_exists
-
-__all__ = ["ENV_VAR", "MIGRATIONS", "RunRecord", "SCHEMA_VERSION", "Store", "StoreError", "default_store",
-           "default_store_path", "is_url", "store_exists"]
+from accelscope.store.location import ENV_VAR, StoreError, default_store, is_url
 
 #: ``killed``: the process that wrote the run ended without finishing it (SIGKILL, a crash, a
 #: power cut); the next open of the store on the same host finds that out (``_mark_stale_runs``).
