@@ -107,7 +107,8 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
             kind: "str | Sequence[str] | None" = None, hardware_paths: Sequence[str | Path] | None = None,
             store: "Store | str | Path | None" = None, calibrated: bool = True,
             assumptions: "Assumptions | None" = None, cache: bool = True, host_cpu: str | None = None,
-            parallel: "Parallel | None" = None, serving: "dict | None" = None, **workload: Any) -> "Prediction":
+            parallel: "Parallel | None" = None, serving: "dict | None" = None,
+            progress: "Callable[[int, int, str], None] | None" = None, **workload: Any) -> "Prediction":
     """Predict the workload on catalog hardware (names, ``.toml`` design files, or every entry
     of a ``kind``; all of the catalog when neither is given), timed by each entry's
     performance model and priced. ``precision`` defaults to ``auto`` (each device in the
@@ -123,7 +124,8 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
     ``task="serve"`` workload (``input_tokens``, ``output_tokens``, ``batch_size`` or
     ``concurrency``) is predicted as a prefill and decode steps; ``serving`` (a
     :class:`~accelscope.jobs.serving.Serving` or a dict of ``devices``, ``system``,
-    ``ttft_slo_s``, ``tpot_slo_s``) spreads it over devices or searches the latency targets."""
+    ``ttft_slo_s``, ``tpot_slo_s``) spreads it over devices or searches the latency targets.
+    ``progress(done, total, what)`` follows a layout search."""
     from accelscope.jobs.predict import predict as run_predict
 
     calibrations = None if calibrated else {}
@@ -138,7 +140,7 @@ def predict(model: "str | WorkloadSpec", *, hardware: "str | Sequence[str] | Non
             serving = Serving(**serving)
         return run_predict(model, hardware=hardware, kind=kind, hardware_paths=hardware_paths, host_cpu=host_cpu,
                            calibrations=calibrations, store=db, assumptions=assumptions, cache=cache,
-                           parallel=parallel, serving=serving, **workload)
+                           parallel=parallel, serving=serving, progress=progress, **workload)
 
 
 def explore(workloads: "Sequence[str | WorkloadSpec] | None" = None, *, devices: str = "auto",

@@ -43,3 +43,17 @@ def test_a_terminal_gets_a_bar_and_quiet_or_json_silence_it(tmp_path):
     assert "━".encode() in shown and b"18/18" in shown  # a unit per array shape and dataflow: 3 x 2 x 3
     for flag in ("--quiet", "--json"):
         assert "━".encode() not in _stderr((*DSE, flag), terminal=True, tmp_path=tmp_path)
+
+
+SEARCH = ("predict", "gpt:layers=4,hidden=256,heads=8", "--hardware", "h100-sxm", "--devices", "4", "--micro-batch",
+          "1", "--search", "--task", "train")
+
+
+def test_a_layout_search_counts_its_layouts(tmp_path):
+    import json
+
+    found = json.loads(subprocess.run([sys.executable, "-m", "accelscope", *SEARCH, "--json"], capture_output=True,
+                                      check=True, timeout=300).stdout)["search"]["h100-sxm"]["candidates"]
+    shown = _stderr(SEARCH, terminal=True, tmp_path=tmp_path)
+    assert found > 20 and "━".encode() in shown and f"{found}/{found}".encode() in shown and b"h100-sxm (1/1)" in shown
+    assert "━".encode() not in _stderr((*SEARCH, "--quiet"), terminal=True, tmp_path=tmp_path)

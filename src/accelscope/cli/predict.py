@@ -38,6 +38,7 @@ def predict_cmd(
     ttft_slo: Optional[float] = typer.Option(None, "--ttft-slo", help="--task serve: time-to-first-token target, ms; finds the highest-throughput batch and devices that meet the targets."),
     tpot_slo: Optional[float] = typer.Option(None, "--tpot-slo", help="--task serve: time-per-output-token target, ms."),
     json_out: o.Json = False,
+    quiet: o.Quiet = False,
     wide: o.Wide = False,
 ) -> None:
     """Predict step time, throughput, MFU, memory fit, energy and cost on catalog hardware."""
@@ -77,9 +78,10 @@ def predict_cmd(
     elif any(v not in (None, False) for v in layout_opts.values()) or recompute != "none" or schedule != "1f1b":
         raise ConfigError("the layout options (--system, --parallel, --zero, --fsdp, --micro-batch, --global-batch, "
                           "--recompute, --schedule) need --devices N")
-    pred = predict(spec, hardware=hardware, kind=kind,
-                   hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache, host_cpu=host_cpu,
-                   parallel=multi, serving=serving)
+    with text.progress_bar(enabled=search and not (quiet or json_out)) as bar:  # a search is the long part
+        pred = predict(spec, hardware=hardware, kind=kind,
+                       hardware_paths=o.hardware_paths(hardware_path), cache=workload.cache, host_cpu=host_cpu,
+                       parallel=multi, serving=serving, progress=bar.step)
     if json_out:
         typer.echo(json_text(pred.to_dict(include_ops=ops, samples=samples)))
     else:

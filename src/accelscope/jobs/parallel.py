@@ -164,9 +164,10 @@ def _layout(req: Parallel, spec: WorkloadSpec, dims: dict[str, int]) -> Layout:
 
 
 def predict_on(req: Parallel, spec: WorkloadSpec, hw: HardwareSpec, *, calibration=None, cache: bool = True,
-               comm: dict | None = None) -> tuple[Estimate, list[Candidate]]:
+               comm: dict | None = None, progress=None) -> tuple[Estimate, list[Candidate]]:
     """The estimate of the layout asked for (or chosen) on ``req.devices`` of ``hw``, and
-    the ranked candidates when a search ran (``comm``: stored link calibrations)."""
+    the ranked candidates when a search ran (``comm``: stored link calibrations;
+    ``progress(done, total, layout)``: the search's)."""
     fab, notes = system_for(req, hw, comm)
     ev = Evaluator(spec, hw, fab, calibration=calibration, cache=cache)
     if req.parallel:
@@ -179,7 +180,7 @@ def predict_on(req: Parallel, spec: WorkloadSpec, hw: HardwareSpec, *, calibrati
             est = None
         if est is not None and est.fits_in_memory is not False:
             return _noted(est, notes), []
-    ranked = run_search(req, spec, ev)
+    ranked = run_search(req, spec, ev, progress=progress)
     valid = [c for c in ranked if c.estimate is not None]
     if not valid:
         reasons = sorted({c.reason for c in ranked if c.reason})[:3]
@@ -192,14 +193,14 @@ def predict_on(req: Parallel, spec: WorkloadSpec, hw: HardwareSpec, *, calibrati
     return _noted(best.estimate, notes + [f"{why} ({best.layout.label})"]), ranked if req.search else []
 
 
-def run_search(req: Parallel, spec: WorkloadSpec, ev: Evaluator) -> list[Candidate]:
+def run_search(req: Parallel, spec: WorkloadSpec, ev: Evaluator, *, progress=None) -> list[Candidate]:
     gb = req.global_batch or (req.micro_batch or spec.batch_size or 1) * req.devices
     zero = (req.zero_stage,) if (req.zero is not None or req.fsdp) else (0, 1, 2, 3)
     recompute = (req.recompute,) if req.recompute != "none" else ("none", "selective", "full")
     mbs = (req.micro_batch,) if req.micro_batch else (1, 2, 4, 8, 16)
     cands = layouts(req.devices, devices_per_node=ev.fabric.devices_per_node, global_batch=gb, shape=ev.shape,
                     seq_len=spec.seq_len, zero=zero, recompute=recompute, micro_batches=mbs)
-    return search(cands, ev)
+    return search(cands, ev, progress=progress)
 
 
 def _noted(e: Estimate, notes: list[str]) -> Estimate:

@@ -187,13 +187,17 @@ def _estimate_one(profiler: Profiler, hw: HardwareSpec, calibrations: Mapping[st
 
 def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec], *,
                       calibrations: Mapping[str, Calibrated], assumptions: Assumptions | None, cache: bool,
-                      comm: Mapping | None = None) -> tuple[list[Priced], list[Unavailable], dict[str, list]]:
+                      comm: Mapping | None = None, progress=None
+                      ) -> tuple[list[Priced], list[Unavailable], dict[str, list]]:
     """Each device: the layout asked for (or chosen, or searched) on ``req.devices`` of it
-    (``comm``: link calibrations by (system, scope), from ``calibrate --comm``)."""
+    (``comm``: link calibrations by (system, scope), from ``calibrate --comm``;
+    ``progress(done, total, what)``: the layouts searched on each device in turn)."""
     from accelscope.jobs.parallel import predict_on
 
     results, unavailable, searches = [], [], {}
-    for hw in hardware:
+    for n, hw in enumerate(hardware, 1):
+        step = None if progress is None else (
+            lambda done, total, layout, hw=hw, n=n: progress(done, total, f"{hw.name} ({n}/{len(hardware)}): {layout}"))
         try:
             precision = auto_precision(hw) if spec.precision == AUTO else spec.precision
             concrete = spec.with_(precision=precision).resolved()
@@ -201,7 +205,8 @@ def estimate_parallel(req, spec: WorkloadSpec, hardware: Sequence[HardwareSpec],
             if model_for(hw).name != "roofline":
                 raise AccelscopeError(f"{hw.name}: several devices are predicted with the roofline's per-device "
                                       f"times; its {model_for(hw).name} model is for one device")
-            est, ranked = predict_on(req, concrete, hw, calibration=calibration, cache=cache, comm=dict(comm or {}))
+            est, ranked = predict_on(req, concrete, hw, calibration=calibration, cache=cache, comm=dict(comm or {}),
+                                     progress=step)
         except ConfigError:
             raise  # a bad layout is the user's to fix, whatever the device
         except AccelscopeError as exc:
@@ -244,7 +249,7 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
             hardware_paths: Sequence[str | Path] | None = None, host_cpu: str | None = None,
             calibrations: Mapping[str, Calibrated] | None = None, store=None,
             assumptions: Assumptions | None = None, cache: bool = True, parallel=None, serving=None,
-            **workload_options: Any) -> Prediction:
+            progress=None, **workload_options: Any) -> Prediction:
     """Predict a workload on catalog hardware (see the module docstring).
 
     ``model`` is a spec, or a model name with workload options (the spec's fields; the
@@ -253,7 +258,8 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
     ``calibrations``: fitted parameters by device name (default: those stored in ``store``, or
     in the default store when it exists; ``{}`` for none). ``parallel``: a
     :class:`~accelscope.jobs.parallel.Parallel` request predicts one training iteration on
-    that many devices of each entry (``models.distributed``).
+    that many devices of each entry (``models.distributed``); ``progress(done, total, what)``
+    follows its layout search.
     """
     if isinstance(model, str) and "precision" not in workload_options:
         workload_options["precision"] = AUTO
@@ -280,7 +286,8 @@ def predict(model: "str | WorkloadSpec", *, hardware=None, kind=None,
         return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable), serving=req)
     if parallel is not None:
         results, unavailable, searches = estimate_parallel(parallel, spec, specs, calibrations=calibrations,
-                                                           assumptions=assumptions, cache=cache, comm=comm)
+                                                           assumptions=assumptions, cache=cache, comm=comm,
+                                                           progress=progress)
         results.sort(key=lambda r: -r.throughput_samples_per_s)
         return Prediction(spec=spec, results=tuple(results), unavailable=tuple(unavailable), searches=searches,
                           parallel=parallel)

@@ -93,14 +93,19 @@ def layouts(devices: int, *, devices_per_node: int, global_batch: int, shape=Non
                                              virtual_stages=v)
 
 
-def search(candidates: Iterator[Layout], evaluate: Callable[[Layout], Estimate]) -> list[Candidate]:
-    """Each layout evaluated; those that fit first, fastest first, then those that do not."""
+def search(candidates: Iterator[Layout], evaluate: Callable[[Layout], Estimate], *,
+           progress: Callable[[int, int, str], None] | None = None) -> list[Candidate]:
+    """Each layout evaluated; those that fit first, fastest first, then those that do not
+    (``progress(done, total, layout)`` after each)."""
     out: list[Candidate] = []
-    for layout in candidates:
+    todo = list(candidates)
+    for i, layout in enumerate(todo, 1):
         try:
             out.append(Candidate(layout=layout, estimate=evaluate(layout)))
         except AccelscopeError as exc:
             out.append(Candidate(layout=layout, estimate=None, reason=str(exc)))
+        if progress:
+            progress(i, len(todo), layout.label)
     out.sort(key=lambda c: (not c.fits, c.estimate is None,
                             -(c.estimate.throughput_samples_per_s if c.estimate else 0.0)))
     return out
