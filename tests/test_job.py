@@ -10,6 +10,7 @@ import pytest
 
 from accelscope.errors import ConfigError
 from accelscope.jobs.job import JobAssumptions, serving_job, training_job
+from accelscope.store import Store
 from tests.helpers import run_cli
 
 SMALL = "gpt:layers=4,hidden=256,heads=8,vocab=1000,seq=128"
@@ -93,6 +94,10 @@ def test_job_cli_prints_the_options_and_its_json(capsys):
     assert code == 0, err
     d = json.loads(out)
     assert d["job"]["kind"] == "train"
+    with Store() as s:  # kept for `accelscope report` (tests/conftest.py gives each test its own store)
+        (run,) = s.list_runs(kind="job")
+        assert run.id == d["run_id"] and run.label == f"{d['job']['model']} train job on a100-sxm4-80gb, h100-sxm"
+        assert [o["usd"] for o in s.points(run.id)[0]["options"]] == [o["usd"] for o in d["options"]]
     assert {o["hardware"] for o in d["options"]} == {"h100-sxm", "a100-sxm4-80gb"}
     assert {o["kind"] for o in d["options"]} == {"cloud", "buy"}
     for o in d["options"]:
@@ -211,6 +216,12 @@ def test_advise_cli_json_and_its_bad_input(capsys):
     assert code == 0, err
     d = json.loads(out)
     assert d["job"]["devices"] == [8, 16] and d["best"] is not None
+    with Store() as s:
+        (run,) = s.list_runs(kind="job")
+        assert run.id == d["run_id"] and run.config["job"]["devices"] == [8, 16]
+    code, out, err = run_cli(["advise", SMALL, "--train-tokens", "1e9", "--hardware", "h100-sxm", "--no-store",
+                              "--json"], capsys)
+    assert code == 0 and json.loads(out)["run_id"] is None
     assert {o["devices"] for o in d["ranked"]} == {8, 16}
     assert d["sensitivity"] and all("changes_ranking" in r for r in d["sensitivity"])
     code, _, err = run_cli(["advise", SMALL, "--train-tokens", "1e9", "--hardware", "h100-sxm", "--region", "Mars"],
@@ -222,3 +233,5 @@ def test_advise_cli_json_and_its_bad_input(capsys):
     code, _, err = run_cli(["job", SMALL, "--train-tokens", "1e9", "--hardware", "h100-sxm", "--nre-usd", "1e6"],
                            capsys)
     assert code == 2 and "all three" in err
+    with Store() as s:  # nothing stored by the refused or --no-store ones
+        assert len(s.list_runs(kind="job")) == 1

@@ -60,7 +60,7 @@ def _cli(*args, cwd: Path, env: dict) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """A store filled by the real commands on this CPU: explore (with --report), a bench sweep,
-    a calibration, a dse, an FPGA design and two serving measurements; then `accelscope report`."""
+    a calibration, a dse, an FPGA design, two serving measurements and an advice; then `accelscope report`."""
     d = tmp_path_factory.mktemp("report")
     env = dict(os.environ, ACCELSCOPE_STORE=str(d / "results.sqlite"), COLUMNS="120")
     explore = _cli("explore", "mlp", "--device", "cpu", "--max-time", "0.5", "--report", "explore.html", cwd=d, env=env)
@@ -71,6 +71,8 @@ def made(tmp_path_factory):
     for batch in ("1", "4"):
         _cli("bench", "gpt:layers=2,hidden=64,heads=2", "--task", "serve", "--input-tokens", "16", "--output-tokens",
              "8", "--batch", batch, "--max-time", "0.5", cwd=d, env=env)
+    _cli("advise", "mlp", "--hardware", "h100-sxm,a100-sxm4-80gb", "--train-samples", "1e9", "--devices", "1,8",
+         cwd=d, env=env)
     r = _cli("report", "--out", "report.html", "--json", cwd=d, env=env)
     return d, explore, json.loads(r.stdout)
 
@@ -103,7 +105,7 @@ def test_report_renders_offline_with_the_stores_numbers(browser, made, tmp_path)
         }));""")
     assert len(charts) == result["charts"] >= 7
     assert {c["id"].split("-")[0] for c in charts} >= {"speedup", "roofline", "op", "phase", "energy", "calibration",
-                                                       "dse", "fpga", "serving"}
+                                                       "dse", "fpga", "serving", "job"}
     empty = [c["id"] for c in charts if not (c["svg"] and c["marks"])]
     assert not empty, f"charts drawn with nothing in them: {empty}"
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
@@ -130,6 +132,7 @@ def test_report_renders_offline_with_the_stores_numbers(browser, made, tmp_path)
         calibration = s.points(s.list_runs(kind="calibration")[0].id)[0]
         front = s.points(s.list_runs(kind="dse")[0].id)[0]["pareto_front"]
         served = [s.points(r.id)[0] for r in reversed(s.list_runs(kind="serve"))]
+        advice = s.points(s.list_runs(kind="job")[0].id)[0]
     rows = table("speedup-")
     assert len(rows) == len(stored) + 1
     base = cpu["throughput_samples_per_s"]
@@ -149,4 +152,9 @@ def test_report_renders_offline_with_the_stores_numbers(browser, made, tmp_path)
     assert sorted(float(r["output tokens/s"]) for r in serving) == sorted(shown(p["output_tokens_per_s"]) for p in served)
     dse = table("dse-")
     assert [float(r["latency (ms)"]) for r in dse] == [shown(p["latency_s"] * 1e3) for p in front]
+    job = table("job-")
+    options = advice["ranked"] + advice["excluded"]
+    assert len(job) == len(options) > 2
+    assert sorted(float(r["USD"]) for r in job if r["USD"]) == sorted(shown(o["usd"]) for o in options
+                                                                     if o["usd"] is not None)
     assert _shot(browser, "report.png", tmp_path).stat().st_size > 10_000

@@ -145,3 +145,22 @@ def test_a_report_with_its_own_title_is_still_ours(tmp_path):
     with pytest.raises(Exception, match="not an accelscope report"):
         check_output(other)
     check_output(other, force=True)
+
+
+def test_job_costs_rank_every_priced_option_and_keep_the_unpriced_in_the_table():
+    def opt(option, kind, usd, devices=8, fails=None):
+        o = {"option": option, "kind": kind, "hardware": "gpu-a", "devices": devices, "wall_time_s": 86400.0 * devices,
+             "device_hours": 24.0 * devices ** 2, "energy_kwh": 10.0, "tco2e": None, "usd": usd,
+             "price": {"date": "2026-10-01"}}
+        return o | ({"fails": fails} if fails else {})
+
+    options = [opt("rent a", "cloud", 300.0), opt("buy", "buy", 120.0), opt("rent b", "cloud", 200.0, fails=["deadline"]),
+               opt("no price", "unpriced", None), opt("rent c", "cloud", 900.0, devices=64)]
+    c = ch.job_chart(7, "mlp train job on gpu-a", options, top=3)
+    drawn = {y: x for t in c.traces for x, y in zip(t.x, t.y)}
+    assert drawn == {"8x gpu-a: buy": 120.0, "8x gpu-a: rent b": 200.0, "8x gpu-a: rent a": 300.0}
+    assert [t.name for t in c.traces] == ["buy", "cloud"] and c.horizontal and c.x_log
+    assert [r[0] for r in c.rows] == ["buy", "rent b", "rent a", "rent c", "no price"]
+    assert c.rows[1][-1] == "deadline" and c.rows[3][4] == 64.0 and c.rows[4][8] == ""
+    assert "cheapest 3 of 4" in c.note
+    assert ch.job_chart(1, "x", [opt("no price", "unpriced", None)]) is None

@@ -3,6 +3,7 @@ fleet or serving deployment takes, and which way to run it."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from dataclasses import dataclass, fields
@@ -14,6 +15,7 @@ from accelscope.cli import options as o
 from accelscope.cli.main import app
 from accelscope.errors import ConfigError
 
+NoStore = Annotated[bool, typer.Option("--no-store", help="Do not keep the options in the results store.")]
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 
@@ -162,19 +164,25 @@ def job_options(fn):
 @job_options
 @o.workload_options(precision="auto")
 def job_cmd(model: o.Model, workload: o.WorkloadOptions, args: JobArgs, store: o.StoreOpt = None,
-            json_out: o.Json = False, wide: o.Wide = False) -> None:
+            no_store: NoStore = False, json_out: o.Json = False, wide: o.Wide = False) -> None:
     """Wall time, device-hours, energy, carbon and money of a whole training run, inference fleet or serving
     deployment: rented (every dated cloud offering), bought (amortised) or built (a custom design)."""
+    from accelscope.jobs.job import store_job
     from accelscope.report import json_text, text
 
     counts = args.device_counts()
     if len(counts) > 1:
         raise ConfigError("job takes one --devices count; `accelscope advise` compares several (8,64,512)")
-    res = args.run(workload.spec(model), args.assumptions(), devices=counts[0], store=store)
+    spec, a = workload.spec(model), args.assumptions()  # bad input is refused before a store is opened
+    with _opened(store, no_store) as db:
+        res = args.run(spec, a, devices=counts[0], store=db)
+        record = res.to_dict()
+        run_id = None if no_store else store_job(record, db, command="job")
     if json_out:
-        typer.echo(json_text(res.to_dict()))
+        typer.echo(json_text(record | {"run_id": run_id}))
     else:
         text.job(res, text.console(), wide=wide)
+        _stored(run_id)
 
 
 @app.command("advise")
@@ -187,19 +195,42 @@ def advise_cmd(model: o.Model, workload: o.WorkloadOptions, args: JobArgs,
                max_tco2e: Optional[float] = typer.Option(None, "--max-tco2e", help="Most CO2e it may emit, tonnes."),
                carbon_usd_per_t: float = typer.Option(0.0, "--carbon-usd-per-t", help="A carbon price added to each "
                                                       "option's cost when ranking, USD per tCO2e [default 0]."),
-               store: o.StoreOpt = None, json_out: o.Json = False, wide: o.Wide = False) -> None:
+               store: o.StoreOpt = None, no_store: NoStore = False, json_out: o.Json = False,
+               wide: o.Wide = False) -> None:
     """Rank rent / buy / build, which hardware and how many, by cost within a budget, deadline and carbon cap;
     name the binding constraint and what would change the ranking."""
     from accelscope.jobs.advise import Constraints, advise
+    from accelscope.jobs.job import store_job
     from accelscope.report import json_text, text
 
     c = Constraints(budget_usd=budget, deadline_s=None if deadline is None else
                     parse_duration(deadline, what="--deadline", bare="d"), max_tco2e=max_tco2e)
     a = args.assumptions(carbon_usd_per_t=carbon_usd_per_t)
     spec = workload.spec(model)
-    results = [args.run(spec, a, devices=n, store=store) for n in args.device_counts()]
-    adv = advise(results, constraints=c, assumptions=a)
+    with _opened(store, no_store) as db:
+        results = [args.run(spec, a, devices=n, store=db) for n in args.device_counts()]
+        adv = advise(results, constraints=c, assumptions=a)
+        record = adv.to_dict()
+        run_id = None if no_store else store_job(record, db, command="advise")
     if json_out:
-        typer.echo(json_text(adv.to_dict()))
+        typer.echo(json_text(record | {"run_id": run_id}))
     else:
         text.advice(adv, text.console(), wide=wide)
+        _stored(run_id)
+
+
+def _opened(store: str | None, no_store: bool):
+    """The store calibrations are read from and the result kept in: none opened for
+    ``--no-store`` without ``--store`` (calibrations then come from the default store if it exists)."""
+    if no_store and store is None:
+        return contextlib.nullcontext()
+    from accelscope.store import Store
+
+    return Store(store)
+
+
+def _stored(run_id: int | None) -> None:
+    if run_id is not None:
+        from accelscope.report import text
+
+        text.console().print(f"stored as run {run_id} (accelscope report {run_id} compares its options' costs)")

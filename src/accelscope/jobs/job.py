@@ -516,3 +516,23 @@ def whole_job(model: "str | WorkloadSpec", *, hardware, devices: int = 1, train_
                         train_samples=train_samples, epochs=epochs, assumptions=assumptions, **(layout or {}),
                         **options)
 
+
+
+def store_job(record: dict[str, Any], store, *, command: str) -> int:
+    """Keep a job's (``job``) or an advice's (``advise``) options in ``store`` as a run of kind
+    ``job`` (one point: the result's ``to_dict()``); its id. ``accelscope report`` draws them
+    as a cost comparison."""
+    job = record.get("job") or {}
+    hardware = sorted({o["hardware"] for o in job_options(record)})
+    label = f"{job.get('model')} {job.get('kind')} job on {', '.join(hardware) or 'no hardware'}"
+    return store.add_run(kind="job", record=record, config={"job": {k: v for k, v in job.items() if k != "spec"},
+                                                            "hardware": hardware},
+                         command=command, label=label, model=job.get("model"),
+                         device=",".join(hardware) or None)
+
+
+def job_options(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of a stored job or advice record (an advice's excluded ones carry ``fails``)."""
+    if "options" in record:
+        return list(record["options"])
+    return list(record.get("ranked") or []) + list(record.get("excluded") or [])

@@ -3,7 +3,7 @@
 Which runs: the ones named (ids, ``latest``, ``latest~N``), else the latest ``explore``
 (its estimate run). An estimate run brings the runs that are ``part_of`` it (the measurements
 and profiled ops ``explore`` stored with it); with no run named, the newest calibration, dse
-front and FPGA design of each kind and every serving and distributed measurement come too
+front, FPGA design and job of each kind and every serving and distributed measurement come too
 (:func:`select_runs`). Points are grouped by workload (model, task, batch size, sequence length, image
 size), so a measured and a predicted figure of the same step sit in one chart.
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from accelscope._version import __version__
 from accelscope.errors import ConfigError
+from accelscope.jobs.job import job_options
 from accelscope.report import charts as ch
 from accelscope.report import html
 from accelscope.store import Store, StoreError
@@ -57,7 +58,8 @@ def _label(spec: dict) -> str:
 def select_runs(store: Store, refs: Sequence[str | int] | None) -> list:
     """The runs to report (RunRecords, oldest first): those named, with their parts; with none
     named, the latest explore's, plus the newest calibration of each device, the newest dse of
-    each workload, the newest fpga design of each (workload, board), and every distributed and
+    each workload, the newest fpga design of each (workload, board), the newest job of each
+    (model, kind, hardware), and every distributed and
     serving measurement (the points of the scaling and latency-throughput curves). Raises StoreError for a
     run that does not exist."""
     runs = store.list_runs()
@@ -73,10 +75,10 @@ def select_runs(store: Store, refs: Sequence[str | int] | None) -> list:
         ids = [latest.id]
     chosen = set(ids)
     chosen |= {r.id for r in runs if r.config.get("part_of") in chosen}
-    if not refs:  # the newest calibration of each device, dse of each workload, fpga design of each pair
+    if not refs:  # the newest calibration of each device, dse of each workload, fpga design, job of each
         newest: dict[tuple, int] = {}
         for r in runs:  # newest first
-            if r.kind in ("calibration", "dse", "fpga") and r.status == "complete":
+            if r.kind in ("calibration", "dse", "fpga", "job") and r.status == "complete":
                 newest.setdefault((r.kind, r.label), r.id)
         chosen |= set(newest.values())
         # every measured point of a scaling or latency-throughput curve
@@ -91,7 +93,8 @@ def build(store: Store, refs: Sequence[str | int] | None = None, *,
     runs = select_runs(store, refs)
     workloads: dict[tuple, dict] = {}
     #: the points of runs drawn as charts of their own: calibrations, DSE fronts, FPGA designs, curves
-    single: dict[str, list[tuple[int, dict]]] = {k: [] for k in ("calibration", "dse", "fpga", "distributed", "serve")}
+    single: dict[str, list[tuple[int, dict]]] = {k: [] for k in ("calibration", "dse", "fpga", "distributed", "serve",
+                                                                  "job")}
     method: list[ch.Section] = []
     for run in runs:
         if progress:
@@ -117,6 +120,7 @@ def build(store: Store, refs: Sequence[str | int] | None = None, *,
         if run.kind == "measurement" and measured:
             method.append(ch.methodology_section(run.to_dict(), measured))
     sections = [ch.runs_section([r.to_dict() for r in runs])]
+    labels = {r.id: r.label for r in runs}
     for w in workloads.values():
         if progress:
             progress(f"charting {w['label']}")
@@ -130,7 +134,9 @@ def build(store: Store, refs: Sequence[str | int] | None = None, *,
             ("systolic-array design space (dse)", [ch.dse_chart(rid, rec) for rid, rec in single["dse"]]),
             ("FPGA designs: resource fit", [ch.fpga_chart(single["fpga"])]),
             ("multi-process training: scaling", [ch.scaling_chart(single["distributed"])]),
-            ("serving: latency against throughput", [ch.serving_chart(single["serve"])])):
+            ("serving: latency against throughput", [ch.serving_chart(single["serve"])]),
+            ("whole jobs: cost per way to run them",
+             [ch.job_chart(rid, labels[rid], job_options(rec)) for rid, rec in single["job"]])):
         drawn = tuple(c for c in charts if c is not None)
         if drawn:
             sections.append(ch.Section(title=title, charts=drawn))

@@ -20,6 +20,7 @@ Charts:
 * FPGA designs' resource fit (LUT, DSP, BRAM, URAM as shares of the device);
 * measured scaling of multi-process training (samples/s against ranks, beside ideal), and
   measured serving's latency against throughput (TPOT against output tokens/s);
+* a whole job's cost per way to run it (cloud offerings, buying, building);
 
 and two sections of tables: the runs a report is made of, and each measurement run's
 environment and methodology.
@@ -375,6 +376,35 @@ def serving_chart(runs: Sequence[tuple[int, dict]]) -> Chart | None:
                  traces=tuple(traces), x_title="output tokens/s", y_title="TPOT (ms)",
                  columns=("run", "model and device", "batch", "input tokens", "output tokens", "TTFT (ms)",
                           "TPOT (ms)", "output tokens/s"), rows=tuple(rows))
+
+
+def job_chart(run_id: int, label: str, options: Sequence[dict], top: int = 15) -> Chart | None:
+    """A stored job's (or advice's) ways to run it: dollars for the whole job per option
+    (cloud offering, purchase, build), cheapest first, coloured by kind; an advice's options
+    that fail its constraints say which in the table."""
+    priced = sorted((o for o in options if o.get("usd") is not None), key=lambda o: o["usd"])
+    if not priced:
+        return None
+    shown = priced[:top]
+    kinds = list(dict.fromkeys(o["kind"] for o in shown))
+
+    def name(o: dict) -> str:
+        return f"{o['devices']}x {o['hardware']}: {o['option']}"
+
+    traces = tuple(Trace(name=kind, x=tuple(o["usd"] for o in shown if o["kind"] == kind),
+                         y=tuple(name(o) for o in shown if o["kind"] == kind),
+                         hover=tuple(f"{o['wall_time_s'] / 86400:.3g} days, {o['device_hours']:.4g} device-hours"
+                                     for o in shown if o["kind"] == kind)) for kind in kinds)
+    rows = tuple((o["option"], o["kind"], o["hardware"], o["devices"], _fmt(o["wall_time_s"] / 86400),
+                  _fmt(o["device_hours"]), _fmt(o.get("energy_kwh")), _fmt(o.get("tco2e")), _fmt(o.get("usd")),
+                  (o.get("price") or {}).get("date") or "", "; ".join(o.get("fails") or ()))
+                 for o in sorted(options, key=lambda o: (o.get("usd") is None, o.get("usd") or 0.0)))
+    more = f"the cheapest {top} of {len(priced)} drawn, all in the table; " if len(priced) > top else ""
+    return Chart(id=f"job-{run_id}", title=f"job run {run_id}: {label}: cost of the whole job",
+                 traces=traces, x_title="USD for the whole job", y_title="", horizontal=True, x_log=True,
+                 columns=("option", "kind", "hardware", "devices", "wall (days)", "device-hours", "energy (kWh)",
+                          "tCO2e", "USD", "price date", "fails"), rows=rows,
+                 note=f"{more}each option's price carries its date and source (accelscope job --json)")
 
 
 def methodology_section(run: dict, points: Sequence[dict]) -> Section:
