@@ -29,7 +29,7 @@ HardwarePath = Annotated[Optional[list[Path]], typer.Option(
 HostCpu = Annotated[Optional[str], typer.Option(
     "--host-cpu", help="Drive every GPU from this system or host CPU (see `accelscope hardware hosts`) "
                        "instead of the one its catalog file names.")]
-Model = Annotated[str, typer.Argument(help="Zoo name (see `accelscope models`), torchvision:NAME, or package.module:callable.")]
+Model = Annotated[str, typer.Argument(help="Zoo name (see `accelscope models`), torchvision:NAME, package.module:callable, or an .onnx file.")]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +51,7 @@ class WorkloadOptions:
     output_tokens: int | None = None
     concurrency: int | None = None
     weights: str | None = None
+    dim: list[str] | None = None
     no_cache: bool = False
 
     @property
@@ -71,7 +72,7 @@ class WorkloadOptions:
                     channels_last=self.channels_last or None, input_shape=self.input_shape,
                     input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode,
                     input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency,
-                    weights=self.weights)
+                    weights=self.weights, dims=self.dim or None)
 
     def spec(self, model: str):
         """The WorkloadSpec of ``model`` with these options."""
@@ -85,7 +86,7 @@ class WorkloadOptions:
                  channels_last=self.channels_last or None, input_shape=self.input_shape,
                  input_dtype=self.input_dtype, inputs=self.inputs, mode=self.mode,
                  input_tokens=self.input_tokens, output_tokens=self.output_tokens, concurrency=self.concurrency,
-                 weights=self.weights)
+                 weights=self.weights, dims=self.dim or None)
         return {k: v for k, v in d.items() if v is not None}
 
     def sweep(self) -> tuple[list[str] | None, list[int] | None, list[str] | None]:
@@ -132,6 +133,8 @@ def _option_params(defaults: dict[str, Any], sweep: bool) -> list[inspect.Parame
                         "batching (instead of a static --batch)."),
         "weights": (Optional[str], "--weights", "--task serve: weight format: fp8 (FP8 products and KV cache, on devices "
                     "with FP8 tensor cores), int8 or int4 (weight-only)."),
+        "dim": (Optional[list[str]], "--dim", "An ONNX graph's symbolic input dimension, NAME=VALUE (repeatable), "
+                "e.g. --dim sequence_length=128."),
         "no_cache": (bool, "--no-cache", "Trace the profile anew instead of reading the profile cache."),
     }
     out = []

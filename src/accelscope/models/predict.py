@@ -20,6 +20,8 @@ on that device, which ``precision="auto"`` resolves to. Energy and money are add
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib
 from typing import Any, Protocol
 
@@ -76,7 +78,11 @@ def predict(profile: Profile, spec: HardwareSpec, calibration: Any = None) -> Es
     if calibration is not None and model.name != "roofline":
         raise PredictionError(f"{spec.name}: calibrations fit the roofline's parameters; the "
                               f"{model.name} model takes none")
-    return model.predict(profile, spec, calibration=calibration)
+    est = model.predict(profile, spec, calibration=calibration)
+    if profile.spec.is_onnx:  # say where the counts came from
+        est = dataclasses.replace(est, parameters=est.parameters | {"frontend": "onnx"},
+                                  notes=est.notes + (f"profiled by the ONNX frontend from {profile.spec.model}",))
+    return est
 
 
 def naive_step_time(profile: Profile, spec: HardwareSpec) -> float | None:

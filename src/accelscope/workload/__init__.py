@@ -47,6 +47,10 @@ def profile(model: "str | WorkloadSpec | Workload", *, cache: bool = True, **opt
 
         return trace(model if not options else model.with_(**options))
     spec = as_spec(model, **options).concrete().resolved()
+    if spec.is_onnx:  # the graph's own shapes, from the file (not cached: the file is the source)
+        from accelscope.workload import onnx
+
+        return onnx.profile(spec)
     from accelscope.workload.spec import FP8_BASE
 
     if spec.precision in FP8_BASE:  # FP8 training: the base precision's trace, its linear products in FP8

@@ -70,7 +70,7 @@ def code_fingerprint() -> str:
 
 def cacheable(spec: WorkloadSpec) -> bool:
     """Zoo presets and torchvision models (see the module docstring)."""
-    return not spec.is_user_model and spec.inputs is None
+    return not spec.is_user_model and spec.inputs is None and not spec.is_onnx
 
 
 def key_material(spec: WorkloadSpec) -> dict:

@@ -76,6 +76,29 @@ def parse_shape(text: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
     return shape
 
 
+def parse_dims(dims: Any) -> tuple[tuple[str, int], ...] | None:
+    """``{"seq": 128}``, ``["seq=128", ...]`` or ``(("seq", 128),)`` -> ``(("seq", 128),)`` sorted by name."""
+    if not dims:
+        return None
+    items = dims.items() if isinstance(dims, dict) else dims
+    out: dict[str, int] = {}
+    for item in items:
+        if isinstance(item, str):
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise ConfigError(f"--dim {item!r}: expected NAME=VALUE, e.g. --dim sequence_length=128")
+        else:
+            name, value = item
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"--dim {name}={value}: the value must be a positive integer") from None
+        if n < 1:
+            raise ConfigError(f"--dim {name}={value}: the value must be a positive integer")
+        out[str(name).strip()] = n
+    return tuple(sorted(out.items()))
+
+
 def callable_ref(fn: Callable) -> str | None:
     """``package.module:qualname`` of an importable function, or None (a lambda, a closure)."""
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
@@ -121,6 +144,9 @@ class WorkloadSpec:
     concurrency: int | None = None
     #: ``task="serve"``: weights stored narrower than ``precision`` (``WEIGHT_FORMATS``)
     weights: str | None = None
+    #: an ONNX graph's symbolic input dimensions bound by name: ``(("sequence_length", 128),)``
+    #: (given as ``{"name": value}`` or ``["name=value", ...]`` too)
+    dims: tuple[tuple[str, int], ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -160,10 +186,19 @@ class WorkloadSpec:
         if dtype not in INPUT_DTYPES:
             raise ConfigError(f"input dtype {self.input_dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
         object.__setattr__(self, "input_dtype", dtype)
+        if self.dims is not None:
+            object.__setattr__(self, "dims", parse_dims(self.dims))
+            if not self.model.lower().endswith(".onnx"):
+                raise ConfigError("--dim binds an ONNX graph's symbolic dimensions; the model is not an .onnx file")
         if self.inputs is not None and not (isinstance(self.inputs, str) or callable(self.inputs)):
             raise ConfigError(f"inputs must be 'package.module:callable' or a callable, got {self.inputs!r}")
 
     # -- derived ---------------------------------------------------------------------------
+    @property
+    def is_onnx(self) -> bool:
+        """An ``.onnx`` file, profiled by the ONNX frontend (``workload.onnx``)."""
+        return self.model.lower().endswith(".onnx")
+
     @property
     def is_user_model(self) -> bool:
         """A ``package.module:callable`` factory (its code is not accelscope's or torchvision's)."""
@@ -202,6 +237,8 @@ class WorkloadSpec:
             bits.append("channels-last")
         if self.mode != "eager":
             bits.append(f"mode={self.mode}")
+        for name, value in self.dims or ():
+            bits.append(f"{name}={value}")
         for key in ("input_tokens", "output_tokens", "concurrency", "weights"):
             if getattr(self, key) is not None:
                 bits.append(f"{key}={getattr(self, key)}")
@@ -214,6 +251,8 @@ class WorkloadSpec:
             v = getattr(self, f.name)
             if f.name == "input_shape" and v is not None:
                 v = list(v)
+            elif f.name == "dims" and v is not None:
+                v = [list(x) for x in v]
             elif f.name == "inputs" and v is not None and not isinstance(v, str):
                 v = callable_ref(v) or repr(v)
             d[f.name] = v
@@ -234,6 +273,8 @@ class WorkloadSpec:
         kw = {k: v for k, v in d.items() if k in names}
         if kw.get("input_shape") is not None:
             kw["input_shape"] = tuple(kw["input_shape"])
+        if kw.get("dims") is not None:
+            kw["dims"] = tuple((str(k), int(v)) for k, v in kw["dims"])
         return cls(**kw)
 
 

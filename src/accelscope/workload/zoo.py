@@ -500,7 +500,24 @@ class ParametricResolver(Resolver):
             make_targets=partial(_token_targets, vocab=vocab, seq_len=seq), loss_fn=classification_loss)
 
 
+class OnnxResolver(Resolver):
+    """An ``.onnx`` file: profiled by the ONNX frontend, measured through ONNX Runtime."""
+
+    def matches(self, spec):
+        return spec.is_onnx
+
+    def defaults(self, spec):
+        from accelscope.workload import onnx
+
+        return onnx.defaults(spec)
+
+    def load(self, spec):
+        raise ConfigError(f"{spec.model} is an ONNX graph: it is profiled from the file and measured through ONNX "
+                          "Runtime (`accelscope bench MODEL.onnx`); a PyTorch step needs the PyTorch model")
+
+
 RESOLVERS: Registry[Resolver] = Registry("model resolver")
+RESOLVERS.add("onnx", OnnxResolver())
 RESOLVERS.add("zoo", ZooResolver())
 RESOLVERS.add("torchvision", TorchvisionResolver())
 RESOLVERS.add("parametric", ParametricResolver())
