@@ -47,6 +47,7 @@ from accelscope.measure.energy import MIN_ENERGY_WINDOW_S
 from accelscope.measure.environment import Environment, busy_cores, collect_environment, physical_cores
 from accelscope.measure.result import Measurement
 from accelscope.measure.stats import bootstrap_ratio_ci
+from accelscope.measure.onnxrt import OnnxWorkload
 from accelscope.measure.timer import TimerConfig, time_step
 from accelscope.workload import PRECISIONS, TASKS, WorkloadSpec, as_spec, load_workload
 from accelscope.workload.spec import PREDICTED_ONLY
@@ -281,7 +282,12 @@ def measure_point(workload: Workload, device: Device, *, timer: TimerConfig = Ti
         with device.activate(), precision_mode(w.precision):
             torch.manual_seed(seed)
             device.reset_peak_memory()
-            prepared = build_step(w, device, compile=compile)
+            if isinstance(w, OnnxWorkload):
+                from accelscope.measure import onnxrt
+
+                prepared = onnxrt.build_step(w, device)
+            else:
+                prepared = build_step(w, device, compile=compile)
             notes += prepared.notes
             step = prepared.step
             meter = device.energy_meter()
@@ -429,7 +435,11 @@ def bench(model: "str | WorkloadSpec | Workload", *, devices: str | Iterable[str
                       batch_sizes=tuple(batch_sizes) if batch_sizes is not None else (),
                       precisions=_tuple(precisions) if precisions else (spec.precision,), compile=compile,
                       threads=threads, max_time_s=max_time_s, min_energy_window_s=min_energy_window_s, seed=seed)
-    if base is None:
+    if base is None and spec.is_onnx:
+        if compile:
+            raise ConfigError("an ONNX graph runs in ONNX Runtime, which optimises it itself: leave out --compile")
+        base = OnnxWorkload.from_spec(spec)
+    elif base is None:
         base = load_workload(spec)
     batches = cfg.batch_sizes or (base.batch_size,)
     n_threads = threads if threads is not None else physical_cores()
