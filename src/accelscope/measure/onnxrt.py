@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelscope.errors import ConfigError, MeasurementError
-from accelscope.workload.spec import WorkloadSpec
+from accelscope.workload.spec import SpecFields, WorkloadSpec
 
 #: the execution provider of each accelscope device kind
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
@@ -33,8 +33,9 @@ def _ort():
 
 
 @dataclass(frozen=True, slots=True)
-class OnnxWorkload:
-    """An ONNX graph to run: what ``bench`` sweeps in place of a PyTorch Workload."""
+class OnnxWorkload(SpecFields):
+    """An ONNX graph to run: what ``bench`` sweeps in place of a PyTorch Workload (the spec's
+    fields as properties, as a Workload has them)."""
 
     spec: WorkloadSpec
 
@@ -52,18 +53,6 @@ class OnnxWorkload:
 
     def with_(self, **changes: Any) -> "OnnxWorkload":
         return OnnxWorkload.from_spec(self.spec.with_(**{k: v for k, v in changes.items() if v is not None}))
-
-    @property
-    def batch_size(self) -> int:
-        return self.spec.batch_size or 1
-
-    @property
-    def precision(self) -> str:
-        return self.spec.precision
-
-    @property
-    def task(self) -> str:
-        return self.spec.task
 
 
 def _feeds(model, spec: WorkloadSpec) -> dict[str, Any]:
