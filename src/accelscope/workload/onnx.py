@@ -53,7 +53,7 @@ import functools
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -62,7 +62,6 @@ from accelscope.errors import ConfigError, WorkloadError
 from accelscope.workload.profile import Op, Profile
 from accelscope.workload.spec import WorkloadSpec
 
-SUFFIX = ".onnx"
 #: external-data tensors loaded for data propagation (shape constants); larger ones are weights
 SMALL_EXTERNAL_BYTES = 64 * 1024
 BATCH_NAMES = frozenset({"batch", "batch_size", "batchsize", "n", "b", "bs", "batch_dim"})
@@ -109,10 +108,6 @@ SOFTMAX = frozenset({"Softmax", "LogSoftmax"})
 #: nodes between the score MatMul and the Softmax of an attention pattern (scale, mask, cast)
 _SCORE_PATH = frozenset({"Mul", "Div", "Add", "Where", "Cast", "Sub"})
 _MATRIX = frozenset({"MatMul", "Gemm", "Conv", "ConvTranspose", "Attention"})
-
-
-def is_onnx(model: str) -> bool:
-    return isinstance(model, str) and model.lower().endswith(SUFFIX)
 
 
 def _onnx():
@@ -345,7 +340,8 @@ class _Graph:
                 if i:
                     self.consumers.setdefault(i, []).append(n)
         self.float_dtype = float_dtype
-        self.unknown = 0
+        self.unknown: set[str] = set()  # tensors of unknown shape met (their bytes not counted)
+        self.outputs = {o.name for o in m.graph.output}
         self.fused: dict[int, dict] = {}  # node id -> its attention pattern
         self.static = self._static()
 
@@ -357,8 +353,7 @@ class _Graph:
             ins = [i for i in n.input if i]
             if n.op_type == "Shape" and ins and self.values.get(ins[0], _Value(None, "")).shape is not None:
                 static.update(n.output)
-            elif n.op_type in ("Constant",) or (ins and all(i in static for i in ins)) \
-                    or (n.op_type in ("ConstantOfShape", "Range") and all(i in static for i in ins)):
+            elif n.op_type == "Constant" or (ins and all(i in static for i in ins)):
                 static.update(n.output)
         return static
 
@@ -370,7 +365,7 @@ class _Graph:
         v = self.values.get(name)
         if not name or v is None or v.shape is None:
             if name:
-                self.unknown += 1
+                self.unknown.add(name)
             return 0
         per = (2 if self.float_dtype in ("float16", "bfloat16") else 4) if v.elem in ("FLOAT", "FLOAT16", "BFLOAT16") \
             else _ELEM_BYTES.get(v.elem, 0)
@@ -399,7 +394,7 @@ class _Graph:
                     todo.extend(c.output)
                     continue
                 return False
-            if v in {o.name for o in self.m.graph.output}:
+            if v in self.outputs:
                 return False
         return True
 
@@ -408,7 +403,6 @@ def _attention(g: _Graph, sm) -> dict | None:
     """The attention pattern around Softmax ``sm``: {nodes, q, k_t, v, out, causal} or None."""
     absorbed = [sm]
     x = sm.input[0]
-    causal = False
     mask_inputs: list[str] = []
     while True:
         n = g.producer.get(x)
@@ -579,11 +573,10 @@ def _with_bias(g: _Graph, op: Op, add, product) -> Op:
     """The product with its bias: aten.addmm's operands (bias, A, B); FLOPs as
     ``torch.utils.flop_counter`` counts addmm (the product's; the bias add is not counted)."""
     bias = next(i for i in add.input if i and i != product.output[0])
-    return Op(name="aten.addmm.default" if op.name == "aten.mm.default" else op.name, category=op.category,
-              phase=op.phase, flops=op.flops,
-              bytes_read=op.bytes_read + g.nbytes(bias), bytes_written=g.nbytes(add.output[0]),
-              input_shapes=((g.shape(bias)),) + op.input_shapes, output_shapes=op.output_shapes, dtype=op.dtype,
-              attrs=MappingProxyType(dict(op.attrs) | {"onnx": "MatMul+Add"}))
+    return replace(op, name="aten.addmm.default" if op.name == "aten.mm.default" else op.name,
+                   bytes_read=op.bytes_read + g.nbytes(bias), bytes_written=g.nbytes(add.output[0]),
+                   input_shapes=(g.shape(bias),) + op.input_shapes,
+                   attrs=MappingProxyType(dict(op.attrs) | {"onnx": "MatMul+Add"}))
 
 
 def _attention_op(g: _Graph, a: dict) -> Op:
@@ -700,17 +693,9 @@ def _aggregate(ops: list[Op]) -> tuple[Op, ...]:
     for op in ops:
         key = (op.name, op.category, op.flops, op.bytes_read, op.bytes_written, op.input_shapes, op.output_shapes,
                op.dtype, op.is_view, tuple(sorted((k, v) for k, v in op.attrs.items() if k != "node")))
-        if key in merged:
-            prev = merged[key]
-            merged[key] = Op(name=prev.name, category=prev.category, phase=prev.phase, flops=prev.flops,
-                             bytes_read=prev.bytes_read, bytes_written=prev.bytes_written,
-                             input_shapes=prev.input_shapes, output_shapes=prev.output_shapes, dtype=prev.dtype,
-                             count=prev.count + 1, is_view=prev.is_view, attrs=prev.attrs)
-        else:
-            merged[key] = Op(name=op.name, category=op.category, phase=op.phase, flops=op.flops,
-                             bytes_read=op.bytes_read, bytes_written=op.bytes_written, input_shapes=op.input_shapes,
-                             output_shapes=op.output_shapes, dtype=op.dtype, is_view=op.is_view,
-                             attrs=MappingProxyType({k: v for k, v in op.attrs.items() if k != "node"}))
+        prev = merged.get(key)
+        merged[key] = replace(prev, count=prev.count + 1) if prev is not None else replace(
+            op, attrs=MappingProxyType({k: v for k, v in op.attrs.items() if k != "node"}))
     return tuple(merged.values())
 
 
@@ -739,7 +724,7 @@ def profile(spec: WorkloadSpec) -> Profile:
         b = sum(g.nbytes(i) for i in n.input if i and i not in weights) + sum(g.nbytes(o) for o in n.output if o)
         working = max(working, b)
     if g.unknown:
-        notes.append(f"{g.unknown} tensor reference(s) of unknown shape: their bytes are not counted")
+        notes.append(f"{len(g.unknown)} tensor(s) of unknown shape: their bytes are not counted")
     if _GRAPH_PRECISION.get(graph_dtype) != spec.precision and spec.precision not in ("tf32",):
         notes.append(f"the graph computes in {graph_dtype}; its float tensors are counted as {dtype} "
                      f"(--precision {spec.precision}, as the graph converted to that type)")
