@@ -149,3 +149,38 @@ def test_a_compiled_graph_folds_inference_batch_norms_and_a_compiled_cpu_graph_p
     eager_ops = predict(big, xeon).ops
     comp_ops = predict(replace(big, spec=big.spec.with_(mode="compile")), xeon).ops
     assert sum(o.alloc_s * o.count for o in eager_ops) > 0 and all(o.alloc_s == 0 for o in comp_ops)
+
+
+def test_a_compiled_cpu_graph_runs_element_wise_ops_as_post_ops_and_allocates_nothing_per_step():
+    """OpenVINO's CPU plugin fuses ReLU and the residual add into the convolution before them
+    (oneDNN post-ops): a fused ReLU moves nothing, a fused add reads only its skip tensor; its
+    buffers are planned once, so the trace's allocations cost no dispatch. A GPU's compiled
+    graph (inductor: cuDNN convolutions stay external) still writes each fused op's output."""
+    from accelscope.models import roofline
+    from accelscope.models.roofline_model import device_rates, execution
+
+    p = accelscope.profile("resnet50", task="infer", batch_size=8)
+    p = replace(p, spec=p.spec.with_(mode="compile"))
+    xeon = load_hardware("xeon-8380")
+    params, mode, _, _ = execution(xeon, "compile", roofline.DEFAULTS["cpu"])
+    assert params.epilogue_fusion and params.planned_buffers and mode == "compile"
+    rates = replace(device_rates(xeon, "fp32"), cache_bytes=0)  # every tensor from DRAM
+    ops = [o for o in p.ops if not o.is_view]
+    est = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, params)))
+    relu = next(o for o in ops if o.name == "aten.relu_.default")
+    add = next(o for o in ops if o.name == "aten.add_.Tensor")
+    bw = rates.bandwidth_bytes_per_s * params.bw_efficiency
+    assert est[id(relu)].time_s == pytest.approx(relu.flops / (rates.vector_flops_per_s * params.vector_efficiency))
+    assert est[id(relu)].memory_s == 0.0
+    skip = add.bytes_read - add.bytes_written  # one of its two operands: the residual
+    assert skip == add.bytes_written and est[id(add)].memory_s == pytest.approx(skip / bw)
+    empties = [o for o in ops if o.name.startswith("aten.empty")]
+    assert empties and all(est[id(o)].overhead_s == 0.0 for o in empties)
+    eager_params, *_ = execution(xeon, "eager", roofline.DEFAULTS["cpu"])
+    eager = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, eager_params)))
+    assert all(eager[id(o)].overhead_s == params.host_overhead_s for o in empties)
+    # inductor on a GPU: fused, but the add still writes its output
+    gpu, *_ = execution(load_hardware("a100"), "compile", roofline.DEFAULTS["gpu"])
+    assert not gpu.epilogue_fusion
+    g = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, gpu)))
+    assert g[id(add)].memory_s == pytest.approx(add.bytes_written / (rates.bandwidth_bytes_per_s * gpu.bw_efficiency))

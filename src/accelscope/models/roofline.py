@@ -45,7 +45,8 @@ registered function, in this order:
 7. ``dnn_library_rate``: the DNN library's rate (``DeviceRates.conv_factor``);
 8. ``winograd``: Winograd convolutions do less arithmetic (``algorithm_speedup``);
 9. ``last_level_cache``: ops that fit in the last-level cache stream at its bandwidth;
-10. ``first_touch``: first touch of fresh output pages (``alloc_s``).
+10. ``planned_buffers``: allocations cost nothing where the graph's buffers are planned once;
+11. ``first_touch``: first touch of fresh output pages (``alloc_s``).
 
 (and, where their parameters ask for them: ``compiled_pointwise``, element-wise ops fused into
 their producer under a graph compiler, before ``matrix_work``; ``depthwise``, depthwise
@@ -160,6 +161,18 @@ class RooflineParams:
     #: (Ioffe & Szegedy 2015, 3.1), is folded into the convolution that produces its input
     #: (OpenVINO's and inductor's freezing conv-BN folding, XLA's fusion): nothing of its own.
     fuse_pointwise: bool = False
+    #: Where the compiler fuses element-wise work into the epilogue of the matrix op (or other
+    #: kernel) that produces its input (``fuse_pointwise`` must be on): the op is applied to the
+    #: producer's result before that is written, so it writes nothing of its own and reads only
+    #: its other operands (a residual add's skip tensor, a bias). oneDNN's post-ops (eltwise,
+    #: sum, binary) on CPUs under OpenVINO; XLA's and the ASIC graph compilers' fusions into
+    #: their matrix ops. Without it a fused element-wise op writes its output (inductor fuses
+    #: chains of pointwise ops, but cuDNN/cuBLAS convolutions and GEMMs stay external kernels).
+    epilogue_fusion: bool = False
+    #: A graph runtime plans its intermediate buffers once, when it compiles the graph
+    #: (OpenVINO's CPU plugin, XLA's buffer assignment): the allocations a trace records
+    #: (``aten.empty*``) cost no dispatch per step (``planned_buffers``).
+    planned_buffers: bool = False
     #: The kernel floor adds to an op's compute or memory time instead of bounding it from
     #: below: a kernel's launch, ramp-up and drain are paid whatever it moves. GPUs: back-to-back
     #: tiny kernels take 1.6-2.6 us each (te42kyfo/gpu-benches gpu-small-kernels), and a PyTorch
@@ -562,8 +575,10 @@ FUSIBLE = ("elementwise",)
 def _compiled_pointwise(c: OpCost, ctx: CostContext) -> None:
     """Under a graph compiler (``fuse_pointwise``) an element-wise op of the forward or
     backward pass is fused into its producer's kernel: it reads nothing (its inputs are in
-    registers), writes its outputs, and has no dispatch or kernel floor of its own. An
-    inference batch norm is folded into its convolution's weights: nothing at all."""
+    registers), writes its outputs, and has no dispatch or kernel floor of its own; fused
+    into its producer's epilogue (``epilogue_fusion``) it writes nothing either and reads
+    only its other operands. An inference batch norm is folded into its convolution's
+    weights: nothing at all."""
     op = c.op
     if (ctx.p.fuse_pointwise and ctx.inference and op.category == "norm" and "batch_norm" in op_kind(op)
             and not c.fused):
@@ -573,6 +588,11 @@ def _compiled_pointwise(c: OpCost, ctx: CostContext) -> None:
     if not ctx.p.fuse_pointwise or op.category not in FUSIBLE or op.phase == "optimizer" or c.fused:
         return
     c.host_s = c.floor_s = 0.0
+    if ctx.p.epilogue_fusion:
+        # in the producer's epilogue: the chained input (the size of the output) is the
+        # producer's result in registers; only the other operands come from memory
+        c.set_work(c.flops, max(0, op.bytes_read - op.bytes_written), ctx)
+        return
     c.set_work(c.flops, op.bytes_written, ctx)
 
 
@@ -666,6 +686,14 @@ def _last_level_cache(c: OpCost, ctx: CostContext) -> None:
     rates = ctx.rates
     if rates.cache_bytes and c.moved <= rates.cache_bytes:
         c.memory_s = c.moved / (rates.cache_bandwidth_bytes_per_s * ctx.p.bw_efficiency)
+
+
+@adjustment("planned_buffers")
+def _planned_buffers(c: OpCost, ctx: CostContext) -> None:
+    """Allocations (``aten.empty*``) in a graph whose buffers are planned once
+    (``planned_buffers``): no dispatch, no kernel."""
+    if ctx.p.planned_buffers and c.kind.startswith("empty"):
+        c.host_s = c.floor_s = 0.0
 
 
 @adjustment("first_touch")
