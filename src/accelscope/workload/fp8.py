@@ -45,6 +45,20 @@ def is_linear_product(op, precision: str = "amp-fp8") -> bool:
     return op.category in categories and len(parts) > 1 and parts[1] in names and op.dtype == base
 
 
+#: Categories of the ops a quantised network runs on its int8 activations: OpenVINO's low
+#: precision transformations keep pooling, activations and element-wise arithmetic between
+#: quantised convolutions in the quantised precision ("precision preserved"), the
+#: (de)quantisation scales fused into the convolutions.
+QUANTISED_PASSTHROUGH = ("elementwise", "reduction")
+
+
+def _on_quantised_activation(op, quantised: set) -> bool:
+    """An element-wise or pooling op of a w8a8 network whose input is a quantised
+    convolution's output (matched by shape): it reads and writes int8, not float32."""
+    return (op.category in QUANTISED_PASSTHROUGH and not op.is_view and op.dtype == "float32"
+            and bool(op.input_shapes) and op.input_shapes[0] in quantised)
+
+
 def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
     """``profile`` (traced in ``precision``'s base) as ``precision`` (see the module docstring)."""
     from accelscope.workload.spec import FP8_BASE
@@ -52,10 +66,16 @@ def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
     if FP8_BASE.get(precision) != profile.spec.precision:
         raise ValueError(f"{precision} rewrites a {FP8_BASE.get(precision)} profile, not {profile.spec.precision}")
     dtype, _, _, _, shrink, outputs = RULES[precision]
+    # w8a8: the activations between quantised convolutions stay quantised
+    quantised = {op.output_shapes[0] for op in profile.ops
+                 if precision == "w8a8" and op.category == "conv" and is_linear_product(op, precision)
+                 and op.output_shapes}
     ops = []
     for op in profile.ops:
         if is_linear_product(op, precision):
             op = dataclasses.replace(op, dtype=dtype, bytes_read=op.bytes_read // shrink,
                                      bytes_written=op.bytes_written // shrink if outputs else op.bytes_written)
+        elif _on_quantised_activation(op, quantised):
+            op = dataclasses.replace(op, bytes_read=op.bytes_read // shrink, bytes_written=op.bytes_written // shrink)
         ops.append(op)
     return dataclasses.replace(profile, spec=profile.spec.with_(precision=precision), ops=tuple(ops))
