@@ -163,7 +163,7 @@ def test_a_compiled_cpu_graph_runs_element_wise_ops_as_post_ops_and_allocates_no
     p = replace(p, spec=p.spec.with_(mode="compile"))
     xeon = load_hardware("xeon-8380")
     params, mode, _, _ = execution(xeon, "compile", roofline.DEFAULTS["cpu"])
-    assert params.epilogue_fusion and params.planned_buffers and mode == "compile"
+    assert params.epilogue_fusion == "inference" and params.planned_buffers and mode == "compile"
     rates = replace(device_rates(xeon, "fp32"), cache_bytes=0)  # every tensor from DRAM
     ops = [o for o in p.ops if not o.is_view]
     est = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, params)))
@@ -179,6 +179,13 @@ def test_a_compiled_cpu_graph_runs_element_wise_ops_as_post_ops_and_allocates_no
     eager_params, *_ = execution(xeon, "eager", roofline.DEFAULTS["cpu"])
     eager = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, eager_params)))
     assert all(eager[id(o)].overhead_s == params.host_overhead_s for o in empties)
+    # a training graph on a CPU: fused, the add writes its output (no post-ops in training)
+    t = accelscope.profile("resnet18", task="train", batch_size=2)
+    t_add = next(o for o in t.ops if o.name == "aten.add_.Tensor" and o.phase == "forward")
+    t_est = dict(zip((id(o) for o in t.ops if not o.is_view), roofline.estimate_ops(t, rates, params)))
+    assert t_est[id(t_add)].memory_s == pytest.approx(t_add.bytes_written / bw)
+    tpu, *_ = execution(load_hardware("tpu-v5e"), "eager", roofline.DEFAULTS["tpu"])
+    assert tpu.epilogue_fusion == "always"  # XLA fuses into its matrix ops in training too
     # inductor on a GPU: fused, but the add still writes its output
     gpu, *_ = execution(load_hardware("a100"), "compile", roofline.DEFAULTS["gpu"])
     assert not gpu.epilogue_fusion

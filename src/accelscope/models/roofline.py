@@ -164,11 +164,13 @@ class RooflineParams:
     #: Where the compiler fuses element-wise work into the epilogue of the matrix op (or other
     #: kernel) that produces its input (``fuse_pointwise`` must be on): the op is applied to the
     #: producer's result before that is written, so it writes nothing of its own and reads only
-    #: its other operands (a residual add's skip tensor, a bias). oneDNN's post-ops (eltwise,
-    #: sum, binary) on CPUs under OpenVINO; XLA's and the ASIC graph compilers' fusions into
-    #: their matrix ops. Without it a fused element-wise op writes its output (inductor fuses
-    #: chains of pointwise ops, but cuDNN/cuBLAS convolutions and GEMMs stay external kernels).
-    epilogue_fusion: bool = False
+    #: its other operands (a residual add's skip tensor, a bias). ``"always"``: XLA's and the
+    #: ASIC graph compilers' fusions into their matrix ops, training included; ``"inference"``:
+    #: inference graphs only, as on CPUs (OpenVINO's CPU plugin and inductor's frozen inference
+    #: graphs run them as oneDNN post-ops: eltwise, sum, binary); ``""``: never (a fused
+    #: element-wise op writes its output: inductor fuses chains of pointwise ops, but
+    #: cuDNN/cuBLAS convolutions and GEMMs stay external kernels).
+    epilogue_fusion: str = ""
     #: A graph runtime plans its intermediate buffers once, when it compiles the graph
     #: (OpenVINO's CPU plugin, XLA's buffer assignment): the allocations a trace records
     #: (``aten.empty*``) cost no dispatch per step (``planned_buffers``).
@@ -592,7 +594,7 @@ def _compiled_pointwise(c: OpCost, ctx: CostContext) -> None:
     if not ctx.p.fuse_pointwise or op.category not in FUSIBLE or op.phase == "optimizer" or c.fused:
         return
     c.host_s = c.floor_s = 0.0
-    if ctx.p.epilogue_fusion:
+    if ctx.p.epilogue_fusion == "always" or (ctx.p.epilogue_fusion == "inference" and ctx.inference):
         # in the producer's epilogue: the chained input (the size of the output) is the
         # producer's result in registers; only the other operands come from memory
         c.set_work(c.flops, max(0, op.bytes_read - op.bytes_written), ctx)

@@ -200,8 +200,8 @@ def execution(spec: HardwareSpec, mode: str, params: roofline.RooflineParams, *,
         if mode != "compile":
             notes.append(f"{spec.name} runs a compiled graph (its vendor's graph compiler): mode compile, "
                          f"not {mode}")
-        return (replace(params, fuse_pointwise=True, epilogue_fusion=True, planned_buffers=True), "compile", None,
-                notes)
+        return (replace(params, fuse_pointwise=True, epilogue_fusion="always", planned_buffers=True), "compile",
+                None, notes)
     if mode == "cuda-graphs" and (kind != "gpu" or spec.vendor not in GRAPH_VENDORS):
         raise PredictionError(f"{spec.name}: --mode cuda-graphs replays CUDA/HIP graphs, which only NVIDIA and AMD "
                               "GPUs have; use --mode eager or compile")
@@ -210,8 +210,9 @@ def execution(spec: HardwareSpec, mode: str, params: roofline.RooflineParams, *,
         if kind == "cpu":
             # a compiled CPU graph (OpenVINO, inductor) plans its buffers once and vectorises
             # its pooling: no fresh pages per large output, no scalar max-pool loop; its
-            # element-wise ops run as oneDNN post-ops of the convolution or product before it
-            params = replace(params, fresh_alloc_threshold_bytes=0, scalar_kernels=(), epilogue_fusion=True,
+            # inference graph's element-wise ops run as oneDNN post-ops of the convolution or
+            # product before them
+            params = replace(params, fresh_alloc_threshold_bytes=0, scalar_kernels=(), epilogue_fusion="inference",
                              planned_buffers=True)
     if kind == "gpu" and spec.architecture in roofline.ARCH_TILES and not calibrated:
         params = replace(params, tiles=roofline.ARCH_TILES[spec.architecture])
