@@ -21,7 +21,8 @@ from accelscope.models import roofline
 from accelscope.models.estimate import Estimate
 from accelscope.workload.profile import TENSOR_CATEGORIES, Profile
 
-MODEL_NAME = "roofline-wave-overhead/4"  # 3: achievable ceilings, hosts, execution modes; 4: post-op fusion, planned buffers
+# 3: achievable ceilings, hosts, execution modes; 4: epilogue fusion, planned buffers, CPU k_half 0
+MODEL_NAME = "roofline-wave-overhead/4"
 USABLE_MEMORY_FRACTION = 0.9  # CUDA context, allocator fragmentation, workspaces
 
 

@@ -67,9 +67,9 @@ def with_fp8_linears(profile: Profile, precision: str = "amp-fp8") -> Profile:
         raise ValueError(f"{precision} rewrites a {FP8_BASE.get(precision)} profile, not {profile.spec.precision}")
     dtype, _, _, _, shrink, outputs = RULES[precision]
     # w8a8: the activations between quantised convolutions stay quantised
-    quantised = {op.output_shapes[0] for op in profile.ops
-                 if precision == "w8a8" and op.category == "conv" and is_linear_product(op, precision)
-                 and op.output_shapes}
+    quantised = ({op.output_shapes[0] for op in profile.ops
+                  if op.category == "conv" and op.output_shapes and is_linear_product(op, precision)}
+                 if precision == "w8a8" else set())
     ops = []
     for op in profile.ops:
         if is_linear_product(op, precision):
