@@ -151,6 +151,13 @@ def test_a_compiled_graph_folds_inference_batch_norms_and_a_compiled_cpu_graph_p
     assert sum(o.alloc_s * o.count for o in eager_ops) > 0 and all(o.alloc_s == 0 for o in comp_ops)
 
 
+def _estimates_by_op(profile, rates, params) -> dict:
+    """``roofline.estimate_ops`` of ``profile``, keyed by the id of each (non-view) op."""
+    from accelscope.models import roofline
+
+    return dict(zip((id(o) for o in profile.ops if not o.is_view), roofline.estimate_ops(profile, rates, params)))
+
+
 def test_a_compiled_cpu_graph_runs_element_wise_ops_as_post_ops_and_allocates_nothing_per_step():
     """OpenVINO's CPU plugin fuses ReLU and the residual add into the convolution before them
     (oneDNN post-ops): a fused ReLU moves nothing, a fused add reads only its skip tensor; its
@@ -166,7 +173,7 @@ def test_a_compiled_cpu_graph_runs_element_wise_ops_as_post_ops_and_allocates_no
     assert params.epilogue_fusion == "inference" and params.planned_buffers and mode == "compile"
     rates = replace(device_rates(xeon, "fp32"), cache_bytes=0)  # every tensor from DRAM
     ops = [o for o in p.ops if not o.is_view]
-    est = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, params)))
+    est = _estimates_by_op(p, rates, params)
     relu = next(o for o in ops if o.name == "aten.relu_.default")
     add = next(o for o in ops if o.name == "aten.add_.Tensor")
     bw = rates.bandwidth_bytes_per_s * params.bw_efficiency
@@ -177,17 +184,17 @@ def test_a_compiled_cpu_graph_runs_element_wise_ops_as_post_ops_and_allocates_no
     empties = [o for o in ops if o.name.startswith("aten.empty")]
     assert empties and all(est[id(o)].overhead_s == 0.0 for o in empties)
     eager_params, *_ = execution(xeon, "eager", roofline.DEFAULTS["cpu"])
-    eager = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, eager_params)))
+    eager = _estimates_by_op(p, rates, eager_params)
     assert all(eager[id(o)].overhead_s == params.host_overhead_s for o in empties)
     # a training graph on a CPU: fused, the add writes its output (no post-ops in training)
     t = accelscope.profile("resnet18", task="train", batch_size=2)
     t_add = next(o for o in t.ops if o.name == "aten.add_.Tensor" and o.phase == "forward")
-    t_est = dict(zip((id(o) for o in t.ops if not o.is_view), roofline.estimate_ops(t, rates, params)))
+    t_est = _estimates_by_op(t, rates, params)
     assert t_est[id(t_add)].memory_s == pytest.approx(t_add.bytes_written / bw)
     tpu, *_ = execution(load_hardware("tpu-v5e"), "eager", roofline.DEFAULTS["tpu"])
     assert tpu.epilogue_fusion == "always"  # XLA fuses into its matrix ops in training too
     # inductor on a GPU: fused, but the add still writes its output
     gpu, *_ = execution(load_hardware("a100"), "compile", roofline.DEFAULTS["gpu"])
     assert not gpu.epilogue_fusion
-    g = dict(zip((id(o) for o in ops), roofline.estimate_ops(p, rates, gpu)))
+    g = _estimates_by_op(p, rates, gpu)
     assert g[id(add)].memory_s == pytest.approx(add.bytes_written / (rates.bandwidth_bytes_per_s * gpu.bw_efficiency))
