@@ -119,17 +119,28 @@ class Layer:
         return self.m * self.n
 
     def ifmap_matrix(self) -> np.ndarray:
-        """The ``M x K`` im2col matrix of input word indices (no offset), -1 off the edge."""
-        e = np.arange(self.m, dtype=np.int64)[:, None]
-        j = np.arange(self.k, dtype=np.int64)[None, :]
+        """The ``M x K`` im2col matrix of input word indices (no offset), -1 off the edge.
+
+        A word's index is ``(row * W + col) * C + ch`` with ``row = irow(m) + frow(k)`` and
+        ``col = icol(m) + fcol(k)``, so it splits into a part of the output pixel and a part
+        of the window position: one broadcast add. Only a stride that does not tile the input
+        (the ceiling in ``ofmap_h``/``ofmap_w``) leaves windows off the edge to mask.
+        """
+        e = np.arange(self.m, dtype=np.int64)
+        j = np.arange(self.k, dtype=np.int64)
         orow, ocol = np.divmod(e, self.ofmap_w)
         irow, icol = orow * self.stride_h, ocol * self.stride_w
         frow, rest = np.divmod(j, self.filter_w * self.channels)
         fcol, ch = np.divmod(rest, self.channels)
-        row, col = irow + frow, icol + fcol
-        addr = (row * self.ifmap_w + col) * self.channels + ch
-        valid = (row < self.ifmap_h) & (col < self.ifmap_w)
-        return np.where(valid, addr, -1)
+        pixel = (irow * self.ifmap_w + icol) * self.channels
+        window = (frow * self.ifmap_w + fcol) * self.channels + ch
+        addr = pixel[:, None] + window[None, :]
+        if ((self.ofmap_h - 1) * self.stride_h + self.filter_h > self.ifmap_h
+                or (self.ofmap_w - 1) * self.stride_w + self.filter_w > self.ifmap_w):
+            valid = ((irow[:, None] + frow[None, :] < self.ifmap_h)
+                     & (icol[:, None] + fcol[None, :] < self.ifmap_w))
+            addr = np.where(valid, addr, -1)
+        return addr
 
     def to_dict(self) -> dict[str, int | str]:
         return {
