@@ -214,12 +214,38 @@ def test_an_overlay_runs_pooling_and_residual_adds_on_its_alu_and_element_wise_e
     dw = LayerSpec(name="dw", kind="depthwise", in_ch=32, out_ch=32, kernel=(3, 3), in_hw=(114, 114),
                    out_hw=(112, 112))
     assert ovl.layer_cycles(dw, "B4096") == 28 * 112 * 2 * 9  # half the conv array's 8 pixels
-    # the add reads two maps and writes one: memory-bound at the ZCU104's DDR
+    # the add reads two maps and writes one: memory-bound at what one core's two 128-bit data ports
+    # sustained in DNNDK's profiles (0.55 of 2 x 16 B x 300 MHz), below the board's 0.7 x 19.2 GB/s
     res = ovl.overlay([add], ovl.OverlayConfig(arch="B4096", cores=2, clock_hz=300e6))
     assert res.layers[0].bound == "memory"
-    assert res.layers[0].memory_s == pytest.approx(3 * 256 * 56 * 56 / (19.2e9 * 0.7))
+    assert res.layers[0].memory_s == pytest.approx(3 * 256 * 56 * 56 / (2 * 16 * 300e6 * 0.55))
     with pytest.raises(ConfigError, match="overlay processor"):
         dataflow([add], None, DesignOptions())
+
+
+def test_a_dpuczdx8g_core_streams_at_its_ports_measured_rate_and_shares_the_board_ddr():
+    from accelscope.models.fpga import overlay as ovl
+
+    core_bw, conv_eff = ovl.core_rates("B4096", 300e6)
+    assert core_bw == pytest.approx(5.28e9) and conv_eff == pytest.approx(0.912)
+    assert ovl.core_rates("B4096", 150e6)[0] == pytest.approx(2.64e9)  # the ports run at the DPU clock
+    for other in (("C32", 1.25e9), ("DPUCAHX8H", 300e6)):  # no per-core measurement for the other families
+        assert ovl.core_rates(*other) == (None, 1.0)
+    weights = LayerSpec(name="fc", kind="dense", in_ch=4096, out_ch=4096, kernel=(1, 1), in_hw=(1, 1),
+                        out_hw=(1, 1))
+    conv = LayerSpec(name="c", kind="conv", in_ch=64, out_ch=64, kernel=(3, 3), in_hw=(226, 226),
+                     out_hw=(224, 224))
+    res = ovl.overlay([weights, conv], ovl.OverlayConfig(arch="B4096", cores=3, clock_hz=300e6))
+    fc, cv = res.layers
+    assert fc.bound == "memory" and fc.memory_s == pytest.approx((4096 * 4096 + 2 * 4096) / 5.28e9)
+    # the engine's measured ceiling: 28 x 224 x 4 x 4 x 9 cycles at 300 MHz run at 0.912 of peak
+    assert cv.bound == "compute" and cv.compute_s == pytest.approx(28 * 224 * 4 * 4 * 9 / 300e6 / 0.912)
+    assert cv.cycles == 28 * 224 * 4 * 4 * 9
+    # three cores streaming at once ask 15.8 GB/s of a board that gives 0.7 x 19.2 = 13.4: each gets a third
+    over = ovl.LAYER_OVERHEAD_CYCLES / 300e6
+    shared_fc = (4096 * 4096 + 2 * 4096) / (0.7 * 19.2e9 / 3)
+    assert res.latency_shared_s == pytest.approx(shared_fc + cv.compute_s + 2 * over)
+    assert res.latency_s == pytest.approx(fc.memory_s + cv.compute_s + 2 * over)
 
 
 def test_versal_and_alveo_hbm_dpus_are_modelled_from_their_own_engines_and_mismatches_are_refused():

@@ -7,9 +7,15 @@ share the board's DDR.
 
 Per layer (per frame, batch 1), on one core::
 
-    cycles  = ceil(W_out/PP) * H_out * ceil(C_in/ICP) * ceil(C_out/OCP) * k_h * k_w
-    mem_s   = (weights + input + output bytes, int8) / (DDR bandwidth * ddr_efficiency / sharing)
+    cycles  = ceil(W_out/PP) * H_out * ceil(C_in/ICP) * ceil(C_out/OCP) * k_h * k_w / conv_efficiency
+    mem_s   = (weights + input + output bytes, int8) / min(core rate, DDR bandwidth * ddr_efficiency / sharing)
     time_s  = max(cycles / clock, mem_s) + LAYER_OVERHEAD_CYCLES / clock
+
+A DPUCZDX8G core's rate is what its two 128-bit data ports sustained on DDR-bound layers (0.55 of
+``2 x 16 B x clock``) and its convolution engine's ceiling 0.912 of peak on layers its PP, ICP and
+OCP divide exactly, both from DNNDK's per-layer profiles of other networks (``data/dpu.toml
+[measured]``). The other families have no such measurement: their engines at their full rate,
+their cores limited only by the board's memory.
 
 Depthwise convolutions and pooling run on the ALU, element-wise adds and multiplies of two
 feature maps (residual adds) on the element-wise engine, each ``ICP`` channels x ``ALU_PP =
@@ -21,9 +27,10 @@ output-channel reuse::
     cycles  = ceil(W/ALU_PP) * H * ceil(C/ICP)                        (element-wise; reads two maps)
 
 A dense layer at batch 1 has one "pixel", so ``PP - 1`` of the ``PP`` lanes idle. Efficiency
-(useful MACs over array MACs times time) therefore falls as the array grows: channel counts that are not multiples of ICP/OCP, rows
-narrower than PP, and memory-bound layers waste a larger fraction of a larger array, as
-published DPU results show (efficiency is an output here, never a constant).
+(useful MACs over array MACs times time) therefore falls as the array grows: channel counts
+that are not multiples of ICP/OCP, rows narrower than PP, and memory-bound layers waste a
+larger fraction of a larger array, as published DPU results show (a network's efficiency is
+an output here; the one measured constant is the engine's ceiling on exactly divided layers).
 
 Throughput: single-threaded (one frame at a time on one core) ``1 / latency``; multi-threaded
 (every core busy on its own frame, DDR bandwidth shared by all cores)
@@ -216,7 +223,8 @@ class OverlayConfig:
                 "ddr_bandwidth_bytes_per_s": self.ddr_bandwidth_bytes_per_s,
                 "ddr_efficiency": self.ddr_efficiency, "family": engines(self.arch).family,
                 "alu_clock_hz": self.alu_clock_hz or self.clock_hz,
-                "layer_overhead_cycles": LAYER_OVERHEAD_CYCLES}
+                "layer_overhead_cycles": LAYER_OVERHEAD_CYCLES,
+                **dict(zip(("core_bandwidth_bytes_per_s", "conv_efficiency"), core_rates(self.arch, self.clock_hz)))}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,6 +303,16 @@ def layer_cycles(layer: LayerSpec, arch: str) -> int:
     return math.ceil(layer.vectors / e.pp) * ch * math.ceil(layer.out_ch / e.ocp)
 
 
+def core_rates(arch: str, clock_hz: float) -> tuple[float | None, float]:
+    """(bytes/s one core streams from DDR, the convolution engine's fraction of peak) of ``arch``
+    at ``clock_hz``: measured for DPUCZDX8G (``data/dpu.toml [measured]``); for the other
+    families (None, 1.0), no per-core limit measured."""
+    if engines(arch).family != MODELLED_FAMILY:
+        return None, 1.0
+    m = _data()["measured"]
+    return m["data_ports"] * m["data_port_bytes"] * clock_hz * m["data_port_efficiency"], m["conv_efficiency"]
+
+
 def _layer_bytes(layer: LayerSpec) -> int:
     out_elems = layer.out_pixels * layer.out_ch
     in_elems = layer.in_pixels * layer.in_ch * (2 if layer.kind == "eltwise" else 1)
@@ -307,15 +325,18 @@ def overlay(layers: Sequence[LayerSpec], config: OverlayConfig) -> OverlayResult
         raise ConfigError("no layers to run: the model has no dense/conv/depthwise/pool/element-wise layers")
     pp, icp, ocp = _arch(config.arch)
     bw = config.ddr_bandwidth_bytes_per_s * config.ddr_efficiency
+    core_bw, conv_eff = core_rates(config.arch, config.clock_hz)
+    limit = core_bw if core_bw is not None else float("inf")
+    alone, sharing = min(limit, bw), min(limit, bw / config.cores)
     out, total, shared = [], 0.0, 0.0
     for layer in layers:
         cyc = layer_cycles(layer, config.arch)
         clock = (config.alu_clock_hz or config.clock_hz) if layer.kind in ALU_KINDS else config.clock_hz
-        compute = cyc / clock
-        mem = _layer_bytes(layer) / bw
+        compute = cyc / clock / (conv_eff if layer.kind in ("conv", "dense") else 1.0)
+        mem = _layer_bytes(layer) / alone
         over = LAYER_OVERHEAD_CYCLES / config.clock_hz
         t = max(compute, mem) + over
-        shared += max(compute, mem * config.cores) + over
+        shared += max(compute, _layer_bytes(layer) / sharing) + over
         total += t
         eff = layer.macs / (pp * icp * ocp * config.clock_hz * t) if layer.macs else 0.0
         out.append(OverlayLayer(layer=layer, cycles=cyc, compute_s=compute, memory_s=mem, time_s=t,
