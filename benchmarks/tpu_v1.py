@@ -9,8 +9,8 @@ of layers and total weights; the layer widths are not published, so each app is 
 equal square fully connected layers (an assumption). Time per layer: SCALE-Sim's cycles for the
 array, overlapped fold by fold with the weight transfer (``NetworkResult.layer_time_s``), then the work outside
 the matrix unit: the activation unit (256 values a cycle) and the host interface (14 GiB/s), as
-``presets.tpu_v1_run`` documents. Cycle shares are printed next to the paper's Table 3; the
-read-after-write and input stalls of its instruction pipeline are not modelled ("-").
+``presets.tpu_v1_run`` documents. Cycle shares are printed next to the paper's Table 3: the first four
+total 100%, and the read-after-write and input stalls are counters inside the non-matrix cycles.
 """
 
 from __future__ import annotations
