@@ -42,8 +42,7 @@ def main() -> None:
     for run in runs:
         cells = []
         for c in CYCLE_CATEGORIES:
-            share = run.share(c)
-            mine = "-" if share is None else f"{100 * share:.1f}"
+            mine = f"{100 * run.share(c):.1f}"
             cells.append(f"{mine + ' / ' + format(run.app.measured_cycles[c], '.1f'):>15}")
         print(f"{run.app.name:6} " + " ".join(cells))
 

@@ -87,21 +87,20 @@ class TpuV1Run:
     """
 
     app: PublishedApp
-    cycles: dict[str, int | None]
+    cycles: dict[str, int]
     macs: int
     clock_hz: float
 
     @property
     def total_cycles(self) -> int:
-        return sum(self.cycles[c] or 0 for c in PARTITION)
+        return sum(self.cycles[c] for c in PARTITION)
 
     @property
     def tops(self) -> float:
         return 2 * self.macs * self.clock_hz / self.total_cycles / 1e12
 
-    def share(self, category: str) -> float | None:
-        value = self.cycles[category]
-        return None if value is None else value / self.total_cycles
+    def share(self, category: str) -> float:
+        return self.cycles[category] / self.total_cycles
 
 
 def tpu_v1_run(app: PublishedApp, cfg: ArrayConfig | None = None) -> TpuV1Run:
