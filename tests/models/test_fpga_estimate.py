@@ -72,7 +72,7 @@ def test_fpga_estimate_reuse_factor_replaced_by_closest_valid():
 
 def test_fpga_estimate_overlay_and_errors():
     e = fpga_estimate(_profile(), load_hardware("zcu102"), style="overlay")
-    assert e.model == "fpga-overlay-dpu/1 (3xB4096)" and e.peak_flops_per_s == pytest.approx(3 * 4096 * 281e6)
+    assert e.model == "fpga-overlay-dpu/2 (3xB4096)" and e.peak_flops_per_s == pytest.approx(3 * 4096 * 281e6)
     assert e.parameters["fps_multi_thread"] >= e.parameters["fps_single_thread"]
     with pytest.raises(ConfigError, match="needs an FPGA"):
         fpga_estimate(_profile(), load_hardware("a100-sxm4-80gb"))

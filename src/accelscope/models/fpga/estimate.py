@@ -48,7 +48,7 @@ from accelscope.workload.profile import Profile
 from accelscope.workload.spec import WorkloadSpec
 
 DATAFLOW_MODEL = "fpga-dataflow/1"
-OVERLAY_MODEL = "fpga-overlay-dpu/1"
+OVERLAY_MODEL = "fpga-overlay-dpu/2"  # 2: each DPUCZDX8G core at its measured DDR rate and engine ceiling
 #: Fabric clock when neither the option nor the catalog gives one: FINN's and hls4ml's usual
 #: 200 MHz target (5 ns period; FINN paper prototypes, hls4ml jet tagger).
 DEFAULT_FABRIC_CLOCK_HZ = 200e6
