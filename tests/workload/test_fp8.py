@@ -83,11 +83,12 @@ def test_w8a8_quantised_inference_runs_convolutions_and_linears_at_the_int8_peak
     names = {b.name for a, b in zip(fp32.ops, q.ops) if b.bytes_read < a.bytes_read and b.category != "conv"}
     assert {"aten.relu_.default", "aten.add_.Tensor", "aten.max_pool2d_with_indices.default"} <= names
     kw = dict(task="infer", batch_size=16, mode="compile", calibrations={})
-    r = predict("resnet50", hardware="xeon-8480plus,core-i7-1185g7", precision="w8a8", **kw)
+    r = predict("resnet50", hardware="xeon-8480plus,v100-pcie-16gb", precision="w8a8", **kw)
     e = r.results[0].estimate
     assert e.peak_flops_per_s == pytest.approx(229.376e12)  # AMX int8 (the catalog's int8 column)
     f = predict("resnet50", hardware="xeon-8480plus", precision="fp32", **kw).results[0].estimate
     assert e.step_time_s < f.step_time_s / 3
-    assert [u.hardware for u in r.unavailable] == ["core-i7-1185g7"] and "int8 peak" in r.unavailable[0].reason
+    # a device without a sourced int8 rate is refused, not priced at another precision's
+    assert [u.hardware for u in r.unavailable] == ["v100-pcie-16gb"] and "int8 peak" in r.unavailable[0].reason
     with pytest.raises(ConfigError, match="quantised inference"):
         accelscope.profile("resnet50", task="train", batch_size=2, precision="w8a8")
