@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 # Command modules and the commands each registers on ``app`` when imported
-# (tests/test_cli.py checks the names against what importing them all registers).
+# (tests/cli/test_commands.py checks the names against what importing them all registers).
 COMMANDS = {
     "profile": ("models", "profile"), "hardware": ("hardware",), "predict": ("predict",),
     "explore": ("explore",), "calibrate": ("calibrate",), "bench": ("bench",),

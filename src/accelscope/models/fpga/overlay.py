@@ -218,13 +218,14 @@ class OverlayConfig:
 
     def to_dict(self) -> dict[str, Any]:
         pp, icp, ocp = _arch(self.arch)
+        core_bw, conv_eff = core_rates(self.arch, self.clock_hz)
         return {"arch": self.arch, "pp": pp, "icp": icp, "ocp": ocp, "cores": self.cores,
                 "clock_hz": self.clock_hz, "peak_ops_per_clock": self.peak_ops_per_clock,
                 "ddr_bandwidth_bytes_per_s": self.ddr_bandwidth_bytes_per_s,
                 "ddr_efficiency": self.ddr_efficiency, "family": engines(self.arch).family,
                 "alu_clock_hz": self.alu_clock_hz or self.clock_hz,
-                "layer_overhead_cycles": LAYER_OVERHEAD_CYCLES,
-                **dict(zip(("core_bandwidth_bytes_per_s", "conv_efficiency"), core_rates(self.arch, self.clock_hz)))}
+                "layer_overhead_cycles": LAYER_OVERHEAD_CYCLES, "core_bandwidth_bytes_per_s": core_bw,
+                "conv_efficiency": conv_eff}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -333,10 +334,11 @@ def overlay(layers: Sequence[LayerSpec], config: OverlayConfig) -> OverlayResult
         cyc = layer_cycles(layer, config.arch)
         clock = (config.alu_clock_hz or config.clock_hz) if layer.kind in ALU_KINDS else config.clock_hz
         compute = cyc / clock / (conv_eff if layer.kind in ("conv", "dense") else 1.0)
-        mem = _layer_bytes(layer) / alone
+        nbytes = _layer_bytes(layer)
+        mem = nbytes / alone
         over = LAYER_OVERHEAD_CYCLES / config.clock_hz
         t = max(compute, mem) + over
-        shared += max(compute, _layer_bytes(layer) / sharing) + over
+        shared += max(compute, nbytes / sharing) + over
         total += t
         eff = layer.macs / (pp * icp * ocp * config.clock_hz * t) if layer.macs else 0.0
         out.append(OverlayLayer(layer=layer, cycles=cyc, compute_s=compute, memory_s=mem, time_s=t,
